@@ -1,0 +1,1 @@
+"""Isolated execution of untrusted training code: one interface, ``run(RunSpec) -> RunResult``, several backends."""
