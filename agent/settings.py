@@ -20,12 +20,19 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MLAGENT_", env_file=".env", extra="ignore")
 
     data_dir: Path = Field(default=Path(".mlagent"), description="SQLite databases, run workdirs, plots.")
-    llm: Literal["offline", "openai"] = Field(default="offline", description="Which chat model drives the agent.")
+    llm: Literal["offline", "openai"] = Field(
+        default="offline", description="Which chat model drives the agent."
+    )
     model: str = Field(default="gpt-4o-mini", description="Model name sent to the OpenAI-compatible server.")
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
     openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     llm_timeout_s: float = Field(default=120.0, gt=0)
-    api_key: SecretStr | None = Field(default=None, description="Bearer token required by the HTTP API when set.")
+    llm_startup_check: bool = Field(
+        default=True, description="Probe the OpenAI-compatible server at start-up."
+    )
+    api_key: SecretStr | None = Field(
+        default=None, description="Bearer token required by the HTTP API when set."
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     max_body_bytes: int = Field(default=2_000_000, ge=1024, description="Largest accepted request body.")

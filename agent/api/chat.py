@@ -1,0 +1,73 @@
+"""``POST /v1/chat`` (one turn) and ``POST /v1/chat/stream`` (the same turn as Server-Sent Events)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic import BaseModel, Field, StringConstraints, field_validator
+
+from agent.chat import THREAD_ID_PATTERN, ChatService
+from agent.errors import ApiError
+
+router = APIRouter(tags=["chat"])
+
+ThreadId = Annotated[str, StringConstraints(pattern=THREAD_ID_PATTERN.pattern)]
+
+
+class ChatRequest(BaseModel):
+    """One user message, optionally continuing a thread."""
+
+    message: str = Field(description="What the user says; code may be fenced or pasted plainly.")
+    thread_id: ThreadId | None = Field(default=None, description="Continue this thread (created if new).")
+
+    @field_validator("message")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the message is empty")
+        return value
+
+
+class ToolCallOut(BaseModel):
+    """A tool call the agent made during the turn."""
+
+    id: str
+    name: str
+    args: dict[str, Any]
+    result: Any
+
+
+class ChatResponse(BaseModel):
+    """The agent's reply and the tool calls behind it."""
+
+    thread_id: str
+    reply: str
+    tool_calls: list[ToolCallOut]
+
+
+def _service(request: Request, body: ChatRequest) -> ChatService:
+    limit = request.app.state.settings.max_message_chars
+    if len(body.message) > limit:
+        raise ApiError(
+            413, "message_too_long", f"the message has {len(body.message)} characters; the limit is {limit}"
+        )
+    service: ChatService = request.app.state.chat
+    return service
+
+
+@router.post("/v1/chat", response_model=ChatResponse)
+async def chat(request: Request, body: ChatRequest) -> dict[str, Any]:
+    """Run one turn of the agent and return its reply with the tool calls it made."""
+    turn = await _service(request, body).turn(body.message, body.thread_id)
+    return turn.as_dict()
+
+
+@router.post("/v1/chat/stream", response_class=EventSourceResponse)
+async def chat_stream(request: Request, body: ChatRequest) -> AsyncIterator[ServerSentEvent]:
+    """The same turn as SSE events: ``token``, ``tool_start``, ``tool_end``, then ``done`` (or ``error``)."""
+    service = _service(request, body)
+    async for event, data in service.stream_turn(body.message, body.thread_id):
+        yield ServerSentEvent(event=event, data=data)

@@ -1,0 +1,52 @@
+"""Liveness and readiness probes (never behind auth)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from agent import __version__
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is up and serving."""
+    return {"status": "ok", "version": __version__}
+
+
+async def _database_check(request: Request) -> dict[str, Any]:
+    checkpointer = getattr(request.app.state, "checkpointer", None)
+    if checkpointer is None:
+        return {"ok": False, "reason": "the thread database is not open"}
+    try:
+        async with checkpointer.conn.execute("SELECT 1") as cursor:
+            await cursor.fetchone()
+    except Exception as error:
+        return {"ok": False, "reason": f"thread database error: {error}"}
+    return {"ok": True}
+
+
+def _sandbox_check(request: Request) -> dict[str, Any]:
+    try:
+        from sandbox.local import LocalSandbox
+    except ImportError as error:
+        return {"ok": False, "reason": f"sandbox backend missing: {error}"}
+    check = LocalSandbox(request.app.state.settings).check()
+    return {"ok": check.usable, "reason": check.reason, "isolation": check.isolation}
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    """Ready when the thread database answers and smoke runs can be isolated (503 with the reasons if not)."""
+    checks = {"database": await _database_check(request), "sandbox": _sandbox_check(request)}
+    ready = all(check["ok"] for check in checks.values())
+    body = {
+        "status": "ready" if ready else "not_ready",
+        "llm": request.app.state.settings.llm,
+        "checks": checks,
+    }
+    return JSONResponse(body, status_code=200 if ready else 503)

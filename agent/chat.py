@@ -1,0 +1,216 @@
+"""Chat turns over the compiled graph: one-shot, streamed, thread history and deletion.
+
+The HTTP API, the OpenAI-compatible facade and the CLI's in-process ``chat`` all go through ``ChatService``, so
+a turn means the same thing everywhere: the user's message is appended to the thread, the graph runs until the
+model answers, and the reply comes back with every tool call the agent made (name, arguments, structured
+result).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, ToolMessage
+from langgraph.errors import GraphRecursionError
+
+from agent.code_context import message_text
+
+THREAD_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+
+
+class UnknownThreadError(KeyError):
+    """The thread id names no stored conversation."""
+
+
+@dataclass
+class ToolCallRecord:
+    """One tool call of a turn: what the agent asked for and what the tool returned."""
+
+    id: str
+    name: str
+    args: dict[str, Any]
+    result: Any = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "args": self.args, "result": self.result}
+
+
+@dataclass
+class ChatTurn:
+    """The outcome of one turn, as ``POST /v1/chat`` returns it."""
+
+    thread_id: str
+    reply: str
+    tool_calls: list[ToolCallRecord] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "thread_id": self.thread_id,
+            "reply": self.reply,
+            "tool_calls": [call.as_dict() for call in self.tool_calls],
+        }
+
+
+def new_thread_id() -> str:
+    """A fresh, URL-safe thread id."""
+    return uuid.uuid4().hex
+
+
+def _public_args(args: dict[str, Any]) -> dict[str, Any]:
+    """Tool arguments without injected graph state (which would repeat the whole thread)."""
+    return {key: value for key, value in args.items() if key != "state"}
+
+
+def _tool_result(message: ToolMessage) -> Any:
+    if message.artifact is not None:
+        return message.artifact
+    return {"error": message_text(message)} if message.status == "error" else message_text(message)
+
+
+def tool_calls_of_turn(turn: Sequence[BaseMessage]) -> list[ToolCallRecord]:
+    """Pair each tool call of a turn with its ToolMessage."""
+    records: dict[str, ToolCallRecord] = {}
+    for message in turn:
+        if isinstance(message, AIMessage):
+            for call in message.tool_calls:
+                call_id = call.get("id") or f"call_{len(records)}"
+                records[call_id] = ToolCallRecord(call_id, call["name"], _public_args(call["args"]))
+        elif isinstance(message, ToolMessage) and message.tool_call_id in records:
+            records[message.tool_call_id].result = _tool_result(message)
+    return list(records.values())
+
+
+def last_turn(messages: Sequence[BaseMessage]) -> list[BaseMessage]:
+    """The messages after the latest user message."""
+    for index in range(len(messages) - 1, -1, -1):
+        if isinstance(messages[index], HumanMessage):
+            return list(messages[index + 1 :])
+    return []
+
+
+def message_as_dict(message: BaseMessage) -> dict[str, Any]:
+    """A stored message in the history shape of ``GET /v1/threads/{id}``."""
+    role = {"human": "user", "ai": "assistant", "tool": "tool", "system": "system"}.get(
+        message.type, message.type
+    )
+    item: dict[str, Any] = {"role": role, "content": message_text(message)}
+    if isinstance(message, AIMessage) and message.tool_calls:
+        item["tool_calls"] = [
+            {"id": call.get("id"), "name": call["name"], "args": _public_args(call["args"])}
+            for call in message.tool_calls
+        ]
+    if isinstance(message, ToolMessage):
+        item["name"] = message.name
+        item["tool_call_id"] = message.tool_call_id
+        item["result"] = _tool_result(message)
+    return item
+
+
+class ChatService:
+    """Runs turns on the compiled agent graph; serialises turns per thread."""
+
+    def __init__(self, graph: Any, *, recursion_limit: int) -> None:
+        self.graph = graph
+        self.recursion_limit = recursion_limit
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    def _config(self, thread_id: str) -> dict[str, Any]:
+        return {"configurable": {"thread_id": thread_id}, "recursion_limit": self.recursion_limit}
+
+    async def turn(self, message: str, thread_id: str | None = None) -> ChatTurn:
+        """Run one turn to completion."""
+        thread_id = thread_id or new_thread_id()
+        async with self._locks[thread_id]:
+            try:
+                state = await self.graph.ainvoke(
+                    {"messages": [HumanMessage(content=message)]}, self._config(thread_id)
+                )
+            except GraphRecursionError:
+                return ChatTurn(thread_id, self._loop_message())
+        messages: list[BaseMessage] = state["messages"]
+        turn = last_turn(messages)
+        reply = message_text(turn[-1]) if turn and isinstance(turn[-1], AIMessage) else ""
+        return ChatTurn(thread_id, reply, tool_calls_of_turn(turn))
+
+    def _loop_message(self) -> str:
+        return (
+            f"I stopped after {self.recursion_limit} steps without reaching an answer. Please rephrase the "
+            "request or split it into smaller steps."
+        )
+
+    async def stream_turn(
+        self, message: str, thread_id: str | None = None
+    ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """Run one turn, yielding ``(event, data)``: token, tool_start, tool_end, then done (or error)."""
+        thread_id = thread_id or new_thread_id()
+        async with self._locks[thread_id]:
+            calls: dict[str, ToolCallRecord] = {}
+            reply_parts: list[str] = []
+            final_reply = ""
+            try:
+                async for mode, payload in self.graph.astream(
+                    {"messages": [HumanMessage(content=message)]},
+                    self._config(thread_id),
+                    stream_mode=["updates", "messages"],
+                ):
+                    if mode == "messages":
+                        chunk, metadata = payload
+                        if (
+                            isinstance(chunk, AIMessageChunk)
+                            and metadata.get("langgraph_node") == "agent"
+                            and isinstance(chunk.content, str)
+                            and chunk.content
+                        ):
+                            reply_parts.append(chunk.content)
+                            yield "token", {"text": chunk.content}
+                        continue
+                    for node, update in (payload or {}).items():
+                        for item in (update or {}).get("messages", []):
+                            if isinstance(item, AIMessage) and item.tool_calls:
+                                reply_parts.clear()
+                                for call in item.tool_calls:
+                                    record = ToolCallRecord(
+                                        call.get("id") or "", call["name"], _public_args(call["args"])
+                                    )
+                                    calls[record.id] = record
+                                    yield (
+                                        "tool_start",
+                                        {"id": record.id, "name": record.name, "args": record.args},
+                                    )
+                            elif isinstance(item, ToolMessage):
+                                finished = calls.get(item.tool_call_id)
+                                if finished is not None:
+                                    finished.result = _tool_result(item)
+                                    yield "tool_end", finished.as_dict()
+                            elif isinstance(item, AIMessage) and node == "agent":
+                                final_reply = message_text(item)
+            except GraphRecursionError:
+                final_reply = self._loop_message()
+            except Exception as error:
+                yield (
+                    "error",
+                    {"message": f"the turn failed: {type(error).__name__}: {error}", "thread_id": thread_id},
+                )
+                return
+            reply = final_reply or "".join(reply_parts)
+            yield "done", ChatTurn(thread_id, reply, list(calls.values())).as_dict()
+
+    async def history(self, thread_id: str) -> list[dict[str, Any]]:
+        """The stored messages of a thread; UnknownThreadError if there is none."""
+        state = await self.graph.aget_state({"configurable": {"thread_id": thread_id}})
+        messages = (state.values or {}).get("messages") if state else None
+        if not messages:
+            raise UnknownThreadError(thread_id)
+        return [message_as_dict(message) for message in messages]
+
+    async def delete(self, thread_id: str) -> None:
+        """Remove a thread and its checkpoints; UnknownThreadError if there is none."""
+        await self.history(thread_id)
+        await self.graph.checkpointer.adelete_thread(thread_id)
+        self._locks.pop(thread_id, None)

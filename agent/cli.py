@@ -1,0 +1,163 @@
+"""``mlagent``: the command-line interface (serve, chat, and each tool's own subcommands).
+
+argparse keeps start-up fast (``mlagent review`` must not pay for torch or LangGraph imports); every tool area
+adds its subcommands through an ``add_parser(subparsers)`` function in its own module. Usage errors print one
+line on stderr and exit 2; nothing prints a traceback at a user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import os
+import sys
+from typing import Any, NoReturn
+
+from pydantic import ValidationError
+
+from agent.errors import UsageError
+
+# Modules that contribute subcommands; each defines add_parser(subparsers).
+SUBCOMMAND_MODULES = ("tools.review.cli", "tools.cli_codegen", "sandbox.cli")
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors become UsageError (one line, exit 2) instead of a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+def _load_settings(**overrides: Any) -> Any:
+    from agent.settings import Settings
+
+    try:
+        return Settings(**{key: value for key, value in overrides.items() if value is not None})
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ())) or "settings"
+        raise UsageError(f"invalid configuration: {where}: {first.get('msg')}") from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the HTTP API with uvicorn, after checking the configuration (fails fast on bad LLM settings)."""
+    import uvicorn
+
+    from agent.llm import LLMConfigError, build_chat_model
+    from agent.logging_setup import configure_logging
+    from agent.service import create_app
+
+    settings = _load_settings(host=args.host, port=args.port)
+    configure_logging(settings.log_level)
+    try:
+        build_chat_model(settings)
+    except LLMConfigError as error:
+        raise UsageError(f"LLM configuration: {error}") from None
+    app = create_app(settings.model_copy(update={"llm_startup_check": False}))
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+    return 0
+
+
+async def _chat_in_process(message: str, thread_id: str | None) -> dict[str, Any]:
+    from agent.llm import LLMConfigError
+    from agent.service import create_app, open_agent
+
+    settings = _load_settings()
+    app = create_app(settings)
+    try:
+        async with open_agent(app, settings):
+            turn = await app.state.chat.turn(message, thread_id)
+    except LLMConfigError as error:
+        raise UsageError(f"LLM configuration: {error}") from None
+    result: dict[str, Any] = turn.as_dict()
+    return result
+
+
+def _chat_over_http(url: str, message: str, thread_id: str | None) -> dict[str, Any]:
+    import httpx
+
+    headers = {}
+    key = os.environ.get("MLAGENT_API_KEY")
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    payload: dict[str, Any] = {"message": message}
+    if thread_id:
+        payload["thread_id"] = thread_id
+    try:
+        response = httpx.post(f"{url.rstrip('/')}/v1/chat", json=payload, headers=headers, timeout=600)
+    except httpx.HTTPError as error:
+        raise UsageError(f"cannot reach the server at {url}: {error}") from None
+    body: dict[str, Any] = response.json() if response.content else {}
+    if response.status_code >= 400:
+        error_body = body.get("error", {}) if isinstance(body, dict) else {}
+        raise UsageError(
+            f"server answered {response.status_code}: {error_body.get('message', response.text)}"
+        )
+    return body
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    """One chat turn, in-process (default) or against a running server (--url)."""
+    message = sys.stdin.read() if args.message == "-" else args.message
+    if not message.strip():
+        raise UsageError("the message is empty")
+    if args.url:
+        result = _chat_over_http(args.url, message, args.thread)
+    else:
+        result = asyncio.run(_chat_in_process(message, args.thread))
+    if args.format == "json":
+        print(json.dumps(result, indent=2, default=str))
+    else:
+        print(result["reply"])
+        tools = ", ".join(call["name"] for call in result.get("tool_calls", []))
+        print(f"\n[thread {result['thread_id']}{'; tools: ' + tools if tools else ''}]", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full command tree."""
+    parser = _Parser(prog="mlagent", description="ML Engineer Agent: an expert CV ML engineer as a service.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    serve = sub.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument("--host", default=None, help="bind address (default MLAGENT_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (default MLAGENT_PORT or 8000)")
+    serve.set_defaults(func=cmd_serve)
+
+    chat = sub.add_parser("chat", help="one chat turn with the agent")
+    chat.add_argument("message", help="the message ('-' reads it from stdin)")
+    chat.add_argument("--thread", default=None, help="continue this thread id")
+    chat.add_argument("--url", default=None, help="talk to a running server instead of in-process")
+    chat.add_argument("--format", choices=["text", "json"], default="text")
+    chat.set_defaults(func=cmd_chat)
+
+    for name in SUBCOMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name and name.startswith(error.name):
+                continue  # that area is not installed in this build
+            raise
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``mlagent`` console script."""
+    try:
+        args = build_parser().parse_args(argv)
+        code: int = args.func(args)
+        return code
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""Deterministic intent recognition and parameter extraction for the offline planner.
+
+The planner has no language model, so it reads a request the way a careful engineer skims a ticket: what is
+asked (review, fix, generate, recommend, smoke-test, explain, experiments, help) and with which parameters
+(task, backbone, number of classes, image size, steps). Rules are ordered and written out here so that the
+behaviour is predictable and testable.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+_HELP = re.compile(
+    r"^\s*(?:hi|hello|hey|yo|help|\?|thanks?|thank you|good (?:morning|afternoon|evening))\b[\s!.?]*$"
+    r"|what can you do|what do you do|who are you|what are you|how do i use you|your capabilities|\bhelp me\b$",
+    re.IGNORECASE,
+)
+_FIX = re.compile(
+    r"\b(?:fix(?:es|ed)?|apply (?:the |your )?(?:fixes|suggestions|changes)|auto-?fix|correct (?:it|them|this|the))\b",
+    re.IGNORECASE,
+)
+_SMOKE = re.compile(
+    r"smoke|does (?:it|this|the code|the model) (?:really )?train|can (?:it|this) train|train (?:it|this|them)\b"
+    r"|\brun (?:it|this)\b|test[- ]?run|try (?:training|it)|sanity[- ]?check|prove (?:it|that it) trains"
+    r"|\btrain for \d+",
+    re.IGNORECASE,
+)
+_GENERATE = re.compile(
+    r"\b(?:generate|scaffold|write|create|build|make|give me|set up|bootstrap)\b[^.?!]*?"
+    r"\b(?:model|module|project|datamodule|data module|pipeline|code|classifier|detector|segmenter|template|"
+    r"lightningmodule|training script)",
+    re.IGNORECASE,
+)
+_RECOMMEND = re.compile(
+    r"\b(?:which|what)\b[^.?!]*\b(?:architecture|model|backbone|network|loss|metric|augmentation)s?\b"
+    r"|recommend|suggest|should i use|best (?:architecture|model|backbone)|advice|advise|what works best"
+    r"|how (?:should|would) (?:i|you) (?:approach|tackle|start)",
+    re.IGNORECASE,
+)
+_EXPLAIN = re.compile(
+    r"\b(?:explain|why|what is|what's|what are|what does|tell me about|meaning of)\b", re.IGNORECASE
+)
+_RULE_ID = re.compile(r"\bMLR\d{3}\b", re.IGNORECASE)
+_EXPERIMENTS = re.compile(r"\bexperiments?\b|\bruns? history\b|\bpast runs\b", re.IGNORECASE)
+_COMPARE = re.compile(r"\bcompare\b|\bvs\.?\b|\bversus\b|side by side", re.IGNORECASE)
+_REVIEW = re.compile(
+    r"\breview\b|\bcheck\b|\baudit\b|what'?s wrong|what is wrong|look at|feedback|\blint\b|critique|"
+    r"any (?:issues|problems|bugs)|find (?:issues|problems|bugs)|is (?:this|it|my code) (?:ok|good|correct)",
+    re.IGNORECASE,
+)
+
+_TASKS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"instance[- ]segment|mask r-?cnn", re.IGNORECASE), "instance_segmentation"),
+    (
+        re.compile(r"segment|\bmasks?\b|semantic|pixel[- ]wise|\bunet\b|deeplab", re.IGNORECASE),
+        "segmentation",
+    ),
+    (
+        re.compile(
+            r"detect|bounding[- ]box|\bboxes\b|\byolo|\bdetr\b|faster r-?cnn|retinanet", re.IGNORECASE
+        ),
+        "detection",
+    ),
+    (
+        re.compile(r"classif|categori[sz]|recogni[sz]e|\bclasses of\b|image labels?", re.IGNORECASE),
+        "classification",
+    ),
+    (re.compile(r"keypoint|pose estimation", re.IGNORECASE), "keypoints"),
+    (
+        re.compile(r"regression|regress\b|predict (?:a|the) (?:value|number|age|count)", re.IGNORECASE),
+        "regression",
+    ),
+]
+_BACKBONE = re.compile(
+    r"\b(resnet[- ]?\d+|resnext[- ]?\d+\w*|wide[_ -]resnet\d+\w*|convnext[_ -]?(?:tiny|small|base|large)"
+    r"|efficientnet[_ -]?(?:v2[_ -]?)?[bsml]\d?|mobilenet[_ -]?v[23](?:[_ -]?(?:large|small))?"
+    r"|vit[_ -]?[bhl][_ -]?\d+|swin[_ -]?(?:v2[_ -]?)?[tsb]|regnet[_ -]?[xy][_ -]?\w+|densenet[- ]?\d+"
+    r"|shufflenet\w*|squeezenet\w*|maxvit\w*)\b",
+    re.IGNORECASE,
+)
+_NUM_CLASSES = re.compile(
+    r"\b(\d{1,6})[ -]?(?:classes|class|categories|category|labels|species|types)\b", re.IGNORECASE
+)
+_BINARY = re.compile(r"\bbinary\b|\btwo classes\b", re.IGNORECASE)
+_IMAGE_SIZE = re.compile(
+    r"\b(\d{2,4})\s*[x×]\s*\d{2,4}\b|\b(\d{2,4})\s*(?:px|pixels?)\b|image[_ ]size\s*(?:of|=|:)?\s*(\d{2,4})\b",  # noqa: RUF001
+    re.IGNORECASE,
+)
+_STEPS = re.compile(r"\b(\d{1,4})\s*(?:steps|iterations|iters|batches)\b", re.IGNORECASE)
+_PACKAGE_PL = re.compile(r"pytorch[_ -]lightning|\bimport pytorch_lightning\b|\bpl\.", re.IGNORECASE)
+_EXPERIMENT_ID = re.compile(r"\b(?=[0-9a-f-]*\d)[0-9a-f]{6,}(?:-[0-9a-f]{2,})*\b", re.IGNORECASE)
+
+
+@dataclass
+class Intent:
+    """One thing the user asked for, with the arguments the planner extracted for its tool."""
+
+    tool: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+def _normalise_backbone(raw: str) -> str:
+    name = raw.lower().replace("-", "_").replace(" ", "_")
+    name = re.sub(r"^(resnet|resnext|densenet)_", r"\1", name)
+    name = re.sub(r"^mobilenet_?v(\d)$", r"mobilenet_v\1_large", name)
+    name = re.sub(r"^mobilenet_?v(\d)_?(large|small)$", r"mobilenet_v\1_\2", name)
+    name = re.sub(
+        r"^efficientnet_?(v2_?)?([bsml]\d?)$", lambda m: f"efficientnet_{m.group(1) or ''}{m.group(2)}", name
+    )
+    name = re.sub(r"^convnext_?", "convnext_", name)
+    name = re.sub(r"^vit_?([bhl])_?(\d+)$", r"vit_\1_\2", name)
+    name = re.sub(r"^swin_?(v2_)?([tsb])$", lambda m: f"swin_{m.group(1) or ''}{m.group(2)}", name)
+    return name
+
+
+def extract_task(text: str) -> str | None:
+    """The computer-vision task a request is about, if it names one."""
+    for pattern, task in _TASKS:
+        if pattern.search(text):
+            return task
+    return None
+
+
+def extract_generate_args(text: str) -> dict[str, Any]:
+    """Task, backbone, number of classes, image size and Lightning package named in a request."""
+    args: dict[str, Any] = {}
+    task = extract_task(text)
+    if task:
+        args["task"] = task
+    backbone = _BACKBONE.search(text)
+    if backbone:
+        args["backbone"] = _normalise_backbone(backbone.group(1))
+    classes = _NUM_CLASSES.search(text)
+    if classes:
+        args["num_classes"] = int(classes.group(1))
+    elif _BINARY.search(text):
+        args["num_classes"] = 2
+    size = _IMAGE_SIZE.search(text)
+    if size:
+        args["image_size"] = int(next(group for group in size.groups() if group))
+    if _PACKAGE_PL.search(text):
+        args["package"] = "pytorch_lightning"
+    return args
+
+
+def extract_steps(text: str) -> int | None:
+    """A number of training steps the user asked for ("smoke-test it for 50 steps")."""
+    match = _STEPS.search(text)
+    return int(match.group(1)) if match else None
+
+
+def _explain_target(text: str) -> str | None:
+    from agent.checklist_guide import resolve_item
+
+    rule = _RULE_ID.search(text)
+    if rule:
+        return rule.group(0).upper()
+    return resolve_item(text)
+
+
+def detect_intents(prose: str, *, has_code_in_message: bool, has_code_in_thread: bool) -> list[Intent]:
+    """The ordered tool calls a message asks for; an empty list means "answer directly" (help/small talk).
+
+    ``prose`` is the message without its code, so identifiers inside pasted code never trigger an intent.
+    """
+    text = prose.strip()
+    code_available = has_code_in_message or has_code_in_thread
+    wants_fix = bool(_FIX.search(text))
+    wants_smoke = bool(_SMOKE.search(text))
+    wants_generate = bool(_GENERATE.search(text)) and not has_code_in_message
+    intents: list[Intent] = []
+
+    if wants_generate:
+        intents.append(Intent("generate_project", extract_generate_args(text)))
+        if wants_smoke:
+            intents.append(Intent("smoke_run", _smoke_args(text)))
+        return intents
+    if has_code_in_message or (code_available and (wants_fix or wants_smoke or _REVIEW.search(text))):
+        if wants_fix:
+            intents.append(Intent("review_code", {"fix": True}))
+        elif _REVIEW.search(text) or not wants_smoke:
+            intents.append(Intent("review_code", {}))
+        if wants_smoke:
+            intents.append(Intent("smoke_run", _smoke_args(text)))
+        return intents
+    if _EXPERIMENTS.search(text):
+        if _COMPARE.search(text):
+            ids = _EXPERIMENT_ID.findall(text)
+            return [Intent("compare_experiments", {"ids": ids})]
+        return [Intent("list_experiments", {})]
+    if _HELP.search(text):
+        return []
+    target = _explain_target(text) if (_EXPLAIN.search(text) or _RULE_ID.search(text)) else None
+    if target and not _RECOMMEND.search(text):
+        return [Intent("explain_checklist_item", {"item": target})]
+    if _RECOMMEND.search(text) or extract_task(text):
+        return [Intent("recommend_architecture", {"question": text})]
+    if target:
+        return [Intent("explain_checklist_item", {"item": target})]
+    if wants_fix or wants_smoke or _REVIEW.search(text):
+        # Asked to act on code, but there is none anywhere in the thread: the review tool says so plainly.
+        return [Intent("smoke_run" if wants_smoke else "review_code", {"fix": True} if wants_fix else {})]
+    return []
+
+
+def _smoke_args(text: str) -> dict[str, Any]:
+    steps = extract_steps(text)
+    return {"steps": steps} if steps else {}

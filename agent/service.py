@@ -1,0 +1,168 @@
+"""The FastAPI application: lifespan (checkpointer, model, graph), middleware and the contract's error shape.
+
+Routers live in ``agent/api/<area>.py`` and are discovered, so each area (chat, review, smoke runs, ...) owns
+its endpoints; they reach shared objects through ``request.app.state``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import pkgutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import ModuleType
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import agent.api
+from agent import __version__
+from agent.errors import ApiError
+from agent.middleware import (
+    BearerAuthMiddleware,
+    BodyLimitMiddleware,
+    JsonBodyMiddleware,
+    RequestLogMiddleware,
+)
+from agent.settings import Settings, get_settings
+
+log = logging.getLogger("mlagent.service")
+
+# Checkpoints are msgpack; refuse arbitrary types when reading them back (past deserialisation CVEs).
+os.environ.setdefault("LANGGRAPH_STRICT_MSGPACK", "true")
+
+
+def router_modules() -> list[ModuleType]:
+    """Every ``agent.api`` submodule, in name order (health first so probes work even if others fail)."""
+    names = sorted(info.name for info in pkgutil.iter_modules(agent.api.__path__))
+    names.sort(key=lambda name: name != "health")
+    return [importlib.import_module(f"agent.api.{name}") for name in names]
+
+
+def _validation_details(error: RequestValidationError) -> list[dict[str, Any]]:
+    details = []
+    for item in error.errors():
+        location = [str(part) for part in item.get("loc", ()) if part != "body"]
+        details.append(
+            {
+                "field": ".".join(location) or "body",
+                "message": str(item.get("msg", "invalid")).removeprefix("Value error, "),
+            }
+        )
+    return details
+
+
+def _validation_message(details: list[dict[str, Any]], error: RequestValidationError) -> tuple[str, str, int]:
+    for item in error.errors():
+        if item.get("type") == "json_invalid":
+            return "invalid_json", "the request body is not valid JSON", 400
+    if any(item.get("type") == "missing" and item.get("loc") == ("body",) for item in error.errors()):
+        return "invalid_request", "the request needs a JSON body", 400
+    summary = "; ".join(f"{item['field']}: {item['message']}" for item in details[:5])
+    return "invalid_request", f"invalid request: {summary}", 422
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error leaves as ``{"error": {code, message, details}}``; no traceback reaches a client."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, error: ApiError) -> JSONResponse:
+        return JSONResponse(error.body(), status_code=error.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, error: RequestValidationError) -> JSONResponse:
+        details = _validation_details(error)
+        code, message, status = _validation_message(details, error)
+        return JSONResponse(ApiError(status, code, message, details).body(), status_code=status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 413: "payload_too_large"}
+        code = codes.get(error.status_code, "http_error")
+        message = (
+            "no such endpoint"
+            if error.status_code == 404 and error.detail == "Not Found"
+            else str(error.detail)
+        )
+        return JSONResponse(ApiError(error.status_code, code, message).body(), status_code=error.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        body = ApiError(
+            500, "internal_error", "the server failed to handle this request; it has been logged"
+        ).body()
+        return JSONResponse(body, status_code=500)
+
+
+@asynccontextmanager
+async def open_agent(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    """Open the checkpointer, build the model, tools and graph, and expose them on ``app.state``."""
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    from agent.chat import ChatService
+    from agent.graph import build_graph
+    from agent.llm import build_chat_model
+    from agent.toolbelt import ToolContext, build_tools
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    model = build_chat_model(settings)
+    async with AsyncSqliteSaver.from_conn_string(str(settings.checkpoint_db)) as checkpointer:
+        await checkpointer.setup()
+        app.state.checkpointer = checkpointer
+        app.state.tool_context = ToolContext(settings=settings)
+        tools = build_tools(app.state.tool_context)
+        app.state.graph = build_graph(model, tools, checkpointer)
+        app.state.chat = ChatService(app.state.graph, recursion_limit=settings.recursion_limit)
+        yield
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The ASGI app for ``settings`` (the environment's when omitted)."""
+    settings = settings or get_settings()
+    modules = router_modules()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_agent(app, settings):
+            started: list[ModuleType] = []
+            try:
+                for module in modules:
+                    if hasattr(module, "startup"):
+                        await module.startup(app)
+                        started.append(module)
+                # The smoke-run queue (if its router started one) is shared with the agent's smoke_run tool.
+                app.state.tool_context.smoke_manager = getattr(app.state, "smoke_manager", None)
+                log.info("ready", extra={"llm": settings.llm, "data_dir": str(settings.data_dir)})
+                yield
+            finally:
+                for module in reversed(started):
+                    if hasattr(module, "shutdown"):
+                        await module.shutdown(app)
+
+    app = FastAPI(
+        title="ML Engineer Agent",
+        version=__version__,
+        description="An expert computer-vision ML engineer behind an HTTP API: chat, review, generate, "
+        "recommend and smoke-train PyTorch Lightning code.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    for module in modules:
+        app.include_router(module.router)
+    # Order: the outermost middleware is added last. Logging sees everything, auth runs before body reads.
+    app.add_middleware(JsonBodyMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BearerAuthMiddleware,
+        api_key=settings.api_key.get_secret_value() if settings.api_key else None,
+        open_paths={"/healthz", "/readyz"},
+    )
+    app.add_middleware(RequestLogMiddleware)
+    return app

@@ -1,0 +1,388 @@
+"""The agent's tool belt: LangChain tools over the plain tool functions in ``tools/`` and ``sandbox/``.
+
+Each tool answers with Markdown content (what an LLM reads, and what the offline planner shows) and a
+structured artifact (the tool's Pydantic result as JSON, returned to HTTP clients in ``tool_calls``). Tools
+that act on "the code" fall back to the latest code of the conversation (injected graph state), so "smoke-test
+it" works the same with the offline planner and with a real LLM that leaves the arguments empty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from langchain_core.messages import BaseMessage
+from langchain_core.tools import BaseTool, StructuredTool
+from langgraph.prebuilt import InjectedState
+from pydantic import BaseModel, Field, ValidationError
+
+from agent.code_context import latest_code
+from agent.settings import Settings
+
+ToolOutput = tuple[str, dict[str, Any]]
+NO_CODE = (
+    "There is no code in this conversation yet. Paste your training code (a fenced ```python block is best) "
+    "and ask again."
+)
+
+
+@dataclass
+class ToolContext:
+    """What the tools need from their host: the settings and, inside the server, the shared smoke-run queue."""
+
+    settings: Settings
+    smoke_manager: Any | None = None
+
+
+def _failure(tool: str, message: str) -> ToolOutput:
+    """A tool-level failure reported as data, so the agent explains it instead of the run crashing."""
+    return f"**{tool} could not run:** {message}", {"error": message}
+
+
+def _validation_message(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item.get("loc", ())) or "input"
+        parts.append(f"{where}: {item.get('msg')}")
+    return "; ".join(parts)
+
+
+def _resolve_files(
+    code: str | None, files: dict[str, str] | None, state: dict[str, Any] | None
+) -> tuple[dict[str, str], str] | None:
+    """The files a tool should act on: explicit arguments first, else the latest code of the thread."""
+    if files:
+        return files, "the files given"
+    if code and code.strip():
+        from agent.code_context import extract_code_files
+
+        extracted = extract_code_files(code)
+        return (extracted or {"submitted.py": code}), "the code given"
+    messages: Sequence[BaseMessage] = (state or {}).get("messages", [])
+    return latest_code(messages)
+
+
+# --- review -------------------------------------------------------------------------------------------------
+
+
+class ReviewArgs(BaseModel):
+    """Arguments of the review_code tool."""
+
+    code: str | None = Field(default=None, description="One Python file to review. Empty: latest code.")
+    files: dict[str, str] | None = Field(default=None, description="Several files: path -> text.")
+    fix: bool = Field(default=False, description="Apply the safe automatic fixes and return the fixed files.")
+    state: Annotated[dict[str, Any] | None, InjectedState] = None
+
+
+def review_code(
+    code: str | None = None,
+    files: dict[str, str] | None = None,
+    fix: bool = False,
+    state: dict[str, Any] | None = None,
+) -> ToolOutput:
+    """Review PyTorch/Lightning code against the 14-item checklist (and fix it when asked)."""
+    from tools.review import ReviewRequest, render, review
+
+    resolved = _resolve_files(code, files, state)
+    if resolved is None:
+        return _failure("review_code", NO_CODE)
+    target, origin = resolved
+    try:
+        report = review(ReviewRequest(files=target, fix=fix))
+    except ValidationError as error:
+        return _failure("review_code", _validation_message(error))
+    artifact = report.model_dump(mode="json")
+    artifact["reviewed"] = origin
+    content = render(report, "markdown")
+    fixed = getattr(report, "fixed_files", None)
+    if fix and fixed:
+        changed = {path: text for path, text in fixed.items() if target.get(path) != text}
+        if changed:
+            blocks = "\n\n".join(
+                f"**{path}**\n```python\n{text.rstrip()}\n```" for path, text in changed.items()
+            )
+            content += f"\n\n### Fixed code\n\n{blocks}"
+        else:
+            content += "\n\nNo automatic fix applied: the remaining findings need a human decision."
+    return content, artifact
+
+
+# --- recommend ----------------------------------------------------------------------------------------------
+
+
+class RecommendArgs(BaseModel):
+    """Arguments of the recommend_architecture tool."""
+
+    question: str | None = Field(default=None, description="The user's question in their own words.")
+    task: str | None = Field(default=None, description="classification, segmentation, detection, ...")
+    constraints: dict[str, Any] | None = Field(
+        default=None, description="dataset_size, latency_ms, device, ..."
+    )
+
+
+def recommend_architecture(
+    question: str | None = None, task: str | None = None, constraints: dict[str, Any] | None = None
+) -> ToolOutput:
+    """Ranked architecture/backbone/loss/augmentation/metric advice computed from the knowledge base."""
+    from tools.recommend import RecommendRequest, recommend, render_recommendation
+
+    try:
+        if task:
+            request = RecommendRequest(task=task, constraints=constraints or {})
+        else:
+            request = RecommendRequest(question=question or "")
+        result = recommend(request)
+    except (ValidationError, ValueError) as error:
+        message = _validation_message(error) if isinstance(error, ValidationError) else str(error)
+        return _failure("recommend_architecture", message)
+    return render_recommendation(result), result.model_dump(mode="json")
+
+
+# --- generate -----------------------------------------------------------------------------------------------
+
+
+class GenerateArgs(BaseModel):
+    """Arguments of the generate_project tool."""
+
+    task: str = Field(description="classification, segmentation or detection")
+    backbone: str | None = Field(default=None, description="torchvision backbone, e.g. resnet18")
+    num_classes: int | None = Field(default=None, ge=1)
+    image_size: int | None = Field(default=None, ge=16)
+    package: Literal["lightning", "pytorch_lightning"] = "lightning"
+
+
+def _render_generated(result: Any) -> str:
+    files: dict[str, str] = result.files
+    lines = [f"### Generated project ({len(files)} files)", ""]
+    lines += [f"- `{path}` ({text.count(chr(10))} lines)" for path, text in sorted(files.items())]
+    for key in ("model.py", "data.py", "train.py"):
+        path = next((p for p in files if p.endswith(key)), None)
+        if path:
+            lines += ["", f"**{path}**", "```python", files[path].rstrip(), "```"]
+    review = getattr(result, "review", None)
+    if review is not None:
+        checklist = review.checklist if hasattr(review, "checklist") else review.get("checklist", [])
+        statuses = [item.status if hasattr(item, "status") else item["status"] for item in checklist]
+        lines += [
+            "",
+            f"Review of the generated code: {statuses.count('pass')}/{len(statuses)} checklist items pass.",
+        ]
+    for note in getattr(result, "notes", []) or []:
+        lines.append(f"- {note}")
+    lines += ["", 'Say "smoke-test it" to train it for a few steps in the sandbox.']
+    return "\n".join(lines)
+
+
+def generate_project(
+    task: str,
+    backbone: str | None = None,
+    num_classes: int | None = None,
+    image_size: int | None = None,
+    package: str = "lightning",
+) -> ToolOutput:
+    """Write a complete Lightning project (config, model, data, train, export) for a task."""
+    from tools.codegen import GenerateSpec, generate
+
+    values: dict[str, Any] = {"task": task, "package": package}
+    for key, value in (("backbone", backbone), ("num_classes", num_classes), ("image_size", image_size)):
+        if value is not None:
+            values[key] = value
+    try:
+        result = generate(GenerateSpec(**values))
+    except (ValidationError, ValueError) as error:
+        message = _validation_message(error) if isinstance(error, ValidationError) else str(error)
+        return _failure("generate_project", message)
+    return _render_generated(result), result.model_dump(mode="json")
+
+
+# --- smoke run ----------------------------------------------------------------------------------------------
+
+
+class SmokeArgs(BaseModel):
+    """Arguments of the smoke_run tool."""
+
+    code: str | None = Field(default=None, description="Code to train. Empty: the latest code in the thread.")
+    files: dict[str, str] | None = Field(default=None, description="Project files: path -> text.")
+    steps: int | None = Field(default=None, ge=1, le=1000, description="Optimisation steps (default 20).")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    state: Annotated[dict[str, Any] | None, InjectedState] = None
+
+
+def render_smoke_result(result: Any) -> str:
+    """Markdown verdict and metrics table of a smoke run, shared by the agent and the CLI."""
+    verdict = {
+        "succeeded": "✅ **It trains.**",
+        "failed": "❌ **The run failed.**",
+        "timeout": "⏱️ **The run hit its time limit.**",
+        "oom": "💥 **The run ran out of memory.**",
+        "cancelled": "⏹️ **The run was cancelled.**",
+        "rejected": "🚫 **The run was refused.**",
+    }.get(result.status, f"Status: **{result.status}**")
+    rows = [
+        ("status", result.status),
+        ("device", result.device or "-"),
+        ("steps", str(result.steps)),
+        ("first → last loss", f"{result.losses[0]:.4f} → {result.losses[-1]:.4f}" if result.losses else "-"),
+        ("loss decreased", {True: "yes", False: "no", None: "-"}[result.loss_decreased]),
+        ("samples/s", f"{result.samples_per_s:.1f}" if result.samples_per_s else "-"),
+        ("peak RAM (MB)", f"{result.peak_memory_mb:.0f}" if result.peak_memory_mb else "-"),
+        ("duration (s)", f"{result.duration_s:.1f}"),
+        ("experiment", result.experiment_id or "-"),
+    ]
+    table = "\n".join(["| metric | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows])
+    parts = [verdict, "", table]
+    if result.error:
+        parts += ["", "**Error:**", "```text", result.error.strip(), "```"]
+    if result.status == "succeeded" and result.loss_decreased is False:
+        parts += [
+            "",
+            "The loss did not go down over these steps: check the learning rate and the loss/target pairing.",
+        ]
+    return "\n".join(parts)
+
+
+async def _smoke_run(ctx: ToolContext, files: dict[str, str], steps: int | None, device: str) -> Any:
+    from tools.smoke import SmokeRunRequest, run_smoke
+
+    settings = ctx.settings
+    request = SmokeRunRequest(
+        files=files,
+        steps=steps or settings.smoke_default_steps,
+        timeout_s=settings.smoke_default_timeout_s,
+        device=device,
+    )
+    if ctx.smoke_manager is not None:
+        from tools.smoke import run_smoke_async
+
+        return await run_smoke_async(request, ctx.smoke_manager)
+    return await asyncio.to_thread(run_smoke, request, settings)
+
+
+# --- experiments --------------------------------------------------------------------------------------------
+
+
+class ExperimentsArgs(BaseModel):
+    """Arguments of the list_experiments tool."""
+
+    limit: int = Field(default=10, ge=1, le=100)
+
+
+class CompareArgs(BaseModel):
+    """Arguments of the compare_experiments tool."""
+
+    ids: list[str] = Field(min_length=2, max_length=10, description="Experiment ids to compare.")
+
+
+# --- explain ------------------------------------------------------------------------------------------------
+
+
+class ExplainArgs(BaseModel):
+    """Arguments of the explain_checklist_item tool."""
+
+    item: str = Field(description="A checklist id (e.g. gradient-clipping) or a rule id (e.g. MLR006).")
+
+
+def explain_checklist_item(item: str) -> ToolOutput:
+    """What a checklist item (or review rule) means, why it matters, and how it is judged."""
+    from agent.checklist_guide import explain
+
+    try:
+        return explain(item)
+    except KeyError as error:
+        return _failure("explain_checklist_item", str(error.args[0]))
+
+
+def build_tools(ctx: ToolContext) -> list[BaseTool]:
+    """The tool belt bound to one host (CLI process or server)."""
+
+    async def smoke_run(
+        code: str | None = None,
+        files: dict[str, str] | None = None,
+        steps: int | None = None,
+        device: str = "auto",
+        state: dict[str, Any] | None = None,
+    ) -> ToolOutput:
+        resolved = _resolve_files(code, files, state)
+        if resolved is None:
+            return _failure("smoke_run", NO_CODE)
+        target, origin = resolved
+        try:
+            result = await _smoke_run(ctx, target, steps, device)
+        except ValidationError as error:
+            return _failure("smoke_run", _validation_message(error))
+        artifact = result.model_dump(mode="json")
+        artifact["trained"] = origin
+        return f"Smoke run of {origin}:\n\n{render_smoke_result(result)}", artifact
+
+    def list_experiments(limit: int = 10) -> ToolOutput:
+        from sandbox.experiments import ExperimentStore, render_experiment_list
+
+        store = ExperimentStore(ctx.settings.experiments_db)
+        records = store.list(limit=limit)
+        return render_experiment_list(records), {"experiments": [r.model_dump(mode="json") for r in records]}
+
+    def compare_experiments(ids: list[str]) -> ToolOutput:
+        from sandbox.experiments import ExperimentStore, render_comparison
+
+        store = ExperimentStore(ctx.settings.experiments_db)
+        try:
+            comparison = store.compare(ids)
+        except KeyError as error:
+            return _failure("compare_experiments", f"unknown experiment id {error.args[0]}")
+        return render_comparison(comparison), comparison.model_dump(mode="json")
+
+    def make(
+        func: Any, schema: type[BaseModel], name: str, description: str, coroutine: Any = None
+    ) -> BaseTool:
+        return StructuredTool.from_function(
+            func=None if coroutine else func,
+            coroutine=coroutine,
+            name=name,
+            description=description,
+            args_schema=schema,
+            response_format="content_and_artifact",
+        )
+
+    return [
+        make(
+            review_code,
+            ReviewArgs,
+            "review_code",
+            "Static review of PyTorch/Lightning code (14-item checklist).",
+        ),
+        make(
+            recommend_architecture,
+            RecommendArgs,
+            "recommend_architecture",
+            "Architecture, backbone, loss, augmentation and metric advice for a CV task.",
+        ),
+        make(generate_project, GenerateArgs, "generate_project", "Generate a complete Lightning project."),
+        make(
+            None,
+            SmokeArgs,
+            "smoke_run",
+            "Train code for a few steps in the sandbox; reports losses, speed, memory.",
+            coroutine=smoke_run,
+        ),
+        make(
+            explain_checklist_item,
+            ExplainArgs,
+            "explain_checklist_item",
+            "Explain a review checklist item or rule: meaning, why it matters, how it is checked.",
+        ),
+        make(list_experiments, ExperimentsArgs, "list_experiments", "List recorded smoke-run experiments."),
+        make(
+            compare_experiments,
+            CompareArgs,
+            "compare_experiments",
+            "Compare recorded experiments side by side.",
+        ),
+    ]
+
+
+def artifact_summary(artifact: Any) -> str:
+    """Compact JSON of an artifact for logs."""
+    return json.dumps(artifact, default=str)[:500]
