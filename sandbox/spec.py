@@ -47,6 +47,11 @@ class RunSpec(BaseModel):
     module_class: str | None = Field(default=None, description="LightningModule class name, when ambiguous.")
     datamodule_class: str | None = Field(default=None, description="LightningDataModule class name.")
     synthetic: SyntheticDataSpec | None = None
+    entrypoint: str | None = Field(
+        default=None,
+        description="Script mode: run this submitted file as __main__ instead of the Lightning harness "
+        "(exit status 0 = succeeded). For plain-Python checks and the sandbox's own tests.",
+    )
     limits: RunLimits = Field(default_factory=RunLimits)
 
 

@@ -1,0 +1,707 @@
+"""The local sandbox backend: runs one smoke run under bubblewrap + cgroups + rlimits + seccomp + its own uid.
+
+``LocalSandbox.run`` is synchronous and thread-safe: the run manager calls it from worker threads. It never
+raises for problems of the submitted code; every outcome is a ``RunResult`` whose ``status`` says what
+happened (succeeded, failed, timeout, oom, cancelled, rejected) and whose ``error`` says why in plain words.
+
+The supervisor trusts nothing the sandbox says about limits: the deadline, cancellation, the memory limit and
+the process sweep are enforced and observed from outside (see ``isolation.py`` for the exec chain). What the
+harness reports (losses, throughput) is the run's own account of itself and only describes that run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from pydantic import ValidationError
+
+from agent.settings import Settings
+from sandbox import isolation
+from sandbox.cgroups import RunCgroup, reap_stale_cgroups
+from sandbox.seccomp_policy import bpf_fd
+from sandbox.spec import RunLimits, RunResult, RunSpec, RunStatus
+
+log = logging.getLogger(__name__)
+
+EventCallback = Callable[[dict[str, Any]], None]
+
+MAX_SUBMISSION_BYTES = 5_000_000
+MAX_SUBMISSION_FILES = 500
+MAX_PATH_CHARS = 512
+POLL_INTERVAL_S = 0.25
+MAX_LOG_EVENTS = 2_000
+MAX_LOG_LINE_CHARS = 1_000
+MAX_CHANNEL_LINE_BYTES = 2_000_000
+MAX_CHANNEL_MESSAGES = 20_000
+KILL_GRACE_S = 5.0
+HARNESS_SOURCE = Path(__file__).with_name("harness.py")
+_RUN_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+class SandboxUnavailable(Exception):
+    """Isolation cannot be had on this host; the message says why and how to fix it."""
+
+
+@dataclass
+class SandboxCheck:
+    """Whether runs can be isolated here (``usable``), why not (``reason``) and how (``isolation``)."""
+
+    usable: bool
+    reason: str
+    isolation: str
+
+
+# ----------------------------------------------------------------------------------------- host probe (cached)
+
+_probe_lock = threading.Lock()
+_probe: tuple[isolation.HostFacts, SandboxCheck] | None = None
+_active_lock = threading.Lock()
+_active_runs: set[str] = set()
+
+
+def _host() -> tuple[isolation.HostFacts, SandboxCheck]:
+    """Probe once per process: tools, root, cgroups, the sandbox uid and a real bwrap start."""
+    global _probe
+    with _probe_lock:
+        if _probe is None:
+            facts = isolation.probe_host()
+            problems = list(facts.problems)
+            if not problems:
+                complaint = isolation.probe_bwrap(facts)
+                if complaint:
+                    problems.append(complaint)
+            if problems:
+                check = SandboxCheck(False, "; ".join(problems), "none")
+            else:
+                assert facts.cgroups is not None
+                uid = facts.sandbox_uid
+                note = (
+                    " (fallback uid nobody; run scripts/setup-system.sh)" if uid == isolation.NOBODY else ""
+                )
+                check = SandboxCheck(
+                    True, f"isolated as uid {uid}{note}", f"bwrap+{facts.cgroups.description}+seccomp+rlimits"
+                )
+            _probe = (facts, check)
+        return _probe
+
+
+def reset_probe_cache() -> None:
+    """Forget the cached probe (after installing bubblewrap in a running process, and for tests)."""
+    global _probe
+    with _probe_lock:
+        _probe = None
+
+
+# ----------------------------------------------------------------------------------------- submission checks
+
+
+def validate_submission(spec: RunSpec) -> str | None:
+    """Why the submission must be refused (size, count, unsafe paths), or None."""
+    if not spec.files:
+        return "the submission has no files"
+    if len(spec.files) > MAX_SUBMISSION_FILES:
+        return f"too many files: {len(spec.files)} (limit {MAX_SUBMISSION_FILES})"
+    total = sum(len(text.encode("utf-8", errors="replace")) for text in spec.files.values())
+    if total > MAX_SUBMISSION_BYTES:
+        return f"the submission is too large: {total} bytes (limit {MAX_SUBMISSION_BYTES})"
+    seen: set[str] = set()
+    for raw in spec.files:
+        problem = _path_problem(raw)
+        if problem:
+            return f"unsafe file path {raw!r}: {problem}"
+        normal = str(PurePosixPath(raw))
+        if normal in seen:
+            return f"duplicate file path {raw!r}"
+        seen.add(normal)
+    for normal in seen:
+        for parent in PurePosixPath(normal).parents:
+            if str(parent) in seen:
+                return f"{parent} is both a file and a directory"
+    if spec.entrypoint is not None and str(PurePosixPath(spec.entrypoint)) not in seen:
+        return f"entrypoint {spec.entrypoint!r} is not one of the submitted files"
+    return None
+
+
+def _path_problem(raw: str) -> str | None:
+    if not raw or len(raw) > MAX_PATH_CHARS:
+        return "empty or too long"
+    if "\x00" in raw or "\\" in raw:
+        return "contains NUL or backslash"
+    path = PurePosixPath(raw)
+    if path.is_absolute():
+        return "absolute paths are not allowed"
+    if any(part in ("..", ".") for part in raw.split("/")):
+        return "'..' and '.' components are not allowed"
+    if any(len(part) > 255 for part in path.parts):
+        return "a path component is longer than 255 characters"
+    return None
+
+
+# ----------------------------------------------------------------------------------------- output capture
+
+
+class OutputCapture:
+    """Drains the run's stdout/stderr without ever blocking it: keeps a bounded tail, emits capped log events."""
+
+    def __init__(self, cap_bytes: int, events: queue.Queue[tuple[str, Any]]) -> None:
+        self.cap = cap_bytes
+        self.tail = bytearray()
+        self.total = 0
+        self.events = events
+        self.log_events = 0
+        self._partial = b""
+
+    def feed(self, chunk: bytes) -> None:
+        self.total += len(chunk)
+        self.tail += chunk
+        if len(self.tail) > self.cap:
+            del self.tail[: len(self.tail) - self.cap]
+        if self.log_events >= MAX_LOG_EVENTS:
+            return
+        data = self._partial + chunk
+        lines = data.split(b"\n")
+        self._partial = lines.pop()[-MAX_LOG_LINE_CHARS:]
+        for line in lines:
+            if self.log_events >= MAX_LOG_EVENTS:
+                break
+            self.log_events += 1
+            text = line[:MAX_LOG_LINE_CHARS].decode("utf-8", errors="replace")
+            self.events.put(("log", text))
+
+    def text(self) -> str:
+        body = bytes(self.tail).decode("utf-8", errors="replace")
+        if self.total > len(self.tail):
+            return f"[... {self.total - len(self.tail)} earlier bytes of output omitted ...]\n{body}"
+        return body
+
+
+def _pump_output(fd: int, capture: OutputCapture) -> None:
+    with contextlib.suppress(OSError):
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            capture.feed(chunk)
+
+
+def _pump_channel(fd: int, events: queue.Queue[tuple[str, Any]]) -> None:
+    """Read the harness's JSON lines; oversized or malformed lines are dropped, message count is capped."""
+    buffer = b""
+    count = 0
+    with contextlib.suppress(OSError):
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            buffer += chunk
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                count += 1
+                if count <= MAX_CHANNEL_MESSAGES:
+                    with contextlib.suppress(ValueError):
+                        message = json.loads(line)
+                        if isinstance(message, dict):
+                            events.put(("msg", message))
+            if len(buffer) > MAX_CHANNEL_LINE_BYTES:
+                buffer = b""
+
+
+# ----------------------------------------------------------------------------------------- the sandbox
+
+
+@dataclass
+class _Launch:
+    argv: list[str]
+    pass_fds: tuple[int, ...]
+    cgroup: RunCgroup | None
+    env: dict[
+        str, str
+    ]  # for the first program of the chain (bwrap's own environment, seen as /proc/1/environ)
+
+
+class LocalSandbox:
+    """Runs smoke runs on this machine, isolated (or, only when the operator allows it, unconfined)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.runs_root = (Path(settings.data_dir) / "sandbox" / "runs").resolve()
+
+    def check(self) -> SandboxCheck:
+        """Cheap after the first call (the probe is cached per process)."""
+        _, check = _host()
+        if not check.usable and self.settings.sandbox_unsafe:
+            return SandboxCheck(True, f"UNSAFE: running without isolation ({check.reason})", "unsafe")
+        return check
+
+    def require(self) -> SandboxCheck:
+        """``check()`` or raise ``SandboxUnavailable`` with the reason and the fix."""
+        check = self.check()
+        if not check.usable:
+            raise SandboxUnavailable(
+                f"smoke runs cannot be isolated here: {check.reason}. Fix: run scripts/setup-system.sh as root "
+                "(installs bubblewrap, creates the sandbox user) and run the service as root, or set "
+                "MLAGENT_SANDBOX_UNSAFE=1 to run without isolation (trusted code only)."
+            )
+        return check
+
+    # -- public entry point -------------------------------------------------------------------------------
+
+    def run(
+        self,
+        spec: RunSpec,
+        *,
+        run_id: str,
+        on_event: EventCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> RunResult:
+        limits_info = spec.limits.model_dump()
+        rejected = validate_submission(spec)
+        if rejected:
+            return RunResult(id=run_id, status="rejected", error=rejected, limits=limits_info)
+        try:
+            check = self.require()
+        except SandboxUnavailable as exc:
+            return RunResult(id=run_id, status="rejected", error=str(exc), limits=limits_info)
+        if cancel is not None and cancel.is_set():
+            return RunResult(
+                id=run_id, status="cancelled", error="cancelled before it started", limits=limits_info
+            )
+        limits_info["isolation"] = check.isolation
+        name = f"{os.getpid()}-{_RUN_ID_UNSAFE.sub('_', run_id)[:64]}"
+        with _active_lock:
+            _active_runs.add(name)
+        try:
+            return self._run(spec, run_id, name, check, limits_info, on_event, cancel)
+        except Exception as exc:  # an infrastructure fault, not the user's: report it, never raise
+            log.exception("sandbox run %s failed to start", run_id)
+            return RunResult(
+                id=run_id, status="failed", error=f"the sandbox failed: {exc}", limits=limits_info
+            )
+        finally:
+            with _active_lock:
+                _active_runs.discard(name)
+
+    # -- internals ----------------------------------------------------------------------------------------
+
+    def _stage(self, spec: RunSpec, run_dir: Path, facts: isolation.HostFacts | None, unsafe: bool) -> None:
+        """Write the submitted files, the harness and the run config into a fresh directory."""
+        run_dir.mkdir(parents=True, mode=0o755)
+        os.chmod(run_dir, 0o755)
+        src = run_dir / "src"
+        src.mkdir(mode=0o755)
+        for rel, text in spec.files.items():
+            target = src / PurePosixPath(rel)
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
+            target.write_text(text, encoding="utf-8")
+            os.chmod(target, 0o644)
+        shutil.copyfile(HARNESS_SOURCE, run_dir / "harness.py")
+        inside = run_dir if unsafe else Path(isolation.IN_DIR)
+        work_dir = str(run_dir / "work") if unsafe else isolation.WORK_DIR
+        config = {
+            "input_dir": str(inside / "src"),
+            "work_dir": work_dir,
+            "steps": spec.steps,
+            "device": spec.device,
+            "seed": spec.seed,
+            "module_class": spec.module_class,
+            "datamodule_class": spec.datamodule_class,
+            "synthetic": spec.synthetic.model_dump() if spec.synthetic else None,
+            "entrypoint": str(PurePosixPath(work_dir) / spec.entrypoint) if spec.entrypoint else None,
+        }
+        (run_dir / "run.json").write_text(json.dumps(config))
+        if facts is not None:
+            etc = run_dir / "etc"
+            etc.mkdir(mode=0o755)
+            uid, gid = facts.sandbox_uid, facts.sandbox_gid
+            (etc / "passwd").write_text(
+                f"root:x:0:0:root:/root:/usr/sbin/nologin\nsandbox:x:{uid}:{gid}:sandbox:/tmp:/usr/sbin/nologin\n"
+            )
+            (etc / "group").write_text(f"root:x:0:\nsandbox:x:{gid}:\n")
+        for path in run_dir.rglob("*"):
+            os.chmod(path, 0o755 if path.is_dir() else 0o644)
+
+    def _sandbox_env(self, result_fd: int, gpu_env: dict[str, str], home: str) -> dict[str, str]:
+        venv_bin = os.path.dirname(sys.executable)
+        env = {
+            "PATH": f"{venv_bin}:/usr/bin:/bin",
+            "HOME": home,
+            "TMPDIR": "/tmp",
+            "USER": "sandbox",
+            "LOGNAME": "sandbox",
+            "LANG": "C.UTF-8",
+            "MPLCONFIGDIR": "/tmp/matplotlib",
+            "PYTHONHASHSEED": "0",
+            "MLAGENT_RESULT_FD": str(result_fd),
+        }
+        env.update(gpu_env)
+        return env
+
+    def _launch_isolated(
+        self, spec: RunSpec, facts: isolation.HostFacts, run_dir: Path, name: str, result_w: int
+    ) -> _Launch:
+        limits = spec.limits
+        gpu = isolation.gpu_plan(spec.device, visible=os.environ.get("CUDA_VISIBLE_DEVICES"))
+        memory = limits.memory_mb << 20
+        assert facts.cgroups is not None
+        cgroup = RunCgroup(facts.cgroups, name)
+        cgroup.create(memory_bytes=memory, max_pids=limits.max_pids)
+        chain_limits = isolation.ChainLimits(
+            cpu_seconds=limits.cpu_seconds,
+            file_bytes=limits.max_file_mb << 20,
+            open_files=limits.max_open_files,
+            # Second line of defence behind the memory cgroup; CUDA reserves huge virtual ranges, so never there.
+            address_space_bytes=None if gpu.uses_gpu else max(2 * memory, memory + (2048 << 20)),
+            tmpfs_bytes=limits.tmpfs_mb << 20,
+        )
+        seccomp_fd = bpf_fd()
+        root_binds = [(f"p{i}", root) for i, root in enumerate(facts.python_roots)]
+        stage = str(facts.stage_dir)
+        script = isolation.join_script(
+            cgroup.procs_files,
+            stage,
+            [(src, stage_name) for stage_name, src in root_binds] + [(str(run_dir), "run")],
+        )
+        env = self._sandbox_env(result_w, gpu.env, home="/tmp")
+        argv = [facts.python, "-I", "-u", f"{isolation.IN_DIR}/harness.py", f"{isolation.IN_DIR}/run.json"]
+        tools = facts.tools
+        command = [
+            str(tools["unshare"]), "--mount", "--propagation", "private", "--",
+            str(tools["sh"]), "-c", script, "mlagent-sandbox",
+            str(tools["prlimit"]), *isolation.prlimit_args(chain_limits), "--",
+            str(tools["setpriv"]), "--reuid", str(facts.sandbox_uid), "--regid", str(facts.sandbox_gid),
+            "--clear-groups", "--no-new-privs", "--",
+            str(tools["bwrap"]),
+            *isolation.bwrap_args(
+                stage_dir=stage, root_binds=root_binds, run_stage_name="run",
+                tmpfs_bytes=chain_limits.tmpfs_bytes, gpu=gpu, seccomp_fd=seccomp_fd, env=env, argv=argv,
+            ),
+        ]  # fmt: skip
+        return _Launch(command, (seccomp_fd, result_w), cgroup, dict(isolation.CHAIN_ENV))
+
+    def _launch_unsafe(self, spec: RunSpec, run_dir: Path, result_w: int) -> _Launch:
+        limits = spec.limits
+        chain_limits = isolation.ChainLimits(
+            cpu_seconds=limits.cpu_seconds,
+            file_bytes=limits.max_file_mb << 20,
+            open_files=limits.max_open_files,
+            address_space_bytes=None,
+            tmpfs_bytes=limits.tmpfs_mb << 20,
+        )
+        prlimit = shutil.which("prlimit")
+        argv = [sys.executable, "-I", "-u", str(run_dir / "harness.py"), str(run_dir / "run.json")]
+        command = [prlimit, *isolation.prlimit_args(chain_limits), "--", *argv] if prlimit else argv
+        gpu_env = {} if spec.device != "cpu" else {"CUDA_VISIBLE_DEVICES": ""}
+        env = self._sandbox_env(result_w, gpu_env, home=str(run_dir / "work"))
+        return _Launch(command, (result_w,), None, env)
+
+    def _run(
+        self,
+        spec: RunSpec,
+        run_id: str,
+        name: str,
+        check: SandboxCheck,
+        limits_info: dict[str, Any],
+        on_event: EventCallback | None,
+        cancel: threading.Event | None,
+    ) -> RunResult:
+        facts, _ = _host()
+        unsafe = check.isolation == "unsafe"
+        run_dir = self.runs_root / name
+        launch: _Launch | None = None
+        proc: subprocess.Popen[bytes] | None = None
+        result_r, result_w = os.pipe()
+        os.set_inheritable(result_w, True)
+        events: queue.Queue[tuple[str, Any]] = queue.Queue()
+        capture = OutputCapture(spec.limits.output_cap_bytes, events)
+        threads: list[threading.Thread] = []
+        try:
+            self._stage(spec, run_dir, None if unsafe else facts, unsafe)
+            if unsafe:
+                launch = self._launch_unsafe(spec, run_dir, result_w)
+            else:
+                launch = self._launch_isolated(spec, facts, run_dir, name, result_w)
+            started = time.monotonic()
+            proc = subprocess.Popen(
+                launch.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                env=launch.env,
+                cwd="/",
+                pass_fds=launch.pass_fds,
+                start_new_session=True,
+            )
+            for fd in launch.pass_fds:
+                os.close(fd)
+            assert proc.stdout is not None
+            threads = [
+                threading.Thread(target=_pump_output, args=(proc.stdout.fileno(), capture), daemon=True),
+                threading.Thread(target=_pump_channel, args=(result_r, events), daemon=True),
+            ]
+            for thread in threads:
+                thread.start()
+            outcome = self._supervise(proc, spec.limits, started, events, on_event, cancel)
+            self._stop(proc, launch.cgroup)
+            for thread in threads:
+                thread.join(timeout=2.0)
+            self._drain(events, on_event, outcome)
+            return self._result(
+                run_id, spec.limits, limits_info, outcome, proc, launch.cgroup, capture, started
+            )
+        finally:
+            if proc is not None:
+                self._stop(proc, launch.cgroup if launch else None)
+                if proc.stdout is not None:
+                    proc.stdout.close()
+            with contextlib.suppress(OSError):
+                os.close(result_r)
+            for fd in launch.pass_fds if launch else (result_w,):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            if launch is not None and launch.cgroup is not None:
+                launch.cgroup.remove()
+            shutil.rmtree(run_dir, ignore_errors=True)
+
+    def _supervise(
+        self,
+        proc: subprocess.Popen[bytes],
+        limits: RunLimits,
+        started: float,
+        events: queue.Queue[tuple[str, Any]],
+        on_event: EventCallback | None,
+        cancel: threading.Event | None,
+    ) -> dict[str, Any]:
+        """Forward events until the process ends, the deadline passes or the run is cancelled (polled)."""
+        outcome: dict[str, Any] = {"result": None, "stopped": None, "first_step_at": None}
+        deadline = started + limits.timeout_s
+        self._dispatch("status", {"type": "running"}, on_event, outcome)
+        while True:
+            try:
+                kind, payload = events.get(timeout=POLL_INTERVAL_S)
+                self._dispatch(kind, payload, on_event, outcome)
+            except queue.Empty:
+                pass
+            if proc.poll() is not None:
+                return outcome
+            if cancel is not None and cancel.is_set():
+                outcome["stopped"] = "cancelled"
+                return outcome
+            if time.monotonic() >= deadline:
+                outcome["stopped"] = "timeout"
+                return outcome
+
+    def _dispatch(
+        self, kind: str, payload: Any, on_event: EventCallback | None, outcome: dict[str, Any]
+    ) -> None:
+        if kind == "log":
+            event: dict[str, Any] = {"type": "log", "line": payload}
+        elif kind == "status":
+            event = {"type": "status", "status": "running"}
+        else:
+            message_type = payload.get("type")
+            if message_type == "result":
+                outcome["result"] = payload
+                return
+            if message_type == "step":
+                if outcome["first_step_at"] is None:
+                    outcome["first_step_at"] = time.monotonic()
+                event = {
+                    "type": "step",
+                    "step": payload.get("step"),
+                    "loss": payload.get("loss"),
+                    "samples_per_s": payload.get("samples_per_s"),
+                }
+            else:
+                return
+        if on_event is not None:
+            try:
+                on_event(event)
+            except Exception:  # a faulty listener must not break the run
+                log.exception("smoke-run event listener failed")
+
+    def _drain(
+        self, events: queue.Queue[tuple[str, Any]], on_event: EventCallback | None, outcome: dict[str, Any]
+    ) -> None:
+        while True:
+            try:
+                kind, payload = events.get_nowait()
+            except queue.Empty:
+                return
+            self._dispatch(kind, payload, on_event, outcome)
+
+    def _stop(self, proc: subprocess.Popen[bytes], cgroup: RunCgroup | None) -> None:
+        """Kill everything of the run: the chain's session, then every member of its cgroup."""
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+        if cgroup is not None:
+            cgroup.kill_all()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=KILL_GRACE_S)
+
+    def _result(
+        self,
+        run_id: str,
+        limits: RunLimits,
+        limits_info: dict[str, Any],
+        outcome: dict[str, Any],
+        proc: subprocess.Popen[bytes],
+        cgroup: RunCgroup | None,
+        capture: OutputCapture,
+        started: float,
+    ) -> RunResult:
+        reported: dict[str, Any] = dict(outcome["result"] or {})
+        duration = round(time.monotonic() - started, 3)
+        fields: dict[str, Any] = {
+            key: reported.get(key)
+            for key in (
+                "device",
+                "losses",
+                "loss_decreased",
+                "samples_per_s",
+                "peak_memory_mb",
+                "peak_gpu_memory_mb",
+            )
+            if reported.get(key) is not None
+        }
+        if isinstance(fields.get("losses"), list):
+            fields["losses"] = fields["losses"][:10_000]
+        steps = reported.get("steps")
+        if isinstance(steps, int) and steps >= 0:
+            fields["steps"] = steps
+        if outcome["first_step_at"] is not None:
+            fields["time_to_first_step_s"] = round(outcome["first_step_at"] - started, 3)
+        oom_killed = cgroup is not None and cgroup.oom_killed()
+        code = proc.returncode
+        status, error = self._classify(limits, outcome, reported, oom_killed, code, capture)
+        try:
+            return RunResult(
+                id=run_id, status=status, error=error, duration_s=duration, stdout_tail=capture.text(),
+                limits=limits_info, **fields,
+            )  # fmt: skip
+        except ValidationError:
+            return RunResult(
+                id=run_id, status="failed", error="the run reported a malformed result", duration_s=duration,
+                stdout_tail=capture.text(), limits=limits_info,
+            )  # fmt: skip
+
+    @staticmethod
+    def _classify(
+        limits: RunLimits,
+        outcome: dict[str, Any],
+        reported: dict[str, Any],
+        oom_killed: bool,
+        code: int | None,
+        capture: OutputCapture,
+    ) -> tuple[RunStatus, str | None]:
+        if outcome["stopped"] == "cancelled":
+            return "cancelled", "cancelled while running"
+        if outcome["stopped"] == "timeout":
+            return "timeout", f"did not finish within the {limits.timeout_s:g} s time limit and was stopped"
+        memory_error = f"ran out of memory: the run exceeded its {limits.memory_mb} MB limit and was killed"
+        if oom_killed:
+            return "oom", memory_error
+        reported_status = reported.get("status")
+        if reported_status == "succeeded" or reported_status == "failed" or reported_status == "oom":
+            status: RunStatus = reported_status
+            error = reported.get("error")
+            if status == "oom" and error:
+                error = f"ran out of memory ({limits.memory_mb} MB limit): {error}"
+            return status, (str(error) if error is not None else None)
+        if code in (128 + signal.SIGXCPU, -signal.SIGXCPU, 128 + signal.SIGKILL, -signal.SIGKILL) and (
+            "CPU time" in capture.text() or code in (128 + signal.SIGXCPU, -signal.SIGXCPU)
+        ):
+            return "timeout", f"exceeded its CPU time limit of {limits.cpu_seconds} s"
+        last = capture.text().strip().splitlines()[-1:] or [""]
+        if last[0].startswith("bwrap:"):
+            return "failed", f"the sandbox failed to start: {last[0]}"
+        return "failed", f"the run ended (exit status {code}) without reporting a result; see stdout_tail"
+
+
+# ----------------------------------------------------------------------------------------- reaper
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _is_stale(name: str) -> bool:
+    owner, _, _ = name.partition("-")
+    if not owner.isdigit():
+        return False  # not ours
+    if int(owner) == os.getpid():
+        with _active_lock:
+            return name not in _active_runs
+    return not _pid_alive(int(owner))
+
+
+def reap_leftovers(settings: Settings) -> dict[str, list[str]]:
+    """Remove what killed supervisors left: per-run cgroups (and their processes), run dirs, and processes of
+    the dedicated sandbox uid outside any live run. Called by the run manager at start-up; safe to repeat."""
+    facts, _ = _host()
+    reaped: dict[str, list[str]] = {"cgroups": [], "workdirs": [], "processes": []}
+    if facts.cgroups is not None:
+        reaped["cgroups"] = reap_stale_cgroups(facts.cgroups, _is_stale)
+    runs_root = (Path(settings.data_dir) / "sandbox" / "runs").resolve()
+    if runs_root.is_dir():
+        for entry in runs_root.iterdir():
+            if _is_stale(entry.name):
+                shutil.rmtree(entry, ignore_errors=True)
+                reaped["workdirs"].append(entry.name)
+    if facts.is_root and facts.sandbox_uid != isolation.NOBODY:
+        reaped["processes"] = [str(pid) for pid in _kill_orphans(facts)]
+    return reaped
+
+
+def _kill_orphans(facts: isolation.HostFacts) -> list[int]:
+    """Processes of the sandbox uid that belong to no live run (a dedicated uid owns nothing else)."""
+    live_groups: set[str] = set()
+    with _active_lock:
+        live_groups.update(_active_runs)
+    killed = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+            cgroup_text = (entry / "cgroup").read_text()
+        except OSError:
+            continue
+        uid_line = next((line for line in status.splitlines() if line.startswith("Uid:")), "")
+        if str(facts.sandbox_uid) not in uid_line.split()[1:2]:
+            continue
+        if any(f"/mlagent/{name}" in cgroup_text for name in live_groups):
+            continue
+        if any(f"/mlagent/{name}" in cgroup_text for name in _foreign_live_groups(cgroup_text)):
+            continue
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(int(entry.name), signal.SIGKILL)
+            killed.append(int(entry.name))
+    return killed
+
+
+def _foreign_live_groups(cgroup_text: str) -> list[str]:
+    """Run groups named in a /proc/PID/cgroup text whose supervising process (another service) is alive."""
+    names = re.findall(r"/mlagent/(\d+-[A-Za-z0-9_.-]+)", cgroup_text)
+    return [name for name in names if not _is_stale(name)]
