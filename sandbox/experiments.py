@@ -17,15 +17,18 @@ import platform
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from sandbox.spec import RunResult, RunSpec
+
+if TYPE_CHECKING:
+    from agent.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -625,3 +628,54 @@ def reproduction_report(original: Experiment, rerun: RunResult) -> ReproduceRepo
         curve=curve,
         result=rerun,
     )
+
+
+def run_and_record(
+    spec: RunSpec,
+    settings: Settings,
+    store: ExperimentStore,
+    *,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
+    cancel: threading.Event | None = None,
+    reproduces: str | None = None,
+) -> Experiment:
+    """One run on a fresh backend of ``settings.sandbox_backend``, recorded: the path outside the server.
+
+    An unusable sandbox (and no ``sandbox_unsafe``) gives a recorded ``rejected`` run, not an exception.
+    """
+    from sandbox.backends import execute, final_result, get_backend, new_run_id
+
+    backend = get_backend(settings)
+    try:
+        check = backend.check()
+        run_id = new_run_id()
+        if not check.usable and not settings.sandbox_unsafe:
+            result = final_result(spec, run_id, "rejected", f"sandbox unavailable: {check.reason}")
+        else:
+            result = execute(backend, spec, run_id=run_id, on_event=on_event, cancel=cancel)
+    finally:
+        backend.close()
+    environment = capture_environment(result, isolation=check.isolation, backend=backend.name)
+    return store.record(spec, result, environment=environment, reproduces=reproduces)
+
+
+def reproduce(
+    experiment_id: str,
+    settings: Settings | None = None,
+    *,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
+) -> ReproduceReport:
+    """Re-run a recorded experiment in-process (same files, spec and seed) and compare its loss curve.
+
+    Synchronous, for the CLI; the server goes through ``SmokeRunManager.reproduce`` to share its queue.
+    Raises ExperimentNotFound. The re-run is recorded too, marked as reproducing the original.
+    """
+    from agent.settings import get_settings
+
+    settings = settings or get_settings()
+    with ExperimentStore(settings.experiments_db) as store:
+        original = store.get(experiment_id)
+        recorded = run_and_record(
+            original.run_spec(), settings, store, on_event=on_event, reproduces=original.id
+        )
+    return reproduction_report(original, recorded.result)

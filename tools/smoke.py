@@ -129,26 +129,12 @@ def run_smoke(
     problems in the submitted code; raises SubmissionTooLarge for oversized submissions.
     """
     from agent.settings import get_settings
-    from sandbox.backends import execute, get_backend, new_run_id
-    from sandbox.experiments import ExperimentStore, capture_environment
+    from sandbox.experiments import ExperimentStore, run_and_record
 
     settings = settings or get_settings()
     spec = request.to_run_spec(settings)
-    backend = get_backend(settings)
-    try:
-        check = backend.check()
-        run_id = new_run_id()
-        if not check.usable and not settings.sandbox_unsafe:
-            from sandbox.backends import final_result
-
-            result = final_result(spec, run_id, "rejected", f"sandbox unavailable: {check.reason}")
-        else:
-            result = execute(backend, spec, run_id=run_id, on_event=on_event, cancel=cancel)
-        with ExperimentStore(settings.experiments_db) as store:
-            environment = capture_environment(result, isolation=check.isolation, backend=backend.name)
-            return store.record(spec, result, environment=environment).result
-    finally:
-        backend.close()
+    with ExperimentStore(settings.experiments_db) as store:
+        return run_and_record(spec, settings, store, on_event=on_event, cancel=cancel).result
 
 
 async def run_smoke_async(request: SmokeRunRequest, manager: SmokeRunManager) -> RunResult:
