@@ -140,14 +140,22 @@ def execute(
     on_event: EventCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> RunResult:
-    """``backend.run`` that always returns a final result.
+    """``backend.run`` that always returns a final result, with the streamed losses when it has none.
 
     An unusable sandbox becomes ``rejected`` with its reason; any other exception (a bug, a lost Ray worker)
     becomes ``failed`` with a one-line error, logged with its traceback for the operator.
     """
     started = time.monotonic()
+    streamed: list[float] = []
+
+    def forward(event: dict[str, Any]) -> None:
+        if event.get("type") == "step" and isinstance(event.get("loss"), int | float):
+            streamed.append(float(event["loss"]))
+        if on_event is not None:
+            on_event(event)
+
     try:
-        result = backend.run(spec, run_id=run_id, on_event=on_event, cancel=cancel)
+        result = backend.run(spec, run_id=run_id, on_event=forward, cancel=cancel)
     except Exception as exc:
         if type(exc).__name__ == "SandboxUnavailable":
             return final_result(spec, run_id, "rejected", f"sandbox unavailable: {exc}")
@@ -161,4 +169,8 @@ def execute(
         )
     if result.id != run_id:
         result = result.model_copy(update={"id": run_id})
+    if not result.losses and streamed:
+        # A run stopped from outside (cancel, timeout, OOM kill) never sent its own summary: keep the
+        # losses it streamed, so the record shows how far training got.
+        result = result.model_copy(update={"losses": streamed, "steps": max(result.steps, len(streamed))})
     return result
