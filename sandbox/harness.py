@@ -83,6 +83,8 @@ def user_traceback(exc: BaseException, work_dir: str) -> str:
     root = os.path.realpath(work_dir) + os.sep
     lines: list[str] = []
     for frame in traceback.extract_tb(exc.__traceback__):
+        if not os.path.isabs(frame.filename):
+            continue  # "<frozen runpy>", "<string>": not a submitted file
         filename = os.path.realpath(frame.filename)
         if not filename.startswith(root):
             continue

@@ -309,7 +309,9 @@ def bwrap_args(
     elif os.path.isdir("/sys/devices/system/cpu"):
         # CPU topology only (PyTorch's cpuinfo reads it); the rest of /sys stays hidden.
         args += ["--ro-bind", "/sys/devices/system/cpu", "/sys/devices/system/cpu"]
-    args += ["--chdir", WORK_DIR]
+    # bwrap's root and /dev are tmpfs the sandbox uid owns: make them read-only so the sized tmpfs mounts
+    # (/tmp, /dev/shm, the workdir) are the only writable places. Device I/O on a read-only mount still works.
+    args += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", WORK_DIR]
     if seccomp_fd is not None:
         args += ["--seccomp", str(seccomp_fd)]
     for key, value in sorted(env.items()):
