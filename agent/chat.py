@@ -125,18 +125,29 @@ class ChatService:
 
     async def turn(self, message: str, thread_id: str | None = None) -> ChatTurn:
         """Run one turn to completion."""
+        return await self.run_turn([HumanMessage(content=message)], thread_id)
+
+    async def run_turn(self, new_messages: list[BaseMessage], thread_id: str | None = None) -> ChatTurn:
+        """Run the graph on new messages (appended to the thread when there is a checkpointer)."""
         thread_id = thread_id or new_thread_id()
         async with self._locks[thread_id]:
             try:
-                state = await self.graph.ainvoke(
-                    {"messages": [HumanMessage(content=message)]}, self._config(thread_id)
-                )
+                state = await self.graph.ainvoke({"messages": new_messages}, self._config(thread_id))
             except GraphRecursionError:
-                return ChatTurn(thread_id, self._loop_message())
+                state = None
+        self._forget_lock(thread_id)
+        if state is None:
+            return ChatTurn(thread_id, self._loop_message())
         messages: list[BaseMessage] = state["messages"]
         turn = last_turn(messages)
         reply = message_text(turn[-1]) if turn and isinstance(turn[-1], AIMessage) else ""
         return ChatTurn(thread_id, reply, tool_calls_of_turn(turn))
+
+    def _forget_lock(self, thread_id: str) -> None:
+        """Drop an idle thread's lock so the lock table does not grow with every thread ever seen."""
+        lock = self._locks.get(thread_id)
+        if lock is not None and not lock.locked() and not getattr(lock, "_waiters", None):
+            self._locks.pop(thread_id, None)
 
     def _loop_message(self) -> str:
         return (
@@ -144,18 +155,33 @@ class ChatService:
             "request or split it into smaller steps."
         )
 
-    async def stream_turn(
+    def stream_turn(
         self, message: str, thread_id: str | None = None
     ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         """Run one turn, yielding ``(event, data)``: token, tool_start, tool_end, then done (or error)."""
+        return self.stream([HumanMessage(content=message)], thread_id)
+
+    async def stream(
+        self, new_messages: list[BaseMessage], thread_id: str | None = None
+    ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """Stream the graph on new messages as ``(event, data)`` pairs (see ``stream_turn``)."""
         thread_id = thread_id or new_thread_id()
+        try:
+            async for event in self._stream_locked(new_messages, thread_id):
+                yield event
+        finally:
+            self._forget_lock(thread_id)
+
+    async def _stream_locked(
+        self, new_messages: list[BaseMessage], thread_id: str
+    ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         async with self._locks[thread_id]:
             calls: dict[str, ToolCallRecord] = {}
             reply_parts: list[str] = []
             final_reply = ""
             try:
                 async for mode, payload in self.graph.astream(
-                    {"messages": [HumanMessage(content=message)]},
+                    {"messages": new_messages},
                     self._config(thread_id),
                     stream_mode=["updates", "messages"],
                 ):

@@ -119,6 +119,10 @@ async def open_agent(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         tools = build_tools(app.state.tool_context)
         app.state.graph = build_graph(model, tools, checkpointer)
         app.state.chat = ChatService(app.state.graph, recursion_limit=settings.recursion_limit)
+        # Chat Completions clients send the whole conversation each time: no checkpointer for them.
+        app.state.stateless_chat = ChatService(
+            build_graph(model, tools), recursion_limit=settings.recursion_limit
+        )
         yield
 
 

@@ -1,0 +1,193 @@
+"""OpenAI-compatible facade: ``POST /v1/chat/completions`` (plain and streamed) and ``GET /v1/models``.
+
+Lets Open WebUI, the ``openai`` SDK or any Chat Completions client talk to the agent. Chat Completions is
+stateless, so the whole ``messages`` array is the conversation (run on a graph without a checkpointer), unless
+the client sends ``X-Thread-Id``, which continues a stored thread with the last user message. Tool steps the
+agent already ran are shown as content (``<details type="tool_calls">`` blocks that Open WebUI renders as tool
+chips), never as ``delta.tool_calls``, which a client would try to execute itself.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+from fastapi import APIRouter, Header, Request
+from fastapi.sse import EventSourceResponse
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from pydantic import BaseModel, Field
+
+from agent.chat import THREAD_ID_PATTERN, ChatService, ChatTurn, ToolCallRecord
+from agent.errors import ApiError
+
+router = APIRouter(tags=["openai-compatible"])
+MODEL_ID = "mlagent"
+
+
+class CompletionMessage(BaseModel):
+    """One message of the Chat Completions ``messages`` array."""
+
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[dict[str, Any]] | None = None
+    name: str | None = None
+
+
+class StreamOptions(BaseModel):
+    """``stream_options`` of the request."""
+
+    include_usage: bool = False
+
+
+class CompletionRequest(BaseModel):
+    """The subset of the Chat Completions request the agent honours (other fields are accepted and ignored)."""
+
+    model: str = MODEL_ID
+    messages: list[CompletionMessage] = Field(min_length=1)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+
+
+def _text(content: str | list[dict[str, Any]] | None) -> str:
+    if content is None or isinstance(content, str):
+        return content or ""
+    parts = []
+    for part in content:
+        if part.get("type") == "text":
+            parts.append(str(part.get("text", "")))
+        elif part.get("type") in {"image_url", "input_image"}:
+            parts.append("[an image was attached; this agent reads code and text only]")
+    return "\n".join(parts)
+
+
+def to_langchain(messages: list[CompletionMessage]) -> list[BaseMessage]:
+    """User and assistant turns become the conversation; system/developer prompts are the client's, not ours."""
+    converted: list[BaseMessage] = []
+    for message in messages:
+        if message.role == "user":
+            converted.append(HumanMessage(content=_text(message.content)))
+        elif message.role == "assistant" and _text(message.content):
+            converted.append(AIMessage(content=_text(message.content)))
+    if not converted or not isinstance(converted[-1], HumanMessage):
+        raise ApiError(422, "invalid_request", "the last message must be a user message with text")
+    if not converted[-1].content or not str(converted[-1].content).strip():
+        raise ApiError(422, "invalid_request", "the last user message is empty")
+    return converted
+
+
+def tool_block(call: ToolCallRecord) -> str:
+    """A tool step as an Open WebUI ``<details type="tool_calls">`` block."""
+    arguments = html.escape(json.dumps(call.args), quote=True)
+    result = html.escape(json.dumps(call.result, default=str)[:4000], quote=True)
+    return (
+        f'<details type="tool_calls" done="true" name="{call.name}" arguments="{arguments}" '
+        f'result="{result}">\n<summary>Tool: {call.name}</summary>\n</details>\n\n'
+    )
+
+
+def _usage(prompt: str, completion: str) -> dict[str, int]:
+    # Rough token counts (words): there is no tokenizer behind the offline planner.
+    prompt_tokens, completion_tokens = len(prompt.split()), len(completion.split())
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
+
+
+def _select(
+    request: Request, thread_header: str | None, messages: list[BaseMessage]
+) -> tuple[ChatService, list[BaseMessage], str | None]:
+    if thread_header:
+        if not THREAD_ID_PATTERN.match(thread_header):
+            raise ApiError(
+                422, "invalid_thread_id", "X-Thread-Id must be 1-128 letters, digits, '_', '.', ':' or '-'"
+            )
+        return request.app.state.chat, messages[-1:], thread_header
+    return request.app.state.stateless_chat, messages, None
+
+
+@router.get("/v1/models")
+async def list_models() -> dict[str, Any]:
+    """The one model this server offers: the agent."""
+    return {
+        "object": "list",
+        "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "ml-engineer-agent"}],
+    }
+
+
+@router.post("/v1/chat/completions", response_model=None)
+async def chat_completions(
+    request: Request, body: CompletionRequest, x_thread_id: str | None = Header(default=None)
+) -> dict[str, Any] | EventSourceResponse:
+    """Run the agent on the conversation and answer in the Chat Completions format."""
+    messages = to_langchain(body.messages)
+    service, new_messages, thread_id = _select(request, x_thread_id, messages)
+    prompt_text = " ".join(str(message.content) for message in messages)
+    completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+    created = int(time.time())
+    if body.stream:
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        events = _stream_chunks(
+            service, new_messages, thread_id, completion_id, created, include_usage, prompt_text
+        )
+        return EventSourceResponse(events)
+    turn: ChatTurn = await service.run_turn(new_messages, thread_id)
+    content = "".join(tool_block(call) for call in turn.tool_calls) + turn.reply
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": created,
+        "model": MODEL_ID,
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+        ],
+        "usage": _usage(prompt_text, turn.reply),
+    }
+
+
+async def _stream_chunks(
+    service: ChatService,
+    messages: list[BaseMessage],
+    thread_id: str | None,
+    completion_id: str,
+    created: int,
+    include_usage: bool,
+    prompt_text: str,
+) -> AsyncIterator[bytes]:
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        payload = {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": MODEL_ID,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
+        return f"data: {json.dumps(payload)}\n\n".encode()
+
+    yield chunk({"role": "assistant", "content": ""})
+    reply = ""
+    async for event, data in service.stream(messages, thread_id):
+        if event == "token":
+            reply += data["text"]
+            yield chunk({"content": data["text"]})
+        elif event == "tool_end":
+            call = ToolCallRecord(data["id"], data["name"], data["args"], data["result"])
+            yield chunk({"content": tool_block(call)})
+        elif event == "error":
+            yield chunk({"content": f"\n\n**Error:** {data['message']}"})
+    yield chunk({}, finish="stop")
+    if include_usage:
+        usage = {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": MODEL_ID,
+            "choices": [],
+            "usage": _usage(prompt_text, reply),
+        }
+        yield f"data: {json.dumps(usage)}\n\n".encode()
+    yield b"data: [DONE]\n\n"
