@@ -1,0 +1,5 @@
+"""Review tests run in strict mode: a crashing rule fails the test instead of being skipped."""
+
+import os
+
+os.environ["MLAGENT_REVIEW_STRICT"] = "1"

@@ -1,0 +1,357 @@
+"""The review pipeline: files -> parse/index (one batched traversal each) -> rules -> findings -> checklist.
+
+Entry points: :func:`review` (the tool function the agent, CLI and HTTP call) and :func:`review_files`.
+Nothing here imports torch or Lightning: reviewing must start in well under a second.
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+import libcst as cst
+
+from tools.review.checklist import CHECKLIST
+from tools.review.config import ReviewConfig, config_from_files
+from tools.review.fix import apply_fixes, unified_diff
+from tools.review.index import FileIndex, build_index
+from tools.review.models import ChecklistItem, Finding, ReviewReport, ReviewRequest, Summary
+from tools.review.project import Project, YamlDoc, load_yaml
+from tools.review.rules import all_rules
+from tools.review.rules.base import Fix, Hit, PrimaryRule, Rule
+
+log = logging.getLogger(__name__)
+
+SNIPPET_PATH = "snippet.py"
+PARSE_ERROR = ("MLR000", "parse-error")
+# Files that mention none of these cannot contribute to any checklist item; they are not parsed at all.
+_PREFILTER = re.compile(
+    r"torch|lightning|Lightning|nn\.|sklearn|DataLoader|Dataset|transforms|optim|Trainer|pydantic|BaseModel|"
+    r"dataclass|hydra|omegaconf|OmegaConf|\.fit|backward|albumentations|timm|seed|onnx|wandb|mlflow|softmax|"
+    r"loss|config|import"
+)
+_SUPPRESS = re.compile(r"#\s*mlagent:\s*ignore(-file)?(?:\[([^\]]*)\])?", re.IGNORECASE)
+
+
+@dataclass
+class _Parsed:
+    path: str
+    source: str
+    index: FileIndex | None
+    error: Finding | None = None
+
+
+@dataclass
+class Analysis:
+    """Everything one review pass produced (before rendering)."""
+
+    project: Project
+    findings: list[Finding]
+    fixes: dict[str, list[Fix]]
+    parsed: dict[str, _Parsed]
+    rules: list[Rule]
+    yaml_errors: list[Finding] = field(default_factory=list)
+
+
+def _strict() -> bool:
+    return os.environ.get("MLAGENT_REVIEW_STRICT") == "1"
+
+
+# ------------------------------------------------------------------------------------------ parsing ---
+def parse_error_finding(
+    path: str, source: str, exc: Exception | None = None, message: str | None = None
+) -> Finding:
+    """A finding for a file that cannot be parsed; the position comes from CPython's parser when possible."""
+    line, col = 1, 1
+    text = message
+    try:
+        ast.parse(source, filename=path)
+    except SyntaxError as err:
+        line, col = err.lineno or 1, err.offset or 1
+        text = text or f"syntax error: {err.msg}"
+    except (ValueError, RecursionError, MemoryError) as err:
+        text = text or f"cannot parse: {err}"
+    else:
+        if isinstance(exc, cst.ParserSyntaxError):
+            line, col = exc.raw_line, exc.raw_column + 1
+            text = text or f"syntax error: {exc.message}"
+    return Finding(
+        rule=PARSE_ERROR[0],
+        name=PARSE_ERROR[1],
+        checklist=None,
+        severity="error",
+        path=path,
+        line=max(1, line),
+        column=max(1, col),
+        end_line=max(1, line),
+        end_column=max(1, col),
+        message=text or "cannot parse this file",
+        suggestion="Fix the syntax error; the rest of the project was reviewed without this file.",
+        fixable=False,
+    )
+
+
+def _parse(path: str, source: str, rules: Sequence[Rule]) -> _Parsed:
+    if "\x00" in source:
+        return _Parsed(
+            path, source, None, parse_error_finding(path, "", message="binary file, not Python source")
+        )
+    if not _PREFILTER.search(source):
+        return _Parsed(path, source, None)
+    try:
+        module = cst.parse_module(source)
+    except (cst.ParserSyntaxError, RecursionError, ValueError) as exc:
+        return _Parsed(path, source, None, parse_error_finding(path, source, exc))
+    index = FileIndex(path, source, module)
+    visitors = [v for r in rules if (v := r.visitor(index)) is not None]
+    try:
+        index = build_index(path, source, module, visitors)
+    except RecursionError:
+        return _Parsed(path, source, None, parse_error_finding(path, source, message="file nests too deeply"))
+    return _Parsed(path, source, index)
+
+
+# --------------------------------------------------------------------------------------- selection ---
+def _matches(rule: Rule, token: str) -> bool:
+    token = token.strip()
+    if not token:
+        return False
+    upper = token.upper()
+    return (
+        upper == "ALL"
+        or rule.code == upper
+        or (upper.startswith("MLR") and rule.code.startswith(upper))
+        or token.lower() in {rule.name, rule.checklist}
+    )
+
+
+def select_rules(select: Sequence[str] | None, ignore: Sequence[str] | None) -> list[Rule]:
+    """Rules chosen by ``select`` (default: all) minus ``ignore``: codes, code prefixes, names, checklist ids."""
+    rules = list(all_rules())
+    if select:
+        rules = [r for r in rules if any(_matches(r, t) for t in select)]
+    if ignore:
+        rules = [r for r in rules if not any(_matches(r, t) for t in ignore)]
+    return rules
+
+
+def validate_rule_tokens(tokens: Sequence[str]) -> list[str]:
+    """Tokens that match no rule at all (for clear usage errors)."""
+    return [t for t in tokens if t.strip() and not any(_matches(r, t) for r in all_rules())]
+
+
+# ------------------------------------------------------------------------------------------ running ---
+def _suppressed(parsed: _Parsed | None, finding: Finding) -> bool:
+    if parsed is None:
+        return False
+    lines = parsed.source.splitlines()
+    for match in _SUPPRESS.finditer(parsed.source):
+        if match.group(1):  # ignore-file
+            codes = match.group(2)
+            if codes is None or finding.rule in {c.strip().upper() for c in codes.split(",")}:
+                return True
+    for number in {finding.line, finding.end_line}:
+        if 1 <= number <= len(lines):
+            m = _SUPPRESS.search(lines[number - 1])
+            if m and not m.group(1):
+                codes = m.group(2)
+                if codes is None or finding.rule in {c.strip().upper() for c in codes.split(",")}:
+                    return True
+    return False
+
+
+def _finding(rule: Rule, hit: Hit) -> Finding:
+    return Finding(
+        rule=rule.code,
+        name=rule.name,
+        checklist=rule.checklist,
+        severity=hit.severity or rule.severity,
+        path=hit.path,
+        line=max(1, hit.line),
+        column=max(1, hit.column),
+        end_line=max(1, hit.end_line or hit.line),
+        end_column=max(1, hit.end_column or hit.column),
+        message=hit.message or rule.message,
+        suggestion=hit.suggestion or rule.suggestion,
+        fixable=hit.fix is not None,
+    )
+
+
+def analyze(
+    files: dict[str, str], rules: Sequence[Rule], config: ReviewConfig, snippet: bool = False
+) -> Analysis:
+    """Parse, index and run ``rules`` over one project."""
+    parsed: dict[str, _Parsed] = {}
+    yamls: list[YamlDoc] = []
+    yaml_errors: list[Finding] = []
+    for path, text in files.items():
+        suffix = PurePosixPath(path).suffix.lower()
+        if suffix in {".py", ".pyi"} or (snippet and suffix == ""):
+            parsed[path] = _parse(path, text, rules)
+        elif suffix in {".yaml", ".yml"}:
+            doc = load_yaml(path, text)
+            if doc.error:
+                yaml_errors.append(parse_error_finding(path, "", message=f"invalid YAML: {doc.error}"))
+            yamls.append(doc)
+    indexes = [p.index for p in parsed.values() if p.index is not None]
+    project = Project(indexes, yamls, snippet=snippet)
+    findings = [p.error for p in parsed.values() if p.error is not None] + yaml_errors
+    fixes: dict[str, list[Fix]] = {}
+    for rule in rules:
+        try:
+            hits = list(rule.check(project))
+        except Exception:
+            if _strict():
+                raise
+            log.exception("review rule %s crashed; its findings are skipped", rule.code)
+            continue
+        seen: set[tuple[str, int, int, str]] = set()
+        for hit in hits:
+            finding = _finding(rule, hit)
+            key = (finding.path, finding.line, finding.column, finding.message)
+            if key in seen:
+                continue
+            seen.add(key)
+            if _suppressed(parsed.get(finding.path), finding) or config.ignored(finding.path, rule):
+                continue
+            findings.append(finding)
+            if hit.fix is not None:
+                fixes.setdefault(hit.fix.path, []).append(hit.fix)
+    findings.sort(key=lambda f: (f.path, f.line, f.column, f.rule))
+    return Analysis(project, findings, fixes, parsed, list(rules), yaml_errors)
+
+
+# ---------------------------------------------------------------------------------------- checklist ---
+def _fmt_finding(f: Finding) -> str:
+    return f"{f.rule} at {f.path}:{f.line}: {f.message}"
+
+
+def build_checklist(analysis: Analysis) -> list[ChecklistItem]:
+    items: list[ChecklistItem] = []
+    active = {r.code for r in analysis.rules}
+    primaries = {r.checklist: r for r in all_rules() if isinstance(r, PrimaryRule)}
+    for item_id, title in CHECKLIST:
+        failing = [f for f in analysis.findings if f.checklist == item_id and f.severity != "info"]
+        item_rules = [r for r in all_rules() if r.checklist == item_id]
+        if failing:
+            codes = sorted({f.rule for f in failing})
+            shown = "; ".join(_fmt_finding(f) for f in failing[:3])
+            more = f" (+{len(failing) - 3} more)" if len(failing) > 3 else ""
+            items.append(
+                ChecklistItem(id=item_id, title=title, status="fail", evidence=shown + more, findings=codes)
+            )
+            continue
+        if not any(r.code in active for r in item_rules):
+            items.append(
+                ChecklistItem(
+                    id=item_id,
+                    title=title,
+                    status="unknown",
+                    evidence="not checked: all rules of this item were deselected",
+                )
+            )
+            continue
+        primary = primaries.get(item_id)
+        if not analysis.project.files and not analysis.project.yamls:
+            status, evidence = "not_applicable", "no reviewable Python files"
+        elif primary is None:
+            status, evidence = "unknown", "no rule judges this item"
+        else:
+            try:
+                status, evidence = primary.judge(analysis.project)
+            except Exception:
+                if _strict():
+                    raise
+                log.exception("judging %s crashed", item_id)
+                status, evidence = "unknown", "the reviewer could not judge this item"
+        if status == "fail":  # a judge never fails without a finding; treat as unknown
+            status = "unknown"
+        unparsed = [f.path for f in analysis.findings if f.rule == PARSE_ERROR[0]]
+        if status == "not_applicable" and unparsed:
+            status, evidence = "unknown", f"{', '.join(unparsed[:3])} could not be parsed"
+        items.append(ChecklistItem(id=item_id, title=title, status=status, evidence=evidence))
+    return items
+
+
+def score(items: Sequence[ChecklistItem]) -> float:
+    """Share of decided items (pass or fail) that pass, in percent; 100 when nothing could be decided."""
+    passed = sum(1 for i in items if i.status == "pass")
+    failed = sum(1 for i in items if i.status == "fail")
+    return round(100.0 * passed / (passed + failed), 1) if passed + failed else 100.0
+
+
+def _report(analysis: Analysis, n_files: int) -> ReviewReport:
+    items = build_checklist(analysis)
+    findings = analysis.findings
+    return ReviewReport(
+        checklist=items,
+        findings=findings,
+        summary=Summary(
+            files=n_files,
+            errors=sum(1 for f in findings if f.severity == "error"),
+            warnings=sum(1 for f in findings if f.severity == "warning"),
+            infos=sum(1 for f in findings if f.severity == "info"),
+            score=score(items),
+        ),
+    )
+
+
+def fix_files(
+    files: dict[str, str], rules: Sequence[Rule], config: ReviewConfig, snippet: bool, rounds: int = 3
+) -> dict[str, str]:
+    """Apply safe fixes until nothing fixable remains (fixes can enable others, e.g. prefixes then monitors)."""
+    current = dict(files)
+    for _ in range(rounds):
+        analysis = analyze(current, rules, config, snippet)
+        changed = False
+        for path, fixes in analysis.fixes.items():
+            parsed = analysis.parsed.get(path)
+            if parsed is None or parsed.index is None:
+                continue
+            new = apply_fixes(parsed.source, parsed.index.module, fixes)
+            if new != current[path]:
+                current[path] = new
+                changed = True
+        if not changed:
+            break
+    return current
+
+
+def review_files(
+    files: dict[str, str],
+    *,
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] | None = None,
+    fix: bool = False,
+    snippet: bool = False,
+    config: ReviewConfig | None = None,
+) -> ReviewReport:
+    """Review a project given as path -> text (Python, YAML configs and an optional pyproject.toml)."""
+    config = config or config_from_files(files)
+    rules = select_rules(select if select is not None else config.select, [*(ignore or []), *config.ignore])
+    reviewed = {p: t for p, t in files.items() if not p.endswith("pyproject.toml")}
+    n_files = sum(1 for p in reviewed if p.endswith((".py", ".pyi", ".yaml", ".yml")) or snippet)
+    if not fix:
+        return _report(analyze(reviewed, rules, config, snippet), n_files)
+    fixed = fix_files(reviewed, rules, config, snippet)
+    report = _report(analyze(fixed, rules, config, snippet), n_files)
+    changed = {p: t for p, t in fixed.items() if t != reviewed[p]}
+    report.fixed_files = changed
+    report.diff = "".join(unified_diff(p, reviewed[p], t) for p, t in sorted(changed.items()))
+    return report
+
+
+def review(request: ReviewRequest) -> ReviewReport:
+    """The review tool: the same function behind the agent, the CLI and ``POST /v1/review``."""
+    if request.code is not None:
+        files = {SNIPPET_PATH: request.code}
+        snippet = True
+    else:
+        files = dict(request.files or {})
+        snippet = False
+    return review_files(files, select=request.select, ignore=request.ignore, fix=request.fix, snippet=snippet)

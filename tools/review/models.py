@@ -1,0 +1,105 @@
+"""The review tool's input and output models: the JSON contract shared by the CLI, HTTP and the agent."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+Status = Literal["pass", "fail", "unknown", "not_applicable"]
+Severity = Literal["error", "warning", "info"]
+OutputFormat = Literal["json", "text", "sarif", "github", "markdown"]
+
+#: Limits on what one review accepts. They keep a single request from pinning a worker for long.
+MAX_FILES = 500
+MAX_FILE_BYTES = 1_000_000
+MAX_TOTAL_BYTES = 8_000_000
+
+
+class ReviewRequest(BaseModel):
+    """What to review: one code snippet (``code``) or a project (``files``: path -> text, YAML configs too)."""
+
+    code: str | None = Field(default=None, description="One Python snippet or file to review.")
+    files: dict[str, str] | None = Field(
+        default=None, description="A project: relative path -> file text (Python and Hydra/OmegaConf YAML)."
+    )
+    fix: bool = Field(default=False, description="Apply the safe autofixes and return the fixed files.")
+    select: list[str] | None = Field(
+        default=None,
+        description="Only these rules: codes (MLR006), code prefixes (MLR0), names or checklist ids.",
+    )
+    ignore: list[str] | None = Field(default=None, description="Skip these rules (same forms as select).")
+    format: OutputFormat = Field(default="json", description="How the report is rendered for people/CI.")
+
+    @model_validator(mode="after")
+    def _exactly_one_input(self) -> ReviewRequest:
+        if (self.code is None) == (self.files is None):
+            raise ValueError("give exactly one of 'code' (a snippet) or 'files' (path -> text)")
+        if self.code is not None:
+            if not self.code.strip():
+                raise ValueError("'code' is empty: nothing to review")
+            if len(self.code.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+                raise ValueError(f"'code' is larger than {MAX_FILE_BYTES} bytes")
+        if self.files is not None:
+            if not self.files:
+                raise ValueError("'files' is empty: nothing to review")
+            if len(self.files) > MAX_FILES:
+                raise ValueError(f"too many files: {len(self.files)} (at most {MAX_FILES})")
+            total = 0
+            for path, text in self.files.items():
+                if not path.strip() or "\x00" in path:
+                    raise ValueError(f"invalid file path {path!r}")
+                size = len(text.encode("utf-8", "surrogatepass"))
+                if size > MAX_FILE_BYTES:
+                    raise ValueError(f"file {path!r} is larger than {MAX_FILE_BYTES} bytes")
+                total += size
+            if total > MAX_TOTAL_BYTES:
+                raise ValueError(f"the files total {total} bytes (at most {MAX_TOTAL_BYTES})")
+        return self
+
+
+class Finding(BaseModel):
+    """One problem at one place. Lines and columns are 1-based; ``checklist`` is None only for parse errors."""
+
+    rule: str
+    name: str
+    checklist: str | None
+    severity: Severity
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    message: str
+    suggestion: str
+    fixable: bool = False
+
+
+class ChecklistItem(BaseModel):
+    """The verdict on one of the 14 checklist items, with the evidence it rests on."""
+
+    id: str
+    title: str
+    status: Status
+    evidence: str
+    findings: list[str] = Field(default_factory=list, description="Rule codes that failed this item.")
+
+
+class Summary(BaseModel):
+    """Counts and a score: the share of decided (pass/fail) checklist items that pass, 0-100."""
+
+    files: int
+    errors: int
+    warnings: int
+    infos: int = 0
+    score: float
+
+
+class ReviewReport(BaseModel):
+    """The review contract: all 14 checklist items in order, the findings, a summary; fixes when asked."""
+
+    checklist: list[ChecklistItem]
+    findings: list[Finding]
+    summary: Summary
+    fixed_files: dict[str, str] | None = None
+    diff: str | None = None

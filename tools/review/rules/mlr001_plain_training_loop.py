@@ -1,0 +1,82 @@
+"""MLR001: a LightningModule (not a hand-written loop) holds the training logic."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from tools.review.models import Status
+from tools.review.project import Project
+from tools.review.rules.base import Hit, PrimaryRule
+
+
+class PlainTrainingLoop(PrimaryRule):
+    """A hand-written training loop (``loss.backward()``; ``optimizer.step()``) where Lightning belongs.
+
+    A hand-rolled loop re-implements, usually incompletely, what ``LightningModule`` + ``Trainer`` give for
+    free: device placement, mixed precision, gradient clipping and accumulation, checkpointing, early stopping,
+    logging, distributed training and reproducible validation. Move the step logic into ``training_step`` /
+    ``validation_step`` and let the Trainer run the loop. Lightning Fabric loops (``fabric.backward``) and
+    manual optimization inside a LightningModule are fine.
+    """
+
+    code = "MLR001"
+    name = "plain-training-loop"
+    checklist = "lightning-module"
+    severity = "warning"
+    message = "Hand-written training loop where a LightningModule and Trainer belong"
+    suggestion = (
+        "Move the forward/loss code into LightningModule.training_step (and validation_step), return the loss, "
+        "and run it with L.Trainer(...).fit(model, datamodule=dm)."
+    )
+    VALID = [
+        (
+            "import lightning as L\nclass M(L.LightningModule):\n    def training_step(self, batch, i):\n"
+            "        return self(batch).sum()\n"
+        ),
+        (
+            "import lightning as L\nfabric = L.Fabric()\nfor batch in loader:\n    loss = model(batch)\n"
+            "    fabric.backward(loss)\n    opt.step()\n"
+        ),
+    ]
+    INVALID = [
+        (
+            "import torch\nfor epoch in range(10):\n    for x, y in loader:\n        opt.zero_grad()\n"
+            "        loss = criterion(model(x), y)\n        loss.backward()\n        opt.step()\n"
+        ),
+    ]
+
+    def check(self, project: Project) -> Iterable[Hit]:
+        reported: set[int] = set()
+        for call in project.backward_calls:
+            loop = call.loops[0]
+            if id(loop) in reported:
+                continue
+            reported.add(id(loop))
+            yield self.at(
+                call.file, loop, f"Hand-written training loop ({call.code()}) where Lightning belongs"
+            )
+
+    def judge(self, project: Project) -> tuple[Status, str]:
+        if project.lightning_modules:
+            cls = project.lightning_modules[0]
+            bases = ", ".join(cls.bases)
+            return (
+                "pass",
+                f"class {cls.name}({bases}) at {project.class_file(cls).path}:{project.class_file(cls).line(cls.node)}",
+            )
+        if project.uses_fabric:
+            call = project.calls_named("Fabric")[0]
+            return "pass", f"Lightning Fabric loop: {call.code()} at {call.where()}"
+        foreign = [c for c in project.classes if project.has_foreign_base(c) and "model" in c.name.lower()]
+        if foreign and (project.trainer_sites or project.fit_calls):
+            cls = foreign[0]
+            return (
+                "unknown",
+                f"class {cls.name}({', '.join(cls.bases)}) derives from a class not in the reviewed code",
+            )
+        if project.trainer_sites or project.fit_calls:
+            return "unknown", "a Trainer is used but the LightningModule is defined elsewhere"
+        modules = [c for c in project.classes if "torch_module" in project.kinds(c)]
+        if modules:
+            return "not_applicable", f"nn.Module {modules[0].name} without training code"
+        return "not_applicable", "no model or training code in the reviewed code"

@@ -1,0 +1,125 @@
+"""MLR009: random seeds are set in the entry point."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from tools.review.index import Call
+from tools.review.models import Status
+from tools.review.project import Project
+from tools.review.rules.base import Edit, Fix, Hit, PrimaryRule
+from tools.review.rules.common import lightning_import_for
+
+
+def seed_calls(project: Project) -> list[Call]:
+    return [c for c in project.calls if c.short in {"seed_everything", "set_seed", "set_random_seed"}]
+
+
+def trio(project: Project) -> tuple[list[Call], bool]:
+    """torch.manual_seed calls and whether random/numpy are seeded too."""
+    torch_seed = [
+        c
+        for c in project.calls
+        if c.short == "manual_seed" and "cuda" not in c.name and "Generator" not in c.raw
+    ]
+    others = any(
+        c.name in {"random.seed", "numpy.random.seed"} or c.raw.endswith("random.seed") for c in project.calls
+    )
+    return torch_seed, others
+
+
+class NoSeed(PrimaryRule):
+    """The training entry point does not seed the random number generators.
+
+    Without a seed two runs of the same code differ in initialisation, shuffling and augmentation, so a
+    change cannot be told apart from noise. Call ``L.seed_everything(42, workers=True)`` before building the
+    model and the data (``workers=True`` also seeds DataLoader workers), or seed torch, numpy and random
+    yourself. Accepted too: ``LightningCLI`` (it seeds by default and records the seed), a ``seed_everything``
+    key in a LightningCLI config.
+    """
+
+    code = "MLR009"
+    name = "no-seed"
+    checklist = "seeding"
+    severity = "warning"
+    message = "The training entry point sets no random seed"
+    suggestion = "Call L.seed_everything(42, workers=True) before building the model and the data."
+    fixable = True
+    VALID = [
+        "import lightning as L\nL.seed_everything(42, workers=True)\ntrainer = L.Trainer()\ntrainer.fit(model)\n",
+        (
+            "import random\nimport numpy as np\nimport torch\nrandom.seed(0)\nnp.random.seed(0)\n"
+            "torch.manual_seed(0)\nfor x in loader:\n    loss = model(x)\n    loss.backward()\n"
+        ),
+        "import torch.nn as nn\nclass Net(nn.Module):\n    pass\n",
+    ]
+    INVALID = [
+        "import lightning as L\ntrainer = L.Trainer(max_epochs=3)\ntrainer.fit(model)\n",
+        "for x in loader:\n    loss = model(x)\n    loss.backward()\n    opt.step()\n",
+        "import torch\ntorch.manual_seed(0)\nfor x in loader:\n    loss = model(x)\n    loss.backward()\n",
+        "from lightning.pytorch.cli import LightningCLI\nLightningCLI(seed_everything_default=False)\n",
+    ]
+
+    def check(self, project: Project) -> Iterable[Hit]:
+        if not project.trains or seed_calls(project):
+            return
+        if project.yaml_key("seed_everything") or (project.yaml_key("seed") and seed_calls(project)):
+            return
+        for call in project.cli_calls:
+            arg = call.kw("seed_everything_default")
+            if arg is None or call.kw_value("seed_everything_default") is not False:
+                return
+            yield self.at(call.file, arg, "LightningCLI(seed_everything_default=False) disables seeding")
+            return
+        torch_seed, others = trio(project)
+        if torch_seed and others:
+            return
+        if torch_seed:
+            c = torch_seed[0]
+            yield self.at(
+                c.file,
+                c.node,
+                "Only torch is seeded; numpy and random (used by augmentations and samplers) are not",
+                "Use L.seed_everything(seed, workers=True), or also call random.seed and np.random.seed.",
+            )
+            return
+        if project.trainer_calls:
+            call = project.trainer_calls[0]
+            fix = None
+            if call.stmt is not None:
+                expr, imp = lightning_import_for(call.file, "seed_everything")
+                fix = Fix(
+                    call.file.path,
+                    [Edit(call.stmt, insert_before=[f"{expr}(42, workers=True)"])],
+                    [(imp[0], imp[1], None)] if imp[0] else [],
+                )
+            yield self.at(call.file, call.node, "No seed_everything before the Trainer is built", fix=fix)
+            return
+        anchor = (project.backward_calls or project.fit_calls or [None])[0]
+        if anchor is not None:
+            yield self.at(
+                anchor.file,
+                anchor.loops[0] if anchor.loops else anchor.node,
+                "The training loop runs without seeding torch, numpy and random",
+                "Seed everything at the start: L.seed_everything(42, workers=True), or torch.manual_seed, "
+                "np.random.seed and random.seed.",
+            )
+
+    def judge(self, project: Project) -> tuple[Status, str]:
+        seeds = seed_calls(project)
+        if seeds:
+            return "pass", f"{seeds[0].code()} at {seeds[0].where()}"
+        for doc, value, line in project.yaml_key("seed_everything"):
+            return "pass", f"seed_everything: {value} at {doc.path}:{line}"
+        for call in project.cli_calls:
+            value = call.kw_value("seed_everything_default")
+            shown = (
+                f"seed_everything_default={value}"
+                if call.kw("seed_everything_default")
+                else "default seeding"
+            )
+            return "pass", f"LightningCLI ({shown}, workers seeded) at {call.where()}"
+        torch_seed, _ = trio(project)
+        if torch_seed:
+            return "pass", f"{torch_seed[0].code()} with numpy/random seeds at {torch_seed[0].where()}"
+        return "not_applicable", "no training entry point in the reviewed code"
