@@ -79,17 +79,23 @@ def resolve_item(text: str) -> str | None:
 
 def explain(text: str) -> tuple[str, dict[str, object]]:
     """Markdown explanation plus a structured artifact; KeyError with a helpful message when unknown."""
-    from tools.review import explain_rule, rules_for_item
+    from tools.review.rules import all_rules, rule_by_code
 
     token = text.strip()
     if _RULE_ID.match(token):
-        doc = explain_rule(token.upper())
-        return doc, {"rule": token.upper(), "doc": doc}
+        rule = rule_by_code(token)
+        if rule is None:
+            raise KeyError(f"there is no review rule {token.upper()}")
+        doc = (
+            f"### `{rule.code}` {rule.name}\n\n{rule.doc()}\n\n**Checklist item:** `{rule.checklist}`"
+            f"\n\n**Fix:** {rule.suggestion}"
+        )
+        return doc, {"rule": rule.code, "item": rule.checklist, "doc": rule.doc()}
     item = resolve_item(token)
     if item is None:
         known = ", ".join(checklist_sections())
         raise KeyError(f"'{text}' is not a checklist item or rule id; the items are: {known}")
-    rules = rules_for_item(item)
+    rules = [(rule.code, rule.name) for rule in all_rules() if rule.checklist == item]
     body = checklist_sections()[item]
     rule_lines = "\n".join(f"- `{rule_id}` {name}" for rule_id, name in rules)
     content = f"### Checklist: `{item}`\n\n{body}"
