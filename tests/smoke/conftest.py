@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import psutil
 import pytest
 
 from agent.settings import Settings
 from sandbox.spec import RunLimits, RunSpec
 
-TINY_MODULE = '''import lightning as L
+TINY_MODULE = """import lightning as L
 import torch
 import torch.nn as nn
 
@@ -37,7 +38,7 @@ class TinyModel(L.LightningModule):
 
     def configure_optimizers(self):
         return torch.optim.SGD(self.parameters(), lr=0.05)
-'''
+"""
 
 BROKEN_MODULE = "import torch\n\ndef train(:\n    pass\n"
 
@@ -68,3 +69,20 @@ def leftover_run_dirs(settings: Settings) -> list[str]:
     """Run workdirs still on disk (a cancelled or finished run must leave none)."""
     runs = Path(settings.data_dir) / "sandbox" / "runs"
     return sorted(os.listdir(runs)) if runs.is_dir() else []
+
+
+def live_sandbox_processes(run_id: str) -> list[str]:
+    """Live processes that belong to a run: its id is in their per-run cgroup path or their command line."""
+    found = []
+    for process in psutil.process_iter(["cmdline", "status"]):
+        try:
+            if process.info["status"] == psutil.STATUS_ZOMBIE:
+                continue
+            with open(f"/proc/{process.pid}/cgroup") as cgroups:
+                membership = cgroups.read()
+            cmdline = " ".join(process.info["cmdline"] or [])
+        except (psutil.Error, OSError):
+            continue
+        if run_id in membership or run_id in cmdline:
+            found.append(f"{process.pid}: {cmdline[:200]}")
+    return found

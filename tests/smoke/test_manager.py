@@ -9,7 +9,14 @@ from typing import Any
 from agent.settings import Settings
 from sandbox.experiments import ExperimentStore
 from sandbox.manager import SmokeRunManager, UnknownRun
-from tests.smoke.conftest import leftover_run_dirs, lightning_spec, make_settings, script_spec, sleeper
+from tests.smoke.conftest import (
+    leftover_run_dirs,
+    lightning_spec,
+    live_sandbox_processes,
+    make_settings,
+    script_spec,
+    sleeper,
+)
 
 
 async def _wait_status(manager: SmokeRunManager, run_id: str, status: str, timeout_s: float = 30.0) -> None:
@@ -45,7 +52,9 @@ def test_failed_and_rejected_runs_get_their_status(settings: Settings) -> None:
     async def scenario() -> None:
         async with SmokeRunManager(settings) as manager:
             failing = manager.submit(script_spec("raise SystemExit(3)\n"))
-            rejected = manager.submit(script_spec("print(1)\n").model_copy(update={"entrypoint": "missing.py"}))
+            rejected = manager.submit(
+                script_spec("print(1)\n").model_copy(update={"entrypoint": "missing.py"})
+            )
             assert (await manager.wait(failing)).status == "failed"
             result = await manager.wait(rejected)
             assert result.status == "rejected" and "missing.py" in (result.error or "")
@@ -79,7 +88,8 @@ def test_cancel_queued_and_running_runs_leaves_nothing_behind(settings: Settings
             running = manager.submit(sleeper(60))
             queued = manager.submit(sleeper(60))
             await _wait_status(manager, running, "running")
-            await asyncio.sleep(0.5)  # let the sandbox process start
+            while not live_sandbox_processes(running):  # the sandbox process is up (the check can see it)
+                await asyncio.sleep(0.05)
             result = await manager.cancel(queued)
             assert result.status == "cancelled" and "before it started" in (result.error or "")
             started = time.monotonic()
@@ -89,6 +99,7 @@ def test_cancel_queued_and_running_runs_leaves_nothing_behind(settings: Settings
             assert result.experiment_id is not None  # cancelled runs are recorded too
             assert (await manager.cancel(running)).status == "cancelled"  # idempotent
             assert leftover_run_dirs(settings) == []
+            assert live_sandbox_processes(running) == []
 
     asyncio.run(scenario())
 
