@@ -486,6 +486,64 @@ def format_comparison_text(comparison: Comparison) -> str:
     return "\n".join(lines)
 
 
+def _md_row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+
+def render_experiment_list(summaries: Sequence[ExperimentSummary]) -> str:
+    """A Markdown table of experiments for chat answers (newest first, as listed)."""
+    if not summaries:
+        return "No experiments recorded yet: run a smoke test first."
+    lines = [
+        _md_row(["id", "recorded (UTC)", "status", "steps", "final loss", "loss decreased"]),
+        _md_row(["---"] * 6),
+    ]
+    for s in summaries:
+        final = "-" if s.final_loss is None else f"{s.final_loss:.4f}"
+        lines.append(
+            _md_row(
+                [
+                    f"`{s.id}`",
+                    s.created_at[:19].replace("T", " "),
+                    s.status,
+                    str(s.steps),
+                    final,
+                    _fmt(s.loss_decreased),
+                ]
+            )
+        )
+    return "\n".join(lines)
+
+
+def render_comparison(comparison: Comparison) -> str:
+    """A Markdown side-by-side table (one column per experiment) plus what differs between the runs."""
+    fields = [
+        "status",
+        "steps",
+        "seed",
+        "device",
+        "first_loss",
+        "final_loss",
+        "min_loss",
+        "loss_decreased",
+        "samples_per_s",
+        "peak_memory_mb",
+        "duration_s",
+    ]
+    lines = [
+        _md_row(["metric", *(f"`{i}`" for i in comparison.ids)]),
+        _md_row(["---"] * (len(comparison.ids) + 1)),
+    ]
+    for name in fields:
+        lines.append(_md_row([name, *(_fmt(getattr(row, name)) for row in comparison.rows)]))
+    lines.append("")
+    lines.append("Same code in every run." if comparison.same_code else "The runs trained different code.")
+    for key, values in comparison.differences.items():
+        if key != "code_hash":
+            lines.append(f"- `{key}` differs: " + ", ".join(_fmt(v) for v in values))
+    return "\n".join(lines)
+
+
 # --- MLflow (optional) ---
 
 _mlflow_warned = False

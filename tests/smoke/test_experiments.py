@@ -135,3 +135,16 @@ def test_reproduction_report_requires_same_status_and_curve(store: ExperimentSto
     assert same.matches and same.curve.rtol == 1e-4
     failed = reproduction_report(store.get(original.id), _result("run-c", [1.0, 0.5], status="failed"))
     assert not failed.matches and "status differs" in failed.curve.message
+
+
+def test_markdown_renderings_for_the_agent(store: ExperimentStore) -> None:
+    from sandbox.experiments import render_comparison, render_experiment_list
+
+    assert "No experiments" in render_experiment_list([])
+    a = store.record(RunSpec(files=FILES, steps=2), _result("run-a", [1.0, 0.5]))
+    b = store.record(RunSpec(files=FILES, steps=3), _result("run-b", [1.0, 0.7, 0.2]))
+    listing = render_experiment_list(store.list())
+    assert listing.splitlines()[2].startswith(f"| `{b.id}`") and "0.2000" in listing
+    table = render_comparison(store.compare([a.id, b.id]))
+    assert f"`{a.id}`" in table.splitlines()[0] and "| final_loss | 0.5 | 0.2 |" in table
+    assert "Same code in every run." in table and "`steps` differs: 2, 3" in table
