@@ -217,6 +217,14 @@ class ChainLimits:
     tmpfs_bytes: int
 
 
+def address_space_limit(memory_bytes: int, uses_gpu: bool) -> int | None:
+    """RLIMIT_AS for a run: a generous second line behind the memory cgroup (a CPU Lightning run needs about
+    1 GiB of address space beyond what it touches); none for CUDA, which reserves huge virtual ranges."""
+    if uses_gpu:
+        return None
+    return max(2 * memory_bytes, memory_bytes + (2048 << 20))
+
+
 def prlimit_args(limits: ChainLimits) -> list[str]:
     args = [
         f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 5}",

@@ -364,8 +364,7 @@ class LocalSandbox:
             cpu_seconds=limits.cpu_seconds,
             file_bytes=limits.max_file_mb << 20,
             open_files=limits.max_open_files,
-            # Second line of defence behind the memory cgroup; CUDA reserves huge virtual ranges, so never there.
-            address_space_bytes=None if gpu.uses_gpu else max(2 * memory, memory + (2048 << 20)),
+            address_space_bytes=isolation.address_space_limit(memory, gpu.uses_gpu),
             tmpfs_bytes=limits.tmpfs_mb << 20,
         )
         seccomp_fd = bpf_fd()

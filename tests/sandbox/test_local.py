@@ -1,0 +1,270 @@
+"""The supervisor's own logic: refusing submissions, the GPU and rlimit arguments (no GPU here, so the argument
+building is what can be checked), the unsafe fallback, cancellation before start and the leftover reaper."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from agent.settings import Settings
+from sandbox import isolation, local
+from sandbox.cgroups import RunCgroup
+from sandbox.harness import loss_decreased
+from sandbox.local import LocalSandbox, SandboxCheck, validate_submission
+from sandbox.spec import RunLimits, RunSpec
+
+from .conftest import script_spec
+
+# ------------------------------------------------------------------------------------------ submissions
+
+
+@pytest.mark.parametrize(
+    ("files", "entrypoint", "reason"),
+    [
+        ({"/etc/passwd": "x"}, None, "absolute paths"),
+        ({"../escape.py": "x"}, None, "'..'"),
+        ({"a/../../b.py": "x"}, None, "'..'"),
+        ({"./a.py": "x"}, None, "'..' and '.'"),
+        ({"a\\b.py": "x"}, None, "backslash"),
+        ({"a.py": "x", "a.py/b.py": "y"}, None, "both a file and a directory"),
+        ({f"f{i}.py": "" for i in range(local.MAX_SUBMISSION_FILES + 1)}, None, "too many files"),
+        ({"big.py": "x" * (local.MAX_SUBMISSION_BYTES + 1)}, None, "too large"),
+        ({"a.py": "x"}, "main.py", "not one of the submitted files"),
+        ({}, None, "no files"),
+    ],
+)
+def test_bad_submissions_are_rejected(files: dict[str, str], entrypoint: str | None, reason: str) -> None:
+    spec = RunSpec(files=files, entrypoint=entrypoint)
+    problem = validate_submission(spec)
+    assert problem is not None and reason in problem
+    result = LocalSandbox(Settings()).run(spec, run_id="bad")
+    assert result.status == "rejected"
+    assert reason in (result.error or "")
+
+
+def test_nested_relative_paths_are_accepted() -> None:
+    assert (
+        validate_submission(RunSpec(files={"pkg/__init__.py": "", "pkg/model.py": "x", "cfg/a.yaml": ""}))
+        is None
+    )
+
+
+# ------------------------------------------------------------------------------------------ GPU arguments
+
+
+@pytest.fixture
+def fake_dev(tmp_path: Path) -> Path:
+    for name in (
+        "nvidia0",
+        "nvidia1",
+        "nvidiactl",
+        "nvidia-uvm",
+        "nvidia-uvm-tools",
+        "nvidia-modeset",
+        "null",
+    ):
+        (tmp_path / name).touch()
+    return tmp_path
+
+
+def test_gpu_plan_binds_only_the_assigned_gpu(fake_dev: Path) -> None:
+    plan = isolation.gpu_plan("cuda", dev_dir=fake_dev, visible="1")
+    args = list(plan.bwrap_args)
+    bound = [args[i + 2] for i, a in enumerate(args) if a == "--dev-bind"]
+    assert bound == [
+        "/dev/nvidia1",
+        "/dev/nvidiactl",
+        "/dev/nvidia-uvm",
+        "/dev/nvidia-uvm-tools",
+        "/dev/nvidia-modeset",
+    ]
+    assert "/dev/nvidia0" not in bound
+    assert args[-3:] == ["--ro-bind", "/sys", "/sys"]
+    assert plan.env == {"CUDA_DEVICE_ORDER": "PCI_BUS_ID", "CUDA_VISIBLE_DEVICES": "1"}
+
+
+def test_gpu_plan_defaults_to_first_gpu_for_auto(fake_dev: Path) -> None:
+    plan = isolation.gpu_plan("auto", dev_dir=fake_dev, visible=None)
+    assert plan.index == 0 and "/dev/nvidia0" in plan.bwrap_args
+
+
+@pytest.mark.parametrize(
+    ("device", "visible", "make_nodes"),
+    [
+        ("cpu", None, True),
+        ("auto", None, False),
+        ("cuda", None, False),
+        ("auto", "", True),
+        ("cuda", "-1", True),
+    ],
+)
+def test_no_gpu_means_cpu_fallback(
+    tmp_path: Path, device: str, visible: str | None, make_nodes: bool
+) -> None:
+    if make_nodes:
+        (tmp_path / "nvidia0").touch()
+        (tmp_path / "nvidiactl").touch()
+    plan = isolation.gpu_plan(device, dev_dir=tmp_path, visible=visible)
+    assert not plan.uses_gpu
+    assert plan.bwrap_args == ()
+    assert plan.env == {"CUDA_VISIBLE_DEVICES": ""}
+
+
+def test_bwrap_arguments_for_a_gpu_run(fake_dev: Path) -> None:
+    plan = isolation.gpu_plan("cuda", dev_dir=fake_dev, visible="0")
+    args = isolation.bwrap_args(
+        stage_dir="/run/stage",
+        root_binds=[("p0", "/opt/venv")],
+        run_stage_name="run",
+        tmpfs_bytes=64 << 20,
+        gpu=plan,
+        seccomp_fd=7,
+        env={"A": "1", **plan.env},
+        argv=["/opt/venv/bin/python", "harness.py"],
+    )
+    joined = " ".join(args)
+    assert "--dev-bind " + str(fake_dev / "nvidia0") + " /dev/nvidia0" in joined
+    assert "--ro-bind /sys /sys" in joined
+    assert "--ro-bind /sys/devices/system/cpu" not in joined
+    assert "--setenv CUDA_VISIBLE_DEVICES 0" in joined
+    assert "--ro-bind /run/stage/p0 /opt/venv" in joined
+    assert "--seccomp 7" in joined
+    for flag in ("--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
+                 "--clearenv"):  # fmt: skip
+        assert flag in args
+    assert args[args.index("--cap-drop") + 1] == "ALL"
+    assert args[-3:] == ["--", "/opt/venv/bin/python", "harness.py"]
+    # the GPU nodes are bound after --dev (else the fresh /dev would hide them) and before / goes read-only
+    assert args.index("--dev") < args.index("--dev-bind") < args.index("--remount-ro")
+
+
+def test_cpu_runs_get_an_address_space_limit_cuda_runs_do_not() -> None:
+    assert isolation.address_space_limit(1 << 30, uses_gpu=True) is None
+    assert isolation.address_space_limit(1 << 30, uses_gpu=False) == 3 << 30
+    limits = isolation.ChainLimits(cpu_seconds=10, file_bytes=1 << 20, open_files=64,
+                                   address_space_bytes=None, tmpfs_bytes=1 << 20)  # fmt: skip
+    assert isolation.prlimit_args(limits) == ["--cpu=10:15", f"--fsize={1 << 20}", "--nofile=64", "--core=0"]
+
+
+def test_join_script_quotes_paths() -> None:
+    script = isolation.join_script(["/sys/fs/cgroup/memory/mlagent/1-a/cgroup.procs"], "/run/st",
+                                   [("/srv/my data; rm -rf /", "run")])  # fmt: skip
+    assert "echo $$ > /sys/fs/cgroup/memory/mlagent/1-a/cgroup.procs" in script
+    assert "mount --bind '/srv/my data; rm -rf /' /run/st/run" in script
+    assert script.rstrip().endswith('exec "$@"')
+
+
+# ------------------------------------------------------------------------------------------ availability
+
+
+@pytest.fixture
+def unusable_host() -> Iterator[None]:
+    """Pretend the probe found no isolation (the real probe is re-run afterwards)."""
+    facts = isolation.probe_host()
+    local.reset_probe_cache()
+    local._probe = (facts, SandboxCheck(False, "bubblewrap is not installed", "none"))
+    yield
+    local.reset_probe_cache()
+
+
+@pytest.mark.usefixtures("unusable_host")
+def test_no_isolation_means_rejected_with_the_fix(tmp_path: Path) -> None:
+    box = LocalSandbox(Settings(data_dir=tmp_path))
+    assert box.check().usable is False
+    result = box.run(script_spec("print('hi')"), run_id="refused")
+    assert result.status == "rejected"
+    assert "bubblewrap is not installed" in (result.error or "")
+    assert "MLAGENT_SANDBOX_UNSAFE" in (result.error or "")
+    with pytest.raises(local.SandboxUnavailable):
+        box.require()
+
+
+@pytest.mark.usefixtures("unusable_host")
+def test_unsafe_mode_runs_unconfined_when_the_operator_allows_it(tmp_path: Path) -> None:
+    box = LocalSandbox(Settings(data_dir=tmp_path, sandbox_unsafe=True))
+    check = box.check()
+    assert check.usable and check.isolation == "unsafe" and "UNSAFE" in check.reason
+    result = box.run(script_spec("import os\nprint('uid', os.getuid())\n"), run_id="unsafe")
+    assert result.status == "succeeded", result.error
+    assert result.limits["isolation"] == "unsafe"
+    assert f"uid {os.getuid()}" in result.stdout_tail
+    assert not any(box.runs_root.iterdir())
+
+
+# ------------------------------------------------------------------------------------------ lifecycle
+
+
+def test_cancelled_before_start(tmp_path: Path) -> None:
+    cancel = threading.Event()
+    cancel.set()
+    result = LocalSandbox(Settings(data_dir=tmp_path)).run(
+        script_spec("print(1)"), run_id="early", cancel=cancel
+    )
+    assert result.status == "cancelled"
+
+
+@pytest.mark.usefixtures("no_leftovers")
+def test_a_failing_event_listener_does_not_break_the_run(sandbox: LocalSandbox) -> None:
+    def explode(event: dict[str, object]) -> None:
+        raise RuntimeError("listener bug")
+
+    result = sandbox.run(script_spec("print('still fine')"), run_id="listener", on_event=explode)
+    assert result.status == "succeeded"
+    assert "still fine" in result.stdout_tail
+
+
+def test_reaper_removes_what_a_killed_supervisor_left(sandbox: LocalSandbox, settings: Settings) -> None:
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    name = f"{dead.pid}-stale-run"
+    facts, _ = local._host()
+    assert facts.cgroups is not None
+    group = RunCgroup(facts.cgroups, name)
+    group.create(memory_bytes=64 << 20, max_pids=8)
+    sleeper = subprocess.Popen(["sh", "-c", f"echo $$ > {group.procs_files[0]}; "
+                                f"echo $$ > {group.procs_files[-1]}; exec sleep 60"])  # fmt: skip
+    workdir = sandbox.runs_root / name
+    workdir.mkdir(parents=True)
+    for _ in range(100):
+        if group.pids():
+            break
+        threading.Event().wait(0.01)
+    assert group.pids() == {sleeper.pid}
+
+    reaped = local.reap_leftovers(settings)
+
+    assert name in reaped["cgroups"] and name in reaped["workdirs"]
+    assert sleeper.wait(timeout=5) == -9
+    assert not group.memory_dir.exists() and not workdir.exists()
+
+
+def test_loss_decreased_is_robust_to_noise() -> None:
+    assert loss_decreased([1.0, 1.2, 0.9, 1.1, 0.8, 0.7, 0.75, 0.6, 0.5]) is True
+    assert loss_decreased([1.0, 1.0, 1.0, 1.0, 1.0, 1.001]) is False
+    assert loss_decreased([0.5, 0.9]) is None
+
+
+def test_harness_runs_without_service_code() -> None:
+    """The harness is copied into the sandbox alone: it may import only stdlib, torch and Lightning."""
+    import ast
+
+    tree = ast.parse(Path(local.HARNESS_SOURCE).read_text())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module.split(".")[0])
+    assert not imported & {"agent", "sandbox", "tools", "knowledge", "pydantic"}
+
+
+def test_default_limits_are_reported(sandbox: LocalSandbox) -> None:
+    spec = RunSpec(files={"main.py": "pass\n"}, entrypoint="main.py", limits=RunLimits(timeout_s=5))
+    result = sandbox.run(spec, run_id="limits")
+    assert result.status == "succeeded"
+    assert result.limits["timeout_s"] == 5 and result.limits["isolation"].startswith("bwrap+cgroup")
