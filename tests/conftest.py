@@ -91,7 +91,9 @@ def server_factory(tmp_path: Path) -> Iterator[Callable[..., RunningServer]]:
         server.stop()
 
 
-@pytest.fixture
-def server(server_factory: Callable[..., RunningServer]) -> RunningServer:
-    """One server with the default (offline) configuration."""
-    return server_factory()
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """One server with the default (offline) configuration, shared by a test module (start-up costs ~3 s)."""
+    running = start_server(tmp_path_factory.mktemp("server") / "data")
+    yield running
+    running.stop()

@@ -49,3 +49,34 @@ class TinyModel(L.LightningModule):
 """
 
 BROKEN_SYNTAX = "import torch\n\ndef train(:\n    pass\n"
+
+LIGHTNING_SCRIPT = '''import lightning as L
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Classifier(L.LightningModule):
+    def __init__(self, lr: float = 1e-3) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 10))
+        self.loss_fn = nn.CrossEntropyLoss()
+
+    def forward(self, x):
+        return self.net(x)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        loss = self.loss_fn(F.softmax(self(x), dim=1), y)
+        self.log("loss", loss)
+        return loss
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.parameters(), lr=self.hparams.lr)
+
+
+if __name__ == "__main__":
+    trainer = L.Trainer(max_epochs=10, accelerator="gpu")
+    trainer.fit(Classifier())
+'''

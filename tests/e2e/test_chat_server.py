@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import RunningServer
-from tests.samples import BROKEN_SYNTAX, PLAIN_LOOP
+from tests.samples import BROKEN_SYNTAX, LIGHTNING_SCRIPT, PLAIN_LOOP
 
 pytestmark = pytest.mark.slow
 
@@ -72,13 +72,16 @@ def test_review_reply_names_failing_items_with_lines(server: RunningServer) -> N
 
 
 def test_follow_up_fix_uses_code_from_earlier_turn(server: RunningServer) -> None:
-    first = chat(server, PLAIN_LOOP + "\nwhat's wrong with this?").json()
+    first = chat(server, f"what's wrong with this?\n```python\n{LIGHTNING_SCRIPT}```").json()
     follow = chat(server, "now fix the issues you found", first["thread_id"]).json()
     [call] = follow["tool_calls"]
     assert call["name"] == "review_code" and call["args"] == {"fix": True}
-    fixed = call["result"]["fixed_files"]
-    assert fixed and any("clip" in text or "seed" in text for text in fixed.values())
-    assert "Fixed code" in follow["reply"] or "No automatic fix" in follow["reply"]
+    fixed = call["result"]["fixed_files"]["submitted.py"]
+    assert "gradient_clip_val" in fixed and "seed_everything" in fixed
+    assert "### Fixed code" in follow["reply"] and "gradient_clip_val" in follow["reply"]
+    # "smoke-test it" / "review it" now mean the fixed code, the newest in the thread.
+    again = chat(server, "review it again", first["thread_id"]).json()
+    assert again["tool_calls"][0]["result"]["reviewed"] == "the fixed code"
 
 
 def test_stream_emits_tool_and_token_events_then_done(server: RunningServer) -> None:
