@@ -140,8 +140,8 @@ class SmokeRunManager:
             return
         self._running = False
         for run in list(self._runs.values()):
-            if run.result.status == "queued":
-                self._finish(run, final_result(run.spec, run.id, "cancelled", "server shutting down"))
+            if run.result.status == "queued" and not run.cancel.is_set():
+                await self._cancel_unstarted(run, "server shutting down")
             elif run.result.status not in FINAL_STATUSES:
                 run.cancel.set()
         assert self._queue is not None
@@ -218,9 +218,9 @@ class SmokeRunManager:
         run = self._runs.get(run_id)
         if run is None:
             return self.get(run_id)
-        if run.result.status == "queued":
-            self._finish(run, final_result(run.spec, run.id, "cancelled", "cancelled before it started"))
-        elif run.result.status not in FINAL_STATUSES:
+        if run.result.status == "queued" and not run.cancel.is_set():
+            await self._cancel_unstarted(run, "cancelled before it started")
+        elif not run.done.is_set():
             run.cancel.set()
             await run.done.wait()
         return run.result
@@ -275,6 +275,14 @@ class SmokeRunManager:
 
     # --- internals ---
 
+    async def _cancel_unstarted(self, run: _Run, reason: str) -> None:
+        """Finish a queued run as cancelled; the set cancel flag keeps a worker from starting it meanwhile."""
+        run.cancel.set()
+        result = await asyncio.to_thread(
+            self._record, run, final_result(run.spec, run.id, "cancelled", reason)
+        )
+        self._finish(run, result)
+
     def _store(self) -> ExperimentStore:
         if self.store is None:
             raise ManagerNotRunning("smoke-run manager not started")
@@ -287,7 +295,7 @@ class SmokeRunManager:
             if run_id is None:
                 return
             run = self._runs.get(run_id)
-            if run is None or run.result.status != "queued":
+            if run is None or run.cancel.is_set() or run.result.status != "queued":
                 continue  # cancelled while it waited
             self._publish(run, {"type": "status", "status": "running"})
             try:

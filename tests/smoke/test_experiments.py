@@ -148,3 +148,22 @@ def test_markdown_renderings_for_the_agent(store: ExperimentStore) -> None:
     table = render_comparison(store.compare([a.id, b.id]))
     assert f"`{a.id}`" in table.splitlines()[0] and "| final_loss | 0.5 | 0.2 |" in table
     assert "Same code in every run." in table and "`steps` differs: 2, 3" in table
+
+
+def test_mlflow_mirror_is_optional(
+    store: ExperimentStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import importlib.util
+
+    from sandbox import experiments
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", (tmp_path / "mlruns").as_uri())
+    monkeypatch.setattr(experiments, "_mlflow_warned", False)
+    recorded = store.record(RunSpec(files=FILES), _result("run-a", [1.0, 0.5]))
+    if importlib.util.find_spec("mlflow") is None:
+        assert not experiments.log_to_mlflow(recorded)
+        assert "mlflow is not installed" in caplog.text
+    else:  # a real file-store MLflow run
+        assert experiments.log_to_mlflow(recorded)
+        assert (tmp_path / "mlruns").is_dir()
+    assert store.get(recorded.id).metrics.losses == [1.0, 0.5]  # the SQLite record does not depend on it

@@ -92,6 +92,7 @@ def test_cancel_queued_and_running_runs_leaves_nothing_behind(settings: Settings
                 await asyncio.sleep(0.05)
             result = await manager.cancel(queued)
             assert result.status == "cancelled" and "before it started" in (result.error or "")
+            assert result.experiment_id is not None
             started = time.monotonic()
             result = await manager.cancel(running)
             assert result.status == "cancelled"
