@@ -108,6 +108,7 @@ def test_errors_are_clear(client: TestClient) -> None:
     missing = client.get("/v1/experiments/compare?ids=exp-a,exp-b").json()
     assert missing["error"]["details"]["ids"] == ["exp-a", "exp-b"]
 
+    bad: dict[str, Any]
     for bad in (
         {},
         {"files": {}},

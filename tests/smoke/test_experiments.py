@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ def _result(run_id: str, losses: list[float], status: str = "succeeded") -> RunR
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> ExperimentStore:
+def store(tmp_path: Path) -> Iterator[ExperimentStore]:
     with ExperimentStore(tmp_path / "data" / "experiments.sqlite") as opened:
         yield opened
 
