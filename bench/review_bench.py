@@ -581,6 +581,9 @@ def speed_table(speed: dict[str, Any]) -> str:
             f"{t['what']:<34} {t['files']:>5} {t['lines']:>6} {statistics.median(t['runs']):>7.2f}s "
             f"{runs:<24} {t['target_s']:>6.1f}s  {'yes' if ok else 'NO'}"
         )
+    commands = sorted({t["command"] for t in speed.get("cli", [])})
+    if commands:
+        rows.append(f"cold CLI command: {', '.join(commands)} PATH --format json")
     if t := speed.get("in_process"):
         rows.append(
             f"in-process corpus: {t['cases']} cases, {t['lines']} lines in {t['seconds']:.2f} s "
@@ -600,7 +603,7 @@ def speed_table(speed: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
-def mismatches_markdown(acc: AccuracyResult, corpus: Path) -> str:
+def mismatches_markdown(acc: AccuracyResult, speed: dict[str, Any] | None = None) -> str:
     """MISMATCHES.md: every disagreement with its label reason and the engine's evidence, grouped by item."""
     lines = [
         "# Review engine vs. labelled corpus: mismatches",
@@ -616,6 +619,15 @@ def mismatches_markdown(acc: AccuracyResult, corpus: Path) -> str:
         "```",
         "",
     ]
+    if speed is not None:
+        lines += [
+            "## Speed (this machine, CPU shared with other jobs)",
+            "",
+            "```",
+            speed_table(speed),
+            "```",
+            "",
+        ]
     if acc.errors:
         lines += ["## Engine errors", ""] + [f"- {e}" for e in acc.errors] + [""]
     for item in CHECKLIST_IDS:
@@ -680,7 +692,7 @@ def main(argv: list[str] | None = None) -> int:
     acc = score(cases)
     speed = None if args.no_speed else measure_speed(cases, repeats=max(1, args.repeats))
     if args.write_mismatches:
-        (args.corpus / "MISMATCHES.md").write_text(mismatches_markdown(acc, args.corpus.resolve()) + "\n")
+        (args.corpus / "MISMATCHES.md").write_text(mismatches_markdown(acc, speed) + "\n")
     if args.json:
         print(json.dumps(_as_json(acc, speed), indent=2))
         return 0
