@@ -79,6 +79,7 @@ class _Run:
     logs: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=LOG_HISTORY))
     subscribers: set[asyncio.Queue[dict[str, Any]]] = field(default_factory=set)
     started_at: float | None = None
+    announced: set[str] = field(default_factory=set)
     reproduces: str | None = None
 
 
@@ -350,10 +351,12 @@ class SmokeRunManager:
         """Loop thread: fold an event into the run's state, keep it for late subscribers, fan it out."""
         if run.done.is_set():
             return  # a straggler after the final result (e.g. a log line flushed during kill)
-        event["_seq"] = next(_event_seq)
         kind = event.get("type")
         if kind == "status":
             status = event.get("status")
+            if status in run.announced:
+                return  # the manager and the backend both say "running": tell subscribers once
+            run.announced.add(str(status))
             if status in ("queued", "running") and run.result.status in ("queued", "running"):
                 run.result = run.result.model_copy(update={"status": status})
             if status == "running" and run.started_at is None:
@@ -370,6 +373,7 @@ class SmokeRunManager:
                 run.result = run.result.model_copy(update={"time_to_first_step_s": first})
         elif kind == "log":
             run.logs.append(event)
+        event["_seq"] = next(_event_seq)
         for queue in run.subscribers:
             queue.put_nowait(event)
 
