@@ -590,4 +590,7 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    exit_code = main(sys.argv)
+    # os._exit, not sys.exit: threads or DataLoader workers the user's code left running must not keep the
+    # process alive after the result has been sent (the supervisor would wait for them until the deadline).
+    os._exit(exit_code)

@@ -428,6 +428,7 @@ class LocalSandbox:
         events: queue.Queue[tuple[str, Any]] = queue.Queue()
         capture = OutputCapture(spec.limits.output_cap_bytes, events)
         threads: list[threading.Thread] = []
+        readers_done = False
         try:
             self._stage(spec, run_dir, None if unsafe else facts, unsafe)
             if unsafe:
@@ -458,6 +459,7 @@ class LocalSandbox:
             self._stop(proc, launch.cgroup)
             for thread in threads:
                 thread.join(timeout=2.0)
+            readers_done = not any(thread.is_alive() for thread in threads)
             self._drain(events, on_event, outcome)
             return self._result(
                 run_id, spec.limits, limits_info, outcome, proc, launch.cgroup, capture, started
@@ -465,10 +467,20 @@ class LocalSandbox:
         finally:
             if proc is not None:
                 self._stop(proc, launch.cgroup if launch else None)
-                if proc.stdout is not None:
+            for thread in threads:
+                thread.join(timeout=0 if readers_done else 2.0)
+            readers_done = not any(thread.is_alive() for thread in threads)
+            # A reader still blocked on a pipe (only possible unconfined, where a daemon can escape the kill)
+            # keeps its descriptor: closing it under the reader could hand the number to another file.
+            if readers_done:
+                if proc is not None and proc.stdout is not None:
                     proc.stdout.close()
-            with contextlib.suppress(OSError):
-                os.close(result_r)
+                with contextlib.suppress(OSError):
+                    os.close(result_r)
+            else:
+                log.warning(
+                    "run %s: output readers still busy after the run; leaving their pipes open", run_id
+                )
             for fd in launch.pass_fds if launch else (result_w,):
                 with contextlib.suppress(OSError):
                     os.close(fd)
@@ -622,10 +634,8 @@ class LocalSandbox:
             if status == "oom" and error:
                 error = f"ran out of memory ({limits.memory_mb} MB limit): {error}"
             return status, (str(error) if error is not None else None)
-        if code in (128 + signal.SIGXCPU, -signal.SIGXCPU, 128 + signal.SIGKILL, -signal.SIGKILL) and (
-            "CPU time" in capture.text() or code in (128 + signal.SIGXCPU, -signal.SIGXCPU)
-        ):
-            return "timeout", f"exceeded its CPU time limit of {limits.cpu_seconds} s"
+        if code in (128 + signal.SIGXCPU, -signal.SIGXCPU):
+            return "timeout", f"exceeded its CPU time limit of {limits.cpu_seconds} s and was stopped"
         last = capture.text().strip().splitlines()[-1:] or [""]
         if last[0].startswith("bwrap:"):
             return "failed", f"the sandbox failed to start: {last[0]}"

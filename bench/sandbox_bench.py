@@ -1,0 +1,143 @@
+"""What the sandbox costs: the same tiny Lightning smoke run bare vs sandboxed, side by side, several times.
+
+Bare = the harness started directly with this interpreter (no bwrap, no cgroup, no uid switch, no seccomp);
+sandboxed = ``LocalSandbox.run``. Both are timed the same way, from just before the files are staged to the
+end (wall) and to the first optimisation step arriving at the supervisor (time to first step). Runs alternate
+(bare, sandboxed, sandboxed, bare, ...) so that a noisy neighbour hurts both equally. Target: ratio <= 1.10.
+
+    .venv/bin/python bench/sandbox_bench.py [--reps 5] [--steps 20] [--project DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from agent.settings import Settings  # noqa: E402
+from sandbox.local import HARNESS_SOURCE, LocalSandbox  # noqa: E402
+from sandbox.spec import RunLimits, RunSpec  # noqa: E402
+
+DEFAULT_PROJECT = REPO / "tests" / "sandbox" / "projects" / "good_lightning"
+
+
+def load_project(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*.py"))}
+
+
+def run_bare(files: dict[str, str], steps: int) -> dict[str, Any]:
+    """The harness alone: stage, spawn, read its channel; nothing confines it."""
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="mlagent-bare-") as tmp:
+        root = Path(tmp)
+        for rel, text in files.items():
+            (root / "src" / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / "src" / rel).write_text(text)
+        shutil.copyfile(HARNESS_SOURCE, root / "harness.py")
+        config = {"input_dir": str(root / "src"), "work_dir": str(root / "work"), "steps": steps, "device": "cpu",
+                  "seed": 42}  # fmt: skip
+        (root / "run.json").write_text(json.dumps(config))
+        read_fd, write_fd = os.pipe()
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(root), "MLAGENT_RESULT_FD": str(write_fd),
+               "CUDA_VISIBLE_DEVICES": ""}  # fmt: skip
+        proc = subprocess.Popen(
+            [sys.executable, "-I", "-u", str(root / "harness.py"), str(root / "run.json")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, pass_fds=(write_fd,),
+        )  # fmt: skip
+        os.close(write_fd)
+        first_step: float | None = None
+        result: dict[str, Any] = {}
+        with os.fdopen(read_fd, "rb") as channel:
+            for line in channel:
+                message = json.loads(line)
+                if message.get("type") == "step" and first_step is None:
+                    first_step = time.monotonic() - start
+                elif message.get("type") == "result":
+                    result = message
+        proc.wait()
+    return {"wall": time.monotonic() - start, "ttfs": first_step, "status": result.get("status"),
+            "samples_per_s": result.get("samples_per_s")}  # fmt: skip
+
+
+def run_sandboxed(box: LocalSandbox, files: dict[str, str], steps: int, index: int) -> dict[str, Any]:
+    start = time.monotonic()
+    first_step: list[float] = []
+
+    def on_event(event: dict[str, Any]) -> None:
+        if event["type"] == "step" and not first_step:
+            first_step.append(time.monotonic() - start)
+
+    spec = RunSpec(files=files, steps=steps, device="cpu", limits=RunLimits(timeout_s=120))
+    result = box.run(spec, run_id=f"bench-{index}", on_event=on_event)
+    return {"wall": time.monotonic() - start, "ttfs": first_step[0] if first_step else None,
+            "status": result.status, "samples_per_s": result.samples_per_s}  # fmt: skip
+
+
+def median(values: list[float | None]) -> float:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else float("nan")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--project", type=Path, default=DEFAULT_PROJECT)
+    args = parser.parse_args()
+
+    files = load_project(args.project)
+    with tempfile.TemporaryDirectory(prefix="mlagent-bench-") as data_dir:
+        box = LocalSandbox(Settings(data_dir=Path(data_dir)))
+        check = box.check()
+        if not check.usable:
+            print(f"sandbox unusable: {check.reason}", file=sys.stderr)
+            return 2
+        run_bare(files, 2)  # warm the page cache for torch/Lightning so the first measured run is not special
+        rows: dict[str, list[dict[str, Any]]] = {"bare": [], "sandboxed": []}
+        for rep in range(args.reps):
+            order = ["bare", "sandboxed"] if rep % 2 == 0 else ["sandboxed", "bare"]
+            for mode in order:
+                row = (
+                    run_bare(files, args.steps)
+                    if mode == "bare"
+                    else run_sandboxed(box, files, args.steps, rep)
+                )
+                if row["status"] != "succeeded":
+                    print(f"{mode} run {rep} did not succeed: {row['status']}", file=sys.stderr)
+                    return 1
+                rows[mode].append(row)
+
+    print(f"sandbox bench: {args.steps}-step CPU smoke run of {args.project.name}, {args.reps} reps each, "
+          f"isolation={check.isolation}")  # fmt: skip
+    header = (
+        f"{'mode':<10} {'wall median s':>14} {'wall min s':>11} {'first step median s':>20} {'samples/s':>10}"
+    )
+    print(header)
+    print("-" * len(header))
+    medians = {}
+    for mode, runs in rows.items():
+        wall = [r["wall"] for r in runs]
+        medians[mode] = (median(wall), median([r["ttfs"] for r in runs]))
+        print(f"{mode:<10} {medians[mode][0]:>14.3f} {min(wall):>11.3f} {medians[mode][1]:>20.3f} "
+              f"{median([r['samples_per_s'] for r in runs]):>10.1f}")  # fmt: skip
+    wall_ratio = medians["sandboxed"][0] / medians["bare"][0]
+    ttfs_ratio = medians["sandboxed"][1] / medians["bare"][1]
+    verdict = "OK" if wall_ratio <= 1.10 else "ABOVE TARGET"
+    print(f"ratio sandboxed/bare: wall {wall_ratio:.3f}, time to first step {ttfs_ratio:.3f} "
+          f"(target <= 1.10: {verdict})")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
