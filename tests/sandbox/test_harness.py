@@ -39,6 +39,12 @@ def test_module_and_datamodule_train(sandbox: LocalSandbox, project: str) -> Non
     assert steps[0]["loss"] == pytest.approx(result.losses[0], rel=1e-4)
 
 
+def test_dataloader_workers_run_in_the_sandbox(sandbox: LocalSandbox) -> None:
+    result, _ = smoke(sandbox, "workers_lightning", "workers", steps=10)
+    assert result.status == "succeeded", (result.error, result.stdout_tail)
+    assert result.steps == 10 and result.loss_decreased is True
+
+
 def test_module_only_gets_synthetic_data_from_example_input(sandbox: LocalSandbox) -> None:
     result, _ = smoke(sandbox, "module_only", "module-only", steps=12)
     assert result.status == "succeeded", (result.error, result.stdout_tail)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -268,3 +270,65 @@ def test_default_limits_are_reported(sandbox: LocalSandbox) -> None:
     result = sandbox.run(spec, run_id="limits")
     assert result.status == "succeeded"
     assert result.limits["timeout_s"] == 5 and result.limits["isolation"].startswith("bwrap+cgroup")
+
+
+SUPERVISOR = """
+import sys, threading
+from agent.settings import Settings
+from sandbox.local import LocalSandbox
+from sandbox.spec import RunLimits, RunSpec
+code = "import os, time\\nif os.fork() == 0:\\n    time.sleep(120)\\nprint('started', flush=True)\\ntime.sleep(120)\\n"
+spec = RunSpec(files={"main.py": code}, entrypoint="main.py", limits=RunLimits(timeout_s=120, memory_mb=256))
+box = LocalSandbox(Settings(data_dir=sys.argv[1]))
+box.run(spec, run_id="orphaned", on_event=lambda e: print(e, flush=True))
+"""
+
+
+def test_supervisor_killed_hard_leaves_nothing_after_reaping(
+    sandbox: LocalSandbox, settings: Settings
+) -> None:
+    """Pitfall: SIGKILL skips ``finally``. bwrap must die with its parent; the reaper removes the rest."""
+    supervisor = subprocess.Popen(
+        [sys.executable, "-c", SUPERVISOR, str(settings.data_dir)],
+        stdout=subprocess.PIPE, text=True, cwd=str(Path(local.__file__).resolve().parent.parent),
+    )  # fmt: skip
+    assert supervisor.stdout is not None
+    for line in supervisor.stdout:
+        if "started" in line:
+            break
+    run_dirs = [p for p in sandbox.runs_root.iterdir() if p.name.startswith(f"{supervisor.pid}-")]
+    assert len(run_dirs) == 1
+    supervisor.kill()
+    supervisor.wait()
+    facts, _ = local._host()
+    assert facts.cgroups is not None
+    group = RunCgroup(facts.cgroups, run_dirs[0].name)
+    assert group.memory_dir.exists()  # the killed supervisor could not remove it...
+    for _ in range(100):  # ...but bwrap died with it and the pid namespace took the forked child along
+        if not group.pids():
+            break
+        time.sleep(0.05)
+    assert group.pids() == set()
+
+    reaped = local.reap_leftovers(settings)
+
+    name = run_dirs[0].name
+    assert name in reaped["workdirs"] and name in reaped["cgroups"]
+    assert not run_dirs[0].exists()
+    assert not group.memory_dir.exists() and not group.pids_dir.exists()
+
+
+def test_concurrent_runs_from_threads(sandbox: LocalSandbox) -> None:
+    results: dict[int, str] = {}
+
+    def one(index: int) -> None:
+        spec = script_spec(f"import time\ntime.sleep(0.5)\nprint('run {index}')\n")
+        result = sandbox.run(spec, run_id=f"concurrent-{index}")
+        results[index] = result.status if f"run {index}" in result.stdout_tail else "wrong output"
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == {0: "succeeded", 1: "succeeded", 2: "succeeded"}
