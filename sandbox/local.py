@@ -598,6 +598,11 @@ class LocalSandbox:
         if outcome["first_step_at"] is not None:
             fields["time_to_first_step_s"] = round(outcome["first_step_at"] - started, 3)
         oom_killed = cgroup is not None and cgroup.oom_killed()
+        if "peak_memory_mb" not in fields and cgroup is not None:
+            # No report from inside (killed): the cgroup's high-water mark is the best account there is.
+            peak = cgroup.peak_memory_bytes()
+            if peak:
+                fields["peak_memory_mb"] = round(peak / 2**20, 1)
         code = proc.returncode
         status, error = self._classify(limits, outcome, reported, oom_killed, code, capture)
         try:

@@ -18,6 +18,8 @@ missing_packages() {
     command -v bwrap >/dev/null 2>&1 || pkgs+=(bubblewrap)
     command -v setpriv >/dev/null 2>&1 || pkgs+=(util-linux)
     command -v prlimit >/dev/null 2>&1 || pkgs+=(util-linux)
+    command -v unshare >/dev/null 2>&1 || pkgs+=(util-linux)
+    command -v mount >/dev/null 2>&1 || pkgs+=(mount)
     if ! ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2'; then pkgs+=(libseccomp2); fi
     # De-duplicate (util-linux may be listed twice).
     printf '%s\n' "${pkgs[@]}" | sort -u | grep -v '^$' || true

@@ -172,6 +172,7 @@ def test_memory_bomb_is_oom(sandbox: LocalSandbox) -> None:
     result = run_script(sandbox, code, "membomb", memory_mb=256)
     assert result.status == "oom", (result.error, result.stdout_tail)
     assert "256 MB" in (result.error or "")
+    assert result.peak_memory_mb is not None and result.peak_memory_mb > 200  # the cgroup's high-water mark
 
 
 def test_infinite_loop_times_out(sandbox: LocalSandbox) -> None:
