@@ -508,9 +508,28 @@ def measure_speed(cases: list[Case], repeats: int = 3) -> dict[str, Any]:
         report = review(request_cls(files={"big_module.py": big_text}))
         result["in_process_big_file_s"] = time.perf_counter() - start
         result["rule_timings"] = _rule_timings(report, {"big_module.py": big_text})
+        result["parse_floor_s"] = _parse_floor(big_text)
+        result["load_average"] = os.getloadavg()[0]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return result
+
+
+def _parse_floor(text: str) -> dict[str, float]:
+    """Best-of-3 parse times of the big file: the floor any engine built on that parser pays."""
+    import ast
+
+    import libcst
+
+    floor: dict[str, float] = {}
+    for name, parse in (("ast.parse", ast.parse), ("libcst.parse_module", libcst.parse_module)):
+        runs = []
+        for _ in range(3):
+            start = time.perf_counter()
+            parse(text)
+            runs.append(time.perf_counter() - start)
+        floor[name] = min(runs)
+    return floor
 
 
 def _rule_timings(report: Any, files: dict[str, str]) -> dict[str, float] | None:
@@ -591,6 +610,12 @@ def speed_table(speed: dict[str, Any]) -> str:
         )
     if "in_process_big_file_s" in speed:
         rows.append(f"in-process, ~3,000-line file: {speed['in_process_big_file_s']:.3f} s")
+    for name, sec in (speed.get("parse_floor_s") or {}).items():
+        rows.append(f"parse floor, ~3,000-line file, {name}: {sec:.3f} s")
+    if "load_average" in speed:
+        rows.append(
+            f"1-minute load average during the run: {speed['load_average']:.1f} (timings scale with it)"
+        )
     timings = speed.get("rule_timings")
     if timings:
         rows.append("per-rule time on the ~3,000-line file (ms):")
