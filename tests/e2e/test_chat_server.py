@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import RunningServer
-from tests.samples import BROKEN_SYNTAX, LIGHTNING_SCRIPT, PLAIN_LOOP
+from tests.samples import BROKEN_SYNTAX, LIGHTNING_SCRIPT, PLAIN_LOOP, TINY_LIGHTNING
 
 pytestmark = pytest.mark.slow
 
@@ -180,3 +180,19 @@ def test_malformed_code_is_reviewed_not_crashed(server: RunningServer) -> None:
     findings = call["result"]["findings"]
     parse_errors = [f for f in findings if f["rule"] == "parse-error" or f["name"] == "parse-error"]
     assert parse_errors and parse_errors[0]["line"] == 3
+
+
+def test_smoke_test_it_trains_code_pasted_earlier(server: RunningServer) -> None:
+    first = chat(server, f"here is my model:\n```python\n{TINY_LIGHTNING}```\nreview it").json()
+    follow = chat(server, "smoke-test it for 4 steps", first["thread_id"])
+    assert follow.status_code == 200
+    body = follow.json()
+    [call] = body["tool_calls"]
+    assert call["name"] == "smoke_run" and call["args"] == {"steps": 4}
+    result = call["result"]
+    assert result["trained"] == "the code you pasted"
+    assert result["status"] == "succeeded", result
+    assert len(result["losses"]) == 4 and result["experiment_id"]
+    assert "It trains" in body["reply"]
+    listed = chat(server, "list experiments", first["thread_id"]).json()
+    assert result["experiment_id"] in listed["reply"]
