@@ -6,7 +6,9 @@ Heavy imports stay inside the command functions so ``mlagent --help`` and other 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from agent.errors import UsageError
@@ -44,7 +46,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from knowledge import load_knowledge
-    from tools.recommend import RecommendRequest, recommend, render_recommendation
+    from tools.recommend import Constraints, RecommendRequest, recommend, render_recommendation
 
     if (args.question is None) == (args.task is None):
         raise UsageError("give either a QUESTION or --task T (with optional --constraint k=v)")
@@ -55,7 +57,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         request = RecommendRequest(
             question=args.question,
             task=args.task,
-            constraints=constraints if args.task is not None else None,
+            constraints=Constraints.model_validate(constraints) if args.task is not None else None,
             top_k=args.top,
         )
     except ValidationError as error:
@@ -70,6 +72,78 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(render_recommendation(result))
     return 1 if result.unknown_task else 0
+
+
+def _load_spec_file(path: Path) -> dict[str, Any]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise UsageError(f"cannot read spec file {path}: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise UsageError(f"spec file {path} is not valid YAML/JSON: {str(error).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"spec file {path} must hold a mapping of GenerateSpec fields")
+    return data
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Write a generated project to --out; exit 1 when its own review reports failures."""
+    from pydantic import ValidationError
+
+    from tools.codegen import GenerateSpec, generate, write_project
+
+    fields: dict[str, Any] = _load_spec_file(args.spec) if args.spec else {}
+    flags = {
+        "task": args.task,
+        "backbone": args.backbone,
+        "num_classes": args.num_classes,
+        "image_size": args.image_size,
+        "package": args.package,
+        "project_name": args.name,
+        "max_epochs": args.max_epochs,
+    }
+    fields.update({key: value for key, value in flags.items() if value is not None})
+    if args.pretrained:
+        fields["pretrained"] = True
+    if args.no_review:
+        fields["review"] = False
+    missing = [name for name in ("task", "backbone", "num_classes") if name not in fields]
+    if missing:
+        raise UsageError(
+            f"missing {', '.join('--' + m.replace('_', '-') for m in missing)} (or give --spec FILE)"
+        )
+    try:
+        spec = GenerateSpec.model_validate(fields)
+    except ValidationError as error:
+        raise UsageError(f"invalid spec: {_first_error(error)}") from None
+    try:
+        result = generate(spec)
+        written = write_project(result.files, args.out, force=args.force)
+    except (FileExistsError, ValueError) as error:
+        raise UsageError(str(error)) from None
+    failed = [
+        item["id"] for item in (result.review or {}).get("checklist", []) if item.get("status") == "fail"
+    ]
+    if args.format == "json":
+        payload = {
+            "out": str(args.out),
+            "files": sorted(result.files),
+            "review": result.review,
+            "notes": result.notes,
+        }
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+    else:
+        sys.stdout.write(f"wrote {len(written)} files to {args.out}\n")
+        for note in result.notes:
+            sys.stdout.write(f"- {note}\n")
+        if result.review is not None:
+            summary = result.review.get("summary", {})
+            sys.stdout.write(
+                f"review: score {summary.get('score')}, failed items: {', '.join(failed) or 'none'}\n"
+            )
+    return 1 if failed else 0
 
 
 def add_parser(subparsers: Any) -> None:
@@ -88,3 +162,26 @@ def add_parser(subparsers: Any) -> None:
     rec.add_argument("--top", type=int, default=3, help="number of recommendations (1-10)")
     rec.add_argument("--format", choices=("text", "json"), default="text")
     rec.set_defaults(func=cmd_recommend)
+
+    gen = subparsers.add_parser(
+        "generate",
+        help="write a PyTorch Lightning project for a CV task",
+        description="Generate config/model/data/train/export modules, README and smoke tests. Flags override "
+        "the fields of --spec (YAML or JSON with GenerateSpec fields).",
+    )
+    gen.add_argument("--spec", type=Path, help="YAML/JSON file with GenerateSpec fields")
+    gen.add_argument("--task", help="classification | segmentation | detection")
+    gen.add_argument("--backbone", help="torchvision backbone, e.g. resnet18")
+    gen.add_argument("--num-classes", type=int, help="detection: object classes without background")
+    gen.add_argument("--image-size", type=int)
+    gen.add_argument("--package", choices=("lightning", "pytorch_lightning"))
+    gen.add_argument("--name", help="project name (a-z, 0-9, '-', '_')")
+    gen.add_argument("--max-epochs", type=int)
+    gen.add_argument("--pretrained", action="store_true", help="default the config to ImageNet weights")
+    gen.add_argument("--no-review", action="store_true", help="skip the static review of the generated files")
+    gen.add_argument(
+        "--out", type=Path, required=True, help="directory to write (must be empty unless --force)"
+    )
+    gen.add_argument("--force", action="store_true", help="overwrite files in a non-empty --out")
+    gen.add_argument("--format", choices=("text", "json"), default="text")
+    gen.set_defaults(func=cmd_generate)

@@ -35,7 +35,9 @@ def generate(spec: GenerateSpec) -> GenerateResult:
         "Run `pytest -q` in the project for a 3-step CPU smoke training on synthetic data.",
     ]
     if not spec.pretrained:
-        notes.append("pretrained=false: nothing is downloaded; set model.pretrained=true to fine-tune ImageNet weights.")
+        notes.append(
+            "pretrained=false: nothing is downloaded; set model.pretrained=true to fine-tune ImageNet weights."
+        )
     report = None
     if spec.review:
         report, problem = _review(files)

@@ -7,6 +7,7 @@ knowledge base (backbone head paths and feature nodes).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from importlib import resources
 from string import Template
@@ -37,6 +38,7 @@ class TaskParts:
     forward_assertion: str
     output_name: str
     joint_note: str = ""
+    export_template: str = "export.py.tmpl"
     extra_requirements: tuple[str, ...] = ()
     gradient_clip_val: float = 1.0
     weight_decay: float = 0.05
@@ -64,7 +66,7 @@ _CLASSIFICATION = TaskParts(
     ),
     loss_doc="`CrossEntropyLoss(label_smoothing=0.1)` on raw logits (no softmax before it).",
     metrics_doc=(
-        "`Accuracy(task=\"multiclass\")` (micro and macro) and macro `F1Score`, logged as `train/`, `val/`, "
+        '`Accuracy(task="multiclass")` (micro and macro) and macro `F1Score`, logged as `train/`, `val/`, '
         "`test/`."
     ),
     augmentations_doc="RandomResizedCrop, horizontal flip, TrivialAugmentWide, RandomErasing.",
@@ -94,7 +96,7 @@ _SEGMENTATION = TaskParts(
     ),
     loss_doc="`CrossEntropyLoss(ignore_index=255)` + 0.5 x soft Dice (keeps small classes from vanishing).",
     metrics_doc=(
-        "`JaccardIndex(task=\"multiclass\", average=\"macro\")` (mIoU) and pixel accuracy, both ignoring 255."
+        '`JaccardIndex(task="multiclass", average="macro")` (mIoU) and pixel accuracy, both ignoring 255.'
     ),
     augmentations_doc=(
         "RandomResizedCrop and horizontal flip applied jointly to image and mask, colour jitter on the image."
@@ -107,7 +109,52 @@ _SEGMENTATION = TaskParts(
     weight_decay=0.01,
 )
 
-TASK_PARTS: dict[str, TaskParts] = {"classification": _CLASSIFICATION, "segmentation": _SEGMENTATION}
+_DETECTION = TaskParts(
+    model_template="detection_model.py.tmpl",
+    data_template="detection_data.py.tmpl",
+    model_class="DetectionModel",
+    datamodule_class="DetectionDataModule",
+    monitor="val/map",
+    monitor_mode="max",
+    title="Object detection",
+    blurb="Boxes with classes and scores: torchvision Faster R-CNN with an FPN on the chosen backbone.",
+    model_fields=(
+        '    fpn_channels: int = Field(default=128, ge=16, description="Width of the feature pyramid.")\n'
+        '    max_detections: int = Field(default=100, ge=1, description="Boxes kept per image after NMS.")\n'
+    ),
+    num_classes_doc="Object classes WITHOUT background; the detector adds class 0 for background.",
+    data_dir_doc="COCO folder with annotations.json and images/.",
+    data_format=(
+        "COCO format: `data_dir/annotations.json` and `data_dir/images/`. Category ids are mapped to labels "
+        "1..num_classes in sorted id order (0 is background, added by the model). Images without annotations "
+        "are kept as negatives. The split into train/val/test is seeded."
+    ),
+    loss_doc=(
+        "torchvision Faster R-CNN's multi-task loss (RPN objectness + RPN box regression + ROI classification "
+        "+ ROI box regression), summed; each part is logged under `train/`."
+    ),
+    metrics_doc=(
+        '`MeanAveragePrecision(box_format="xyxy", iou_type="bbox")`: COCO mAP@[.5:.95] as `val/map`, plus '
+        "`map_50`, `map_75`, `mar_100` (needs `pycocotools`)."
+    ),
+    augmentations_doc=(
+        "RandomPhotometricDistort, RandomZoomOut, horizontal flip, resize, SanitizeBoundingBoxes; boxes are "
+        "transformed together with the image."
+    ),
+    joint_note="; geometric ones move the boxes with the image",
+    forward_assertion='assert isinstance(out, list) and set(out[0]) == {"boxes", "labels", "scores"}',
+    output_name="boxes",
+    export_template="detection_export.py.tmpl",
+    extra_requirements=("pycocotools>=2.0.8",),
+    gradient_clip_val=10.0,
+    weight_decay=0.0001,
+)
+
+TASK_PARTS: dict[str, TaskParts] = {
+    "classification": _CLASSIFICATION,
+    "segmentation": _SEGMENTATION,
+    "detection": _DETECTION,
+}
 
 
 def _template(name: str) -> Template:
@@ -125,7 +172,9 @@ def build_context(spec: GenerateSpec, parts: TaskParts) -> dict[str, str]:
     kb = load_knowledge()
     backbone = kb.backbones[spec.backbone]
     pl_pkg = "lightning.pytorch" if spec.package == "lightning" else "pytorch_lightning"
-    pl_import = "import lightning.pytorch as pl" if spec.package == "lightning" else "import pytorch_lightning as pl"
+    pl_import = (
+        "import lightning.pytorch as pl" if spec.package == "lightning" else "import pytorch_lightning as pl"
+    )
     dense = backbone.dense_features
     lightning_req = "lightning>=2.4,<3" if spec.package == "lightning" else "pytorch-lightning>=2.4,<3"
     requirements = [
@@ -185,8 +234,8 @@ def build_context(spec: GenerateSpec, parts: TaskParts) -> dict[str, str]:
             low_channels=str(dense[0].channels),
             high_node=dense[-1].node,
             high_channels=str(dense[-1].channels),
-            fpn_nodes=repr([level.node for level in dense]),
-            fpn_channels=repr([level.channels for level in dense]),
+            fpn_nodes=json.dumps([level.node for level in dense]),
+            fpn_channels=json.dumps([level.channels for level in dense]),
         )
     return context
 
@@ -201,7 +250,7 @@ def render_project(spec: GenerateSpec) -> dict[str, str]:
         "model.py": _render(parts.model_template, context),
         "data.py": _render(parts.data_template, context),
         "train.py": _render("train.py.tmpl", context),
-        "export.py": _render("export.py.tmpl", context),
+        "export.py": _render(parts.export_template, context),
         "tests/test_smoke.py": _render("test_smoke.py.tmpl", context),
         "README.md": _render("README.md.tmpl", context),
         "config.yaml": _render("config.yaml.tmpl", context),

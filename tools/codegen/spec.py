@@ -47,12 +47,18 @@ class GenerateSpec(BaseModel):
         "index 0 for background). Segmentation: every label in the masks, background included. "
         "Regression: number of target values.",
     )
-    image_size: int | None = Field(default=None, ge=32, le=4096, description="Square input side; default per task.")
-    pretrained: bool = Field(default=False, description="Default for model.pretrained in the generated config.")
+    image_size: int | None = Field(
+        default=None, ge=32, le=4096, description="Square input side; default per task."
+    )
+    pretrained: bool = Field(
+        default=False, description="Default for model.pretrained in the generated config."
+    )
     batch_size: int | None = Field(default=None, ge=1, le=4096)
     lr: float | None = Field(default=None, gt=0, lt=1)
     max_epochs: int = Field(default=30, ge=1, le=10_000)
-    package: LightningPackage = Field(default="lightning", description="Import lightning.pytorch or pytorch_lightning.")
+    package: LightningPackage = Field(
+        default="lightning", description="Import lightning.pytorch or pytorch_lightning."
+    )
     project_name: str | None = Field(default=None, description="Lowercase letters, digits, '-' or '_'.")
     review: bool = Field(default=True, description="Run the static review on the generated files.")
 
@@ -72,7 +78,9 @@ class GenerateSpec(BaseModel):
         task = info.data.get("task")
         allowed = allowed_backbones(task) if task else list(load_knowledge().backbones)
         if name not in allowed:
-            raise ValueError(f"unsupported backbone {value!r} for {task or 'this task'}; allowed: {', '.join(allowed)}")
+            raise ValueError(
+                f"unsupported backbone {value!r} for {task or 'this task'}; allowed: {', '.join(allowed)}"
+            )
         return name
 
     @field_validator("project_name")
@@ -89,11 +97,17 @@ class GenerateSpec(BaseModel):
         backbone = load_knowledge().backbones[self.backbone]
         size = self.effective_image_size
         if backbone.family == "vit" and size != backbone.input_size:
-            raise ValueError(f"image_size: {self.backbone} takes exactly {backbone.input_size}px inputs, got {size}")
+            raise ValueError(
+                f"image_size: {self.backbone} takes exactly {backbone.input_size}px inputs, got {size}"
+            )
         if size < backbone.min_input_size:
-            raise ValueError(f"image_size: {self.backbone} needs at least {backbone.min_input_size}px, got {size}")
+            raise ValueError(
+                f"image_size: {self.backbone} needs at least {backbone.min_input_size}px, got {size}"
+            )
         if self.task == "segmentation" and size % 32:
-            raise ValueError(f"image_size: segmentation needs a multiple of 32 (stride-32 features), got {size}")
+            raise ValueError(
+                f"image_size: segmentation needs a multiple of 32 (stride-32 features), got {size}"
+            )
         return self
 
     @property
