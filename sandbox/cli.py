@@ -199,6 +199,7 @@ def smoke_command(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     progress = Progress(request.steps or settings.smoke_default_steps)
     cancel = threading.Event()
+    finished = threading.Event()
     outcome: dict[str, Any] = {}
 
     def work() -> None:
@@ -206,16 +207,19 @@ def smoke_command(args: argparse.Namespace) -> int:
             outcome["result"] = run_smoke(request, settings, on_event=progress, cancel=cancel)
         except BaseException as exc:
             outcome["error"] = exc
+        finally:
+            finished.set()
 
-    worker = threading.Thread(target=work, name="smoke-run", daemon=True)
-    worker.start()
+    threading.Thread(target=work, name="smoke-run", daemon=True).start()
+    # Wait on an Event, not Thread.join: a Ctrl-C that interrupts join() can leave the thread looking dead.
     try:
-        while worker.is_alive():
-            worker.join(0.2)
+        while not finished.wait(0.2):
+            pass
     except KeyboardInterrupt:
-        cancel.set()
-        sys.stderr.write("\ncancelling...\n")
-        worker.join()
+        cancel.set()  # the sandbox kills the run and cleans up; a second Ctrl-C exits at once
+        sys.stderr.write("\ncancelling (Ctrl-C again to quit at once)...\n")
+        while not finished.wait(0.2):
+            pass
     progress.finish()
     if "error" in outcome:
         raise outcome["error"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -102,3 +103,32 @@ def test_bad_input_exits_2_with_one_line(mlagent, tmp_path: Path, args: tuple[st
     done = mlagent(*(a.replace("{empty}", str(empty)) for a in args))
     assert done.returncode == 2, done.stdout + done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_ctrl_c_cancels_the_run_and_reports_it(tmp_path: Path) -> None:
+    slow = TINY_MODULE.replace(
+        "        images, labels = batch", "        time.sleep(0.3)\n        images, labels = batch"
+    )
+    project = _project(tmp_path / "slow", {"model.py": "import time\n" + slow})
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLAGENT_", "OPENAI_"))}
+    env["MLAGENT_DATA_DIR"] = str(tmp_path / "data")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "agent.cli", "smoke", str(project), "--steps", "1000"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    try:
+        for line in process.stderr:  # wait until training has started
+            if line.startswith("step "):
+                break
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 1, out + err
+    assert "cancelled" in out and "experiment: exp-" in out and "cancelling" in err
