@@ -127,11 +127,11 @@ def recommend_architecture(
     question: str | None = None, task: str | None = None, constraints: dict[str, Any] | None = None
 ) -> ToolOutput:
     """Ranked architecture/backbone/loss/augmentation/metric advice computed from the knowledge base."""
-    from tools.recommend import RecommendRequest, recommend, render_recommendation
+    from tools.recommend import Constraints, RecommendRequest, recommend, render_recommendation
 
     try:
         if task:
-            request = RecommendRequest(task=task, constraints=constraints or {})
+            request = RecommendRequest(task=task, constraints=Constraints.model_validate(constraints or {}))
         else:
             request = RecommendRequest(question=question or "")
         result = recommend(request)
@@ -244,7 +244,10 @@ def render_smoke_result(result: Any) -> str:
     return "\n".join(parts)
 
 
-async def _smoke_run(ctx: ToolContext, files: dict[str, str], steps: int | None, device: str) -> Any:
+DeviceChoice = Literal["auto", "cpu", "cuda"]
+
+
+async def _smoke_run(ctx: ToolContext, files: dict[str, str], steps: int | None, device: DeviceChoice) -> Any:
     from tools.smoke import SmokeRunRequest, run_smoke
 
     settings = ctx.settings
@@ -302,7 +305,7 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
         code: str | None = None,
         files: dict[str, str] | None = None,
         steps: int | None = None,
-        device: str = "auto",
+        device: DeviceChoice = "auto",
         state: dict[str, Any] | None = None,
     ) -> ToolOutput:
         resolved = _resolve_files(code, files, state)
