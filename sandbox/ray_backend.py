@@ -17,6 +17,7 @@ Without ``RAY_ADDRESS`` a private local Ray instance is started on first use (~2
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -138,8 +139,7 @@ class RayBackend:
         from sandbox.local import LocalSandbox
 
         status = LocalSandbox(self.settings).check()
-        status.isolation = f"ray+{status.isolation}"
-        return status
+        return dataclasses.replace(status, isolation=f"ray+{status.isolation}")  # type: ignore[type-var]
 
     def reap_leftovers(self) -> None:
         reap_local_leftovers(self.settings)

@@ -90,6 +90,10 @@ def test_delete_cancels_a_running_run(client: TestClient, tmp_path: Path) -> Non
     while client.get(f"/v1/smoke-runs/{run_id}").json()["steps"] < 2:  # cancel in mid-training
         assert time.monotonic() < deadline
         time.sleep(0.05)
+    # The API stays responsive while training runs (runs live on worker threads, not the event loop).
+    started = time.monotonic()
+    assert client.get("/healthz").status_code == 200
+    assert time.monotonic() - started < 1.0
     cancelled = client.delete(f"/v1/smoke-runs/{run_id}")
     assert cancelled.status_code == 200
     assert cancelled.json()["status"] == "cancelled"
