@@ -33,7 +33,8 @@ PARSE_ERROR = ("MLR000", "parse-error")
 _PREFILTER = re.compile(
     r"torch|lightning|Lightning|nn\.|sklearn|DataLoader|Dataset|transforms|optim|Trainer|pydantic|BaseModel|"
     r"dataclass|hydra|omegaconf|OmegaConf|\.fit|backward|albumentations|timm|seed|onnx|wandb|mlflow|softmax|"
-    r"loss|config|import"
+    r"loss|config|cfg|import|params",
+    re.IGNORECASE,
 )
 _SUPPRESS = re.compile(r"#\s*mlagent:\s*ignore(-file)?(?:\[([^\]]*)\])?", re.IGNORECASE)
 

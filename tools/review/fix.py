@@ -6,8 +6,6 @@ import difflib
 from collections.abc import Iterable, Sequence
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
 
 from tools.review.rules.base import Edit, Fix
 
@@ -113,6 +111,10 @@ def apply_fixes(source: str, module: cst.Module, fixes: Sequence[Fix]) -> str:
     new_module = module.visit(_Applier(edits)) if edits else module
     imports = {i for f in fixes for i in f.imports if i[0]}
     if imports:
+        # Imported here: libcst.codemod pulls in libcst.matchers (~0.5 s), which a plain review never needs.
+        from libcst.codemod import CodemodContext
+        from libcst.codemod.visitors import AddImportsVisitor
+
         context = CodemodContext()
         for mod, obj, alias in sorted(imports, key=lambda t: (t[0], t[1] or "", t[2] or "")):
             AddImportsVisitor.add_needed_import(context, mod, obj, alias)

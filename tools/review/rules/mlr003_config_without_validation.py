@@ -1,0 +1,162 @@
+"""MLR003: configuration is a Pydantic model with validated fields."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import libcst as cst
+
+from tools.review.index import ClassInfo
+from tools.review.models import Status
+from tools.review.project import Project
+from tools.review.rules.base import Hit, PrimaryRule
+
+CONFIG_NAME = re.compile(r"(config|cfg|conf|params|hparams|hyperparameters|settings|options|args)$", re.I)
+HYPER_KEYS = {
+    "lr",
+    "learning_rate",
+    "batch_size",
+    "epochs",
+    "max_epochs",
+    "weight_decay",
+    "momentum",
+    "dropout",
+    "num_classes",
+    "image_size",
+    "img_size",
+    "num_workers",
+    "seed",
+    "warmup_epochs",
+}
+CONSTRAINTS = (
+    "gt=",
+    "ge=",
+    "lt=",
+    "le=",
+    "min_length",
+    "max_length",
+    "multiple_of",
+    "pattern=",
+    "conint",
+    "confloat",
+    "PositiveInt",
+    "PositiveFloat",
+    "NonNegative",
+    "Literal[",
+    "field_validator",
+    "model_validator",
+    "validator",
+)
+
+
+def constrained(project: Project, cls: ClassInfo) -> bool:
+    code = project.class_file(cls).module.code_for_node(cls.node)
+    return any(c in code for c in CONSTRAINTS)
+
+
+def pydantic_configs(project: Project) -> list[ClassInfo]:
+    return [c for c in project.classes if "pydantic" in project.kinds(c)]
+
+
+def _config_like(cls: ClassInfo) -> bool:
+    return bool(CONFIG_NAME.search(cls.name)) or len(HYPER_KEYS & set(cls.fields)) >= 2
+
+
+class ConfigWithoutValidation(PrimaryRule):
+    """Hyperparameters live in a dataclass, dict or bare ``DictConfig`` without validation.
+
+    A typo'd key or a negative learning rate in a dict/dataclass/OmegaConf config surfaces hours into a run
+    (or never). A Pydantic model with constrained fields (``lr: float = Field(gt=0, le=1)``) rejects bad
+    values at start-up with a clear message, documents the ranges, and serialises cleanly into the logger.
+    Flagged: config-like ``@dataclass`` classes, module-level config dicts, ``@hydra.main`` entry points that
+    use the ``DictConfig`` without converting it into a validated model.
+    """
+
+    code = "MLR003"
+    name = "config-without-validation"
+    checklist = "pydantic-config"
+    severity = "warning"
+    message = "Configuration without validation"
+    suggestion = (
+        "Define the config as a pydantic BaseModel with constrained fields, e.g. lr: float = Field(1e-3, gt=0), "
+        "batch_size: int = Field(32, ge=1), and build it from the dict/DictConfig (Model(**cfg))."
+    )
+    VALID = [
+        (
+            "from pydantic import BaseModel, Field\nclass TrainConfig(BaseModel):\n"
+            "    lr: float = Field(1e-3, gt=0)\n    batch_size: int = Field(32, ge=1)\n"
+        ),
+    ]
+    INVALID = [
+        "from dataclasses import dataclass\n@dataclass\nclass TrainConfig:\n    lr: float = 1e-3\n    batch_size: int = 32\n",
+        "CONFIG = {'lr': 1e-3, 'batch_size': 32, 'epochs': 10}\n",
+        (
+            "import hydra\nfrom omegaconf import DictConfig\n@hydra.main(config_path='conf', config_name='config')\n"
+            "def main(cfg: DictConfig) -> None:\n    train(cfg.lr)\n"
+        ),
+    ]
+
+    def check(self, project: Project) -> Iterable[Hit]:
+        has_pydantic = bool(pydantic_configs(project))
+        for cls in project.classes:
+            if (
+                "dataclass" in project.kinds(cls)
+                and _config_like(cls)
+                and "pydantic" not in project.kinds(cls)
+            ):
+                f = project.class_file(cls)
+                yield self.at(
+                    f, cls.node.name, f"@dataclass {cls.name} holds hyperparameters without validation"
+                )
+        for f in project.files:
+            for a in f.assignments:
+                if (
+                    a.func is None
+                    and a.cls is None
+                    and isinstance(a.value, cst.Dict)
+                    and CONFIG_NAME.search(a.target)
+                ):
+                    keys = {
+                        el.key.evaluated_value
+                        for el in a.value.elements
+                        if isinstance(el, cst.DictElement) and isinstance(el.key, cst.SimpleString)
+                    }
+                    if len(HYPER_KEYS & keys) >= 2:
+                        yield self.at(f, a.node, f"{a.target} is a plain dict of hyperparameters")
+            if has_pydantic:
+                continue
+            for func in f.functions:
+                for dec in func.node.decorators:
+                    expr = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
+                    name = f.resolve(f.code(expr))[0]
+                    if name.endswith("hydra.main") or (
+                        name == "main" and "hydra" in f.aliases.get("main", "")
+                    ):
+                        yield self.at(
+                            f,
+                            func.node.name,
+                            f"@hydra.main {func.name}() uses the DictConfig without validating it",
+                            "Validate the composed DictConfig: cfg = TrainConfig(**OmegaConf.to_container(cfg, "
+                            "resolve=True)) with a pydantic model (or register a structured config schema).",
+                        )
+
+    def judge(self, project: Project) -> tuple[Status, str]:
+        models = pydantic_configs(project)
+        good = [c for c in models if constrained(project, c)]
+        if good:
+            f = project.class_file(good[0])
+            return (
+                "pass",
+                f"class {good[0].name}(BaseModel) with validated fields at {f.path}:{f.line(good[0].node)}",
+            )
+        if models:
+            f = project.class_file(models[0])
+            return "pass", f"class {models[0].name}(BaseModel) at {f.path}:{f.line(models[0].node)}"
+        if project.cli_calls:
+            return "pass", f"LightningCLI validates typed __init__ arguments ({project.cli_calls[0].where()})"
+        if project.calls_named("ArgumentParser"):
+            return "unknown", "argparse flags: types only, no range validation visible"
+        if project.lightning_modules and not project.trains:
+            return "unknown", "the module's hyperparameters are configured where it is built (not reviewed)"
+        return "not_applicable", "no configuration in the reviewed code"

@@ -1,0 +1,159 @@
+"""MLR008: ModelCheckpoint, EarlyStopping and LearningRateMonitor are used."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from tools.review.models import Status
+from tools.review.project import LIGHTNING, Project
+from tools.review.rules.base import Edit, Fix, Hit, PrimaryRule
+from tools.review.rules.common import CALLBACKS, lightning_import_for, prefix_of
+
+
+def present_callbacks(project: Project) -> dict[str, str]:
+    """Callback name -> evidence, from calls, project subclasses and YAML ``_target_`` entries."""
+    found: dict[str, str] = {}
+    for call in project.calls:
+        if call.short in CALLBACKS and (not call.resolved or call.name.startswith(LIGHTNING)):
+            found.setdefault(call.short, f"{call.code(60)} at {call.where()}")
+    for cls in project.classes:
+        for base in cls.base_shorts() & set(CALLBACKS):
+            found.setdefault(base, f"class {cls.name}({base}) at {project.class_file(cls).path}")
+    for doc, target, mapping in project.yaml_targets(*CALLBACKS):
+        found.setdefault(target.rsplit(".", 1)[-1], f"{doc.path}:{mapping.line}: _target_: {target}")
+    return found
+
+
+def monitor_key(project: Project) -> str | None:
+    """The validation loss key to monitor (or another validation metric), if one is logged statically."""
+    keys, _ = project.logged_keys
+    val = [k for k, _, _ in keys if (p := prefix_of(k)) is not None and p[0] == "val"]
+    for preferred in ("val/loss", "val_loss"):
+        if preferred in val:
+            return preferred
+    losses = [k for k in val if "loss" in k]
+    return (losses or val or [None])[0]
+
+
+class MissingCallbacks(PrimaryRule):
+    """The Trainer runs without the standard callbacks: checkpointing, early stopping, LR monitoring.
+
+    ``ModelCheckpoint(monitor="val/loss")`` keeps the best model (not just the last), ``EarlyStopping`` stops
+    a run that stopped improving, ``LearningRateMonitor`` puts the schedule next to the metrics so a bad
+    schedule is visible. Callbacks found anywhere in the project (code, subclasses, Hydra YAML) count.
+    """
+
+    code = "MLR008"
+    name = "missing-callbacks"
+    checklist = "callbacks"
+    severity = "warning"
+    message = "Trainer without ModelCheckpoint / EarlyStopping / LearningRateMonitor"
+    suggestion = (
+        'callbacks=[ModelCheckpoint(monitor="val/loss", mode="min"), EarlyStopping(monitor="val/loss", '
+        'patience=10), LearningRateMonitor(logging_interval="step")]'
+    )
+    fixable = True
+    VALID = [
+        (
+            "import lightning as L\nfrom lightning.pytorch.callbacks import ModelCheckpoint, EarlyStopping, "
+            "LearningRateMonitor\ntrainer = L.Trainer(callbacks=[ModelCheckpoint(monitor='val/loss'), "
+            "EarlyStopping(monitor='val/loss'), LearningRateMonitor()])\n"
+        ),
+        "import lightning as L\ntrainer = L.Trainer(**cfg)\n",
+    ]
+    INVALID = [
+        "import lightning as L\ntrainer = L.Trainer(max_epochs=5)\n",
+        (
+            "import pytorch_lightning as pl\nfrom pytorch_lightning.callbacks import ModelCheckpoint\n"
+            "trainer = pl.Trainer(callbacks=[ModelCheckpoint()])\n"
+        ),
+        "import torch\nfor x in loader:\n    loss = model(x)\n    loss.backward()\n    opt.step()\n",
+    ]
+
+    def _config_callbacks(self, project: Project) -> bool:
+        return any(
+            "callbacks" in c.raw.lower() or "callbacks" in c.code().lower()
+            for c in project.calls
+            if c.short in {"instantiate", "instantiate_callbacks"}
+        )
+
+    def check(self, project: Project) -> Iterable[Hit]:
+        found = present_callbacks(project)
+        missing = [c for c in CALLBACKS if c not in found]
+        if project.trainer_sites:
+            if not missing:
+                return
+            _, any_open = project.trainer_setting("callbacks")
+            if any_open or self._config_callbacks(project):
+                return
+            for site in project.trainer_sites:
+                if site.call is None or site.call.short != "Trainer":
+                    if site.call is not None:
+                        yield self.at(
+                            site.call.file, site.call.node, f"{site.label}: no {', '.join(missing)}"
+                        )
+                    continue
+                yield self.at(
+                    site.call.file,
+                    site.call.node,
+                    f"Trainer without {', '.join(missing)}",
+                    fix=self._fix(project, site.call, missing),
+                )
+            return
+        if project.backward_calls and not project.lightning_modules:
+            saves = [c for c in project.calls if c.name == "torch.save" or c.short == "save_checkpoint"]
+            patience = project.mentions(r"patience|early_stop|best_(val|loss|acc)")
+            if saves and patience:
+                return
+            what = [w for w, ok in (("checkpointing", saves), ("early stopping", patience)) if not ok]
+            call = project.backward_calls[0]
+            yield self.at(
+                call.file,
+                call.loops[0],
+                f"The hand-written loop has no {' or '.join(what)}",
+                "Use Lightning's Trainer with ModelCheckpoint, EarlyStopping and LearningRateMonitor callbacks.",
+            )
+
+    def _fix(self, project: Project, call, missing: list[str]) -> Fix | None:  # type: ignore[no-untyped-def]
+        arg = call.kw("callbacks")
+        key = monitor_key(project)
+        if ("EarlyStopping" in missing or "ModelCheckpoint" in missing) and key is None:
+            return None
+        mode = "min" if key and "loss" in key else "max"
+        ctor = {
+            "ModelCheckpoint": f'ModelCheckpoint(monitor="{key}", mode="{mode}", save_last=True)',
+            "EarlyStopping": f'EarlyStopping(monitor="{key}", mode="{mode}", patience=10)',
+            "LearningRateMonitor": 'LearningRateMonitor(logging_interval="step")',
+        }
+        parts, imports = [], []
+        for name in missing:
+            expr, imp = lightning_import_for(call.file, name, "callbacks")
+            parts.append(ctor[name].replace(name, expr, 1))
+            if imp[0]:
+                imports.append((imp[0], imp[1], None))
+        if arg is None:
+            edit = Edit(call.node, add_kwargs=[("callbacks", "[" + ", ".join(parts) + "]")])
+        else:
+            import libcst as cst
+
+            if not isinstance(arg.value, cst.List):
+                return None
+            existing = [call.file.module.code_for_node(e.value) for e in arg.value.elements]
+            edit = Edit(
+                call.node,
+                add_kwargs=[("callbacks", "[" + ", ".join(existing + parts) + "]")],
+                remove_kwargs=["callbacks"],
+            )
+        return Fix(call.file.path, [edit], imports)
+
+    def judge(self, project: Project) -> tuple[Status, str]:
+        found = present_callbacks(project)
+        if found and all(c in found for c in CALLBACKS):
+            return "pass", "; ".join(found[c] for c in CALLBACKS)
+        if project.trainer_sites or self._config_callbacks(project):
+            return "unknown", "callbacks come from a config that was not reviewed"
+        if project.lightning_modules:
+            return "unknown", "no Trainer in the reviewed code: callbacks are set where the Trainer is built"
+        if found:
+            return "pass", "; ".join(found.values())
+        return "not_applicable", "no training in the reviewed code"

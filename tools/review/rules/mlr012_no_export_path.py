@@ -1,0 +1,67 @@
+"""MLR012: an export path (ONNX) exists for the trained model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from tools.review.index import Call
+from tools.review.models import Status
+from tools.review.project import Project
+from tools.review.rules.base import Hit, PrimaryRule, first_line_anchor
+
+_EXPORTS = {"to_onnx", "dynamo_export", "to_torchscript"}
+
+
+def export_calls(project: Project) -> list[Call]:
+    return [
+        c
+        for c in project.calls
+        if c.short in _EXPORTS
+        or c.name in {"torch.onnx.export", "torch.export.export", "torch.jit.trace", "torch.jit.script"}
+        or (c.short == "export" and "onnx" in c.raw)
+    ]
+
+
+class NoExportPath(PrimaryRule):
+    """The training code has no path to a deployable artefact (ONNX).
+
+    A checkpoint only loads with the training code; serving, mobile and TensorRT want ONNX. Exporting right
+    after training (``model.to_onnx(path, input_sample, dynamic_axes=...)`` or ``torch.onnx.export``) catches
+    untraceable code while it is fresh, and lets the exported graph be checked against PyTorch outputs.
+    Accepted too: ``torch.export.export``, TorchScript. Files without training code are not judged.
+    """
+
+    code = "MLR012"
+    name = "no-export-path"
+    checklist = "onnx-export"
+    severity = "warning"
+    message = "No export path: the trained model is never exported to ONNX"
+    suggestion = (
+        "After trainer.fit, export the best checkpoint: model.to_onnx('model.onnx', torch.randn(1, 3, 224, 224), "
+        "dynamic_axes={'input': {0: 'batch'}}) and check it with onnxruntime."
+    )
+    VALID = [
+        (
+            "import lightning as L\ntrainer = L.Trainer()\ntrainer.fit(model)\n"
+            "model.to_onnx('m.onnx', sample, export_params=True)\n"
+        ),
+        "import torch.nn as nn\nclass Net(nn.Module):\n    pass\n",
+    ]
+    INVALID = [
+        "import lightning as L\ntrainer = L.Trainer()\ntrainer.fit(model)\n",
+    ]
+
+    def check(self, project: Project) -> Iterable[Hit]:
+        if not project.trains or export_calls(project):
+            return
+        anchor = first_line_anchor(project)
+        if anchor is not None:
+            yield self.at(
+                anchor[0], anchor[1], "The model is trained but never exported (no ONNX export path)"
+            )
+
+    def judge(self, project: Project) -> tuple[Status, str]:
+        exports = export_calls(project)
+        if exports:
+            return "pass", f"{exports[0].code()} at {exports[0].where()}"
+        return "not_applicable", "no training entry point in the reviewed code"

@@ -1,0 +1,154 @@
+"""MLR014: the loss function receives what it expects (logits for cross-entropy)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import libcst as cst
+
+from tools.review.index import Call, FileIndex
+from tools.review.models import Status
+from tools.review.project import Project, raw_name
+from tools.review.rules.base import Edit, Fix, Hit, PrimaryRule
+
+LOSSES = {
+    "CrossEntropyLoss",
+    "cross_entropy",
+    "BCEWithLogitsLoss",
+    "binary_cross_entropy_with_logits",
+    "BCELoss",
+    "binary_cross_entropy",
+    "NLLLoss",
+    "nll_loss",
+    "MSELoss",
+    "mse_loss",
+    "L1Loss",
+    "l1_loss",
+    "SmoothL1Loss",
+    "smooth_l1_loss",
+    "HuberLoss",
+    "FocalLoss",
+    "sigmoid_focal_loss",
+    "DiceLoss",
+    "KLDivLoss",
+    "kl_div",
+    "CTCLoss",
+    "TripletMarginLoss",
+    "CosineEmbeddingLoss",
+    "JaccardLoss",
+    "TverskyLoss",
+    "LovaszLoss",
+    "SoftTargetCrossEntropy",
+    "LabelSmoothingCrossEntropy",
+}
+SOFTMAX = {"softmax", "Softmax"}
+
+
+def loss_callables(project: Project, shorts: set[str]) -> dict[str, Call]:
+    """Names bound to loss objects (``self.criterion = nn.CrossEntropyLoss()``) -> the constructor call."""
+    out: dict[str, Call] = {}
+    for call in project.calls:
+        if call.short in shorts and call.short[:1].isupper() and call.target:
+            out[call.target] = call
+    return out
+
+
+def loss_applications(project: Project, shorts: set[str]) -> list[tuple[Call, str]]:
+    """Calls that compute one of the losses: functional calls, loss objects, ``nn.X()(a, b)``."""
+    named = loss_callables(project, shorts)
+    out: list[tuple[Call, str]] = []
+    for call in project.calls:
+        if call.short in shorts and call.short[:1].islower():
+            out.append((call, call.short))
+        elif call.raw in named:
+            out.append((call, named[call.raw].short))
+        elif isinstance(call.node.func, cst.Call):
+            inner = raw_name(call.node.func.func).rsplit(".", 1)[-1]
+            if inner in shorts:
+                out.append((call, inner))
+    return out
+
+
+def softmax_input(file: FileIndex, node: cst.BaseExpression | None) -> cst.BaseExpression | None:
+    """The tensor fed to softmax when ``node`` is ``F.softmax(x, ...)`` / ``x.softmax(...)`` / ``nn.Softmax(...)(x)``."""
+    if not isinstance(node, cst.Call):
+        return None
+    name = raw_name(node.func).rsplit(".", 1)[-1]
+    if isinstance(node.func, cst.Call) and raw_name(node.func.func).rsplit(".", 1)[-1] == "Softmax":
+        return node.args[0].value if node.args else None
+    if name != "softmax":
+        return None
+    if isinstance(node.func, cst.Attribute):
+        receiver = raw_name(node.func.value)
+        functional = receiver in {"F", "torch", "nn.functional", "torch.nn.functional", "functional"}
+        if not functional and file.resolve(receiver)[1] is False:
+            return node.func.value  # x.softmax(dim=1)
+    return node.args[0].value if node.args else None
+
+
+class SoftmaxBeforeCrossEntropy(PrimaryRule):
+    """Softmax is applied before ``CrossEntropyLoss`` / ``F.cross_entropy``.
+
+    Cross-entropy applies log-softmax itself; feeding it probabilities squashes the logits twice, which
+    shrinks the gradients and slows or stalls training while still looking plausible. Pass the raw logits;
+    keep softmax for inference/metrics only. The fix drops the softmax call.
+    """
+
+    code = "MLR014"
+    name = "softmax-before-cross-entropy"
+    checklist = "loss-function"
+    severity = "error"
+    message = "Softmax applied before cross-entropy (it expects raw logits)"
+    suggestion = "Pass the raw logits to CrossEntropyLoss/F.cross_entropy; use softmax only for predictions."
+    fixable = True
+    VALID = [
+        "import torch.nn.functional as F\nloss = F.cross_entropy(logits, y)\nprobs = F.softmax(logits, dim=1)\n",
+    ]
+    INVALID = [
+        "import torch.nn.functional as F\nloss = F.cross_entropy(F.softmax(logits, dim=1), y)\n",
+        (
+            "import torch\nimport torch.nn as nn\ncriterion = nn.CrossEntropyLoss()\n"
+            "probs = torch.softmax(model(x), dim=-1)\nloss = criterion(probs, y)\n"
+        ),
+    ]
+
+    def check(self, project: Project) -> Iterable[Hit]:
+        for call, _ in loss_applications(project, {"CrossEntropyLoss", "cross_entropy"}):
+            first = call.positional(0)
+            if first is None:
+                continue
+            src = softmax_input(call.file, first)
+            if src is not None:
+                fix = Fix(call.file.path, [Edit(first, replace=lambda _n, s=src: s)])
+                yield self.at(call.file, first, f"{call.code(70)} receives softmax output", fix=fix)
+                continue
+            name = raw_name(first)
+            if name and isinstance(first, cst.Name):
+                for value in project.assigned_values(name, call.func):
+                    src = softmax_input(call.file, value)
+                    if src is not None:
+                        fix = None
+                        if isinstance(src, cst.Name):
+                            fix = Fix(call.file.path, [Edit(first, replace=lambda _n, s=src: s)])
+                        yield self.at(
+                            call.file,
+                            first,
+                            f"{call.code(70)} receives {name} = {call.file.code(value, 50)}",
+                            fix=fix,
+                        )
+                        break
+
+    def judge(self, project: Project) -> tuple[Status, str]:
+        applied = loss_applications(project, LOSSES)
+        if applied:
+            call, short = applied[0]
+            return "pass", f"{short}: {call.code(60)} at {call.where()}"
+        ctors = [c for c in project.calls if c.short in LOSSES]
+        if ctors:
+            return "pass", f"{ctors[0].code(60)} at {ctors[0].where()}"
+        steps = [
+            m for cls in project.lightning_modules if (m := project.method(cls, "training_step")) is not None
+        ]
+        if steps or project.backward_calls:
+            return "unknown", "the loss is computed by code not in the reviewed files"
+        return "not_applicable", "no loss computation in the reviewed code"
