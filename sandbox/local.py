@@ -199,6 +199,11 @@ def _pump_output(fd: int, capture: OutputCapture) -> None:
             capture.feed(chunk)
 
 
+def _signal_exit(proc: subprocess.Popen[bytes], events: queue.Queue[tuple[str, Any]]) -> None:
+    proc.wait()
+    events.put(("exit", None))
+
+
 def _pump_channel(fd: int, events: queue.Queue[tuple[str, Any]]) -> None:
     """Read the harness's JSON lines; oversized or malformed lines are dropped, message count is capped."""
     buffer = b""
@@ -455,6 +460,8 @@ class LocalSandbox:
             ]
             for thread in threads:
                 thread.start()
+            # Wakes the supervisor the moment the process ends (the queue is otherwise polled every 0.25 s).
+            threading.Thread(target=_signal_exit, args=(proc, events), daemon=True).start()
             outcome = self._supervise(proc, spec.limits, started, events, on_event, cancel)
             self._stop(proc, launch.cgroup)
             for thread in threads:
@@ -519,6 +526,8 @@ class LocalSandbox:
     def _dispatch(
         self, kind: str, payload: Any, on_event: EventCallback | None, outcome: dict[str, Any]
     ) -> None:
+        if kind == "exit":
+            return
         if kind == "log":
             event: dict[str, Any] = {"type": "log", "line": payload}
         elif kind == "status":
