@@ -94,13 +94,22 @@ def user_traceback(exc: BaseException, work_dir: str) -> str:
     return "\n".join(lines)
 
 
+def _not_installed(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is None
+    except (ImportError, ValueError):
+        return True
+
+
 def describe_failure(exc: BaseException, work_dir: str, submitted_modules: set[str]) -> tuple[str, str]:
     """(status, message) for an exception escaping user code."""
     if isinstance(exc, HarnessError):
         return exc.status, str(exc)
     if isinstance(exc, ModuleNotFoundError) and exc.name:
         top = exc.name.split(".")[0]
-        if top not in submitted_modules:
+        if top not in submitted_modules and _not_installed(top):
             return "failed", f"package '{top}' is not installed in the sandbox (ModuleNotFoundError: {exc})"
     status = "failed"
     name = type(exc).__name__
