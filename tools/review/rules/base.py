@@ -85,8 +85,9 @@ class Rule:
         suggestion: str | None = None,
         fix: Fix | None = None,
         severity: Severity | None = None,
+        within: cst.CSTNode | None = None,
     ) -> Hit:
-        line, col, end_line, end_col = file.range(node)
+        line, col, end_line, end_col = file.range(node, within)
         return Hit(file.path, line, col, end_line, end_col, message, suggestion, fix, severity)
 
     @classmethod

@@ -1,0 +1,76 @@
+"""MLR191: the test set is not used for validation, early stopping or model selection."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import libcst as cst
+
+from tools.review.project import Project, raw_name
+from tools.review.rules.base import Hit, Rule
+
+_TEST = re.compile(r"(^|[._])test", re.I)
+
+
+class TestSetAsValidation(Rule):
+    """The test split is used as validation data (early stopping, checkpoint selection, LR plateaus).
+
+    Whatever picks the epoch, the checkpoint or the hyperparameters has seen the test set: the reported test
+    score is then optimistic and no longer an estimate of performance on new data. Carve a validation split
+    out of the training data and touch the test split once, at the end.
+    """
+
+    code = "MLR191"
+    name = "test-set-as-validation"
+    checklist = "data-leakage"
+    severity = "error"
+    message = "The test set is used for validation/model selection"
+    suggestion = "Split a validation set off the training data; evaluate on the test set only once with trainer.test()."
+    VALID = [
+        "import lightning as L\ntrainer = L.Trainer()\ntrainer.fit(model, train_loader, val_loader)\ntrainer.test(model, test_loader)\n"
+    ]
+    INVALID = [
+        "import lightning as L\ntrainer = L.Trainer()\ntrainer.fit(model, train_loader, test_loader)\n",
+        "import lightning as L\nclass D(L.LightningDataModule):\n    def val_dataloader(self):\n        return DataLoader(self.test_ds)\n",
+        "from lightning.pytorch.callbacks import EarlyStopping\nes = EarlyStopping(monitor='test/acc', mode='max')\n",
+    ]
+
+    def check(self, project: Project) -> Iterable[Hit]:
+        for call in project.fit_calls:
+            val = call.kw("val_dataloaders")
+            node = val.value if val is not None else call.positional(2)
+            if node is not None and _TEST.search(raw_name(node) or ""):
+                yield self.at(
+                    call.file, node, f"{call.code(60)} validates on {raw_name(node)}", within=call.node
+                )
+        for cls in project.datamodules + project.lightning_modules:
+            method = cls.methods.get("val_dataloader")
+            if method is None:
+                continue
+            for c in method.calls:
+                if c.short == "DataLoader":
+                    first = c.positional(0) or (c.kw("dataset").value if c.kw("dataset") else None)
+                    name = raw_name(first) if first is not None else ""
+                    if _TEST.search(name):
+                        yield self.at(c.file, c.node, f"val_dataloader returns the test data ({name})")
+        for call in project.calls:
+            if call.short in {"ModelCheckpoint", "EarlyStopping"}:
+                arg = call.kw("monitor")
+                if arg is not None and isinstance(arg.value, cst.SimpleString):
+                    key = arg.value.evaluated_value
+                    if isinstance(key, str) and key.lower().startswith("test"):
+                        yield self.at(call.file, arg, f"{call.short} selects on the test metric {key!r}")
+        for loop in (lp for f in project.files for lp in f.loops):
+            if not _TEST.search(loop.iter or ""):
+                continue
+            outer = [
+                c
+                for c in project.backward_calls
+                if c.func is loop.func and any(p in c.loops for p in loop.parents)
+            ]
+            if outer:
+                f = outer[0].file
+                yield self.at(
+                    f, loop.node, f"The test data ({loop.iter}) is evaluated inside the training loop"
+                )

@@ -1,0 +1,97 @@
+"""MLR231-MLR233: loss functions fed what they expect."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from tools.review.project import Project, raw_name
+from tools.review.rules.base import Hit, Rule
+from tools.review.rules.mlr014_softmax_before_cross_entropy import loss_applications
+
+_F = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
+
+
+class SigmoidWithBceLoss(Rule):
+    """``sigmoid`` + ``BCELoss`` instead of ``BCEWithLogitsLoss``.
+
+    Applying sigmoid and then a log in two steps loses precision for confident predictions (log(0) clamps,
+    gradients vanish) and breaks under fp16 autocast, where Lightning/PyTorch refuse ``BCELoss`` outright.
+    ``BCEWithLogitsLoss`` fuses both with the log-sum-exp trick and takes raw logits.
+    """
+
+    code = "MLR231"
+    name = "sigmoid-with-bce-loss"
+    checklist = "loss-function"
+    severity = "warning"
+    message = "BCELoss on sigmoid outputs (use BCEWithLogitsLoss on logits)"
+    suggestion = (
+        "Drop the sigmoid and use nn.BCEWithLogitsLoss / F.binary_cross_entropy_with_logits on raw logits."
+    )
+    VALID = [_F + "loss = F.binary_cross_entropy_with_logits(logits, y)\n"]
+    INVALID = [
+        _F + "crit = nn.BCELoss()\nloss = crit(torch.sigmoid(logits), y)\n",
+        _F + "prob = logits.sigmoid()\nloss = F.binary_cross_entropy(prob, y)\n",
+    ]
+
+    def check(self, project: Project) -> Iterable[Hit]:
+        uses_sigmoid = project.mentions(r"sigmoid|Sigmoid")
+        if not uses_sigmoid:
+            return
+        for call, short in loss_applications(project, {"BCELoss", "binary_cross_entropy"}):
+            yield self.at(call.file, call.node, f"{short} on probabilities: {call.code(60)}")
+
+
+class NllLossOnLogits(Rule):
+    """``nll_loss``/``NLLLoss`` receives raw logits.
+
+    NLL expects log-probabilities; on raw logits it just returns minus the target logit, which the model can
+    push to infinity: the loss diverges while accuracy stays random. Use ``cross_entropy`` on logits (or
+    apply ``log_softmax`` first).
+    """
+
+    code = "MLR232"
+    name = "nll-loss-on-logits"
+    checklist = "loss-function"
+    severity = "error"
+    message = "nll_loss on raw logits (it expects log-probabilities)"
+    suggestion = "Use F.cross_entropy(logits, y), or F.nll_loss(F.log_softmax(logits, dim=1), y)."
+    VALID = [_F + "loss = F.nll_loss(F.log_softmax(logits, dim=1), y)\n"]
+    INVALID = [_F + "logits = model(x)\nloss = F.nll_loss(logits, y)\n"]
+
+    def check(self, project: Project) -> Iterable[Hit]:
+        if project.mentions(r"log_softmax|LogSoftmax"):
+            return
+        for call, short in loss_applications(project, {"NLLLoss", "nll_loss"}):
+            yield self.at(call.file, call.node, f"{short} without log_softmax anywhere: {call.code(60)}")
+
+
+_LABELS = re.compile(r"label|class|cls\b|target.*long|one_hot|\.long\(\)|categor", re.I)
+
+
+class MseOnClassLabels(Rule):
+    """``MSELoss`` regresses class labels.
+
+    Treating class ids as numbers imposes an order and distances that do not exist (class 3 is not "closer"
+    to 2 than to 7) and converges poorly; classification wants cross-entropy on logits.
+    """
+
+    code = "MLR233"
+    name = "mse-on-class-labels"
+    checklist = "loss-function"
+    severity = "error"
+    message = "MSE loss on class labels"
+    suggestion = "Use nn.CrossEntropyLoss on logits with integer class targets."
+    VALID = [_F + "loss = F.mse_loss(pred_boxes, target_boxes)\n"]
+    INVALID = [
+        _F + "loss = F.mse_loss(logits, labels.float())\n",
+        _F + "loss = F.mse_loss(out, F.one_hot(y, 10).float())\n",
+    ]
+
+    def check(self, project: Project) -> Iterable[Hit]:
+        classification = project.mentions(r"num_classes|n_classes|Multiclass|Accuracy|classes")
+        for call, short in loss_applications(project, {"MSELoss", "mse_loss"}):
+            target = call.positional(1) or (call.kw("target").value if call.kw("target") else None)
+            text = call.file.code(target) if target is not None else ""
+            if _LABELS.search(text) or (classification and raw_name(target).split(".")[0] in {"y", "labels"}):
+                yield self.at(call.file, call.node, f"{short} regresses class labels: {call.code(60)}")
