@@ -58,6 +58,10 @@ class SandboxBackend(Protocol):
         """Remove what killed runs left behind (processes, cgroups, workdirs)."""
         ...
 
+    def warm_up(self) -> None:
+        """Do the slow one-time start-up now (before serving), not inside the first run."""
+        ...
+
     def close(self) -> None:
         """Release the backend's resources (a Ray runtime it started)."""
         ...
@@ -89,6 +93,9 @@ class LocalBackend:
 
     def reap_leftovers(self) -> None:
         reap_local_leftovers(self.settings, self._sandbox)
+
+    def warm_up(self) -> None:
+        self._sandbox.check()  # the host probe is cached per process
 
     def close(self) -> None:
         return None

@@ -124,6 +124,8 @@ class SmokeRunManager:
         backend = self._backend
         await asyncio.to_thread(self._reap, backend)
         check = await asyncio.to_thread(backend.check)
+        if check.usable or self.settings.sandbox_unsafe:
+            await asyncio.to_thread(backend.warm_up)
         self.isolation, self.sandbox_usable, self.sandbox_reason = check.isolation, check.usable, check.reason
         if not check.usable:
             log.warning("sandbox not usable, smoke runs will be rejected: %s", check.reason)

@@ -134,6 +134,11 @@ class RayBackend:
                 self._started_ray = False
                 self._remote = None
 
+    def warm_up(self) -> None:
+        """Start (or connect to) Ray now: ``ray.init`` holds the GIL for up to ~1 s at a time, which would stall
+        a server's event loop if it happened during the first run instead of at start-up."""
+        self._ray()
+
     def check(self) -> SandboxStatus:
         """The local sandbox's check, run here: in local mode the workers share this host."""
         from sandbox.local import LocalSandbox
