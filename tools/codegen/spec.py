@@ -14,11 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from knowledge import load_knowledge
 
-GenerateTask = Literal["classification", "segmentation", "detection", "regression"]
+GenerateTask = Literal["classification", "segmentation", "detection"]
 LightningPackage = Literal["lightning", "pytorch_lightning"]
 
 # Tasks the generator covers, with the knowledge-base task that describes them.
-SUPPORTED_TASKS: tuple[str, ...] = ("classification", "segmentation", "detection", "regression")
+SUPPORTED_TASKS: tuple[str, ...] = ("classification", "segmentation", "detection")
 DEFAULT_IMAGE_SIZE = {"classification": 224, "segmentation": 512, "detection": 640, "regression": 224}
 DEFAULT_BATCH_SIZE = {"classification": 64, "segmentation": 8, "detection": 8, "regression": 64}
 DEFAULT_LR = {"classification": 3e-4, "segmentation": 3e-4, "detection": 1e-4, "regression": 3e-4}
@@ -38,14 +38,13 @@ class GenerateSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    task: GenerateTask = Field(description="classification | segmentation | detection | regression")
+    task: GenerateTask = Field(description="classification | segmentation | detection")
     backbone: str = Field(description="torchvision backbone name, e.g. resnet18, mobilenet_v3_large.")
     num_classes: int = Field(
         ge=1,
         le=100_000,
         description="Classes to predict. Detection: object classes WITHOUT background (the generated model adds "
-        "index 0 for background). Segmentation: every label in the masks, background included. "
-        "Regression: number of target values.",
+        "index 0 for background). Segmentation: every label in the masks, background included.",
     )
     image_size: int | None = Field(
         default=None, ge=32, le=4096, description="Square input side; default per task."
@@ -92,8 +91,6 @@ class GenerateSpec(BaseModel):
 
     @model_validator(mode="after")
     def _size_fits_backbone(self) -> GenerateSpec:
-        if self.task is None or not hasattr(self, "backbone"):
-            return self
         backbone = load_knowledge().backbones[self.backbone]
         size = self.effective_image_size
         if backbone.family == "vit" and size != backbone.input_size:
