@@ -42,6 +42,7 @@ _RECOMMEND = re.compile(
 _EXPLAIN = re.compile(
     r"\b(?:explain|why|what is|what's|what are|what does|tell me about|meaning of)\b", re.IGNORECASE
 )
+_EXPORT = re.compile(r"\bonnx\b|\bexport (?:it|this|the model|my model)\b", re.IGNORECASE)
 _RULE_ID = re.compile(r"\bMLR\d{3}\b", re.IGNORECASE)
 _EXPERIMENTS = re.compile(r"\bexperiments?\b|\bruns? history\b|\bpast runs\b", re.IGNORECASE)
 _COMPARE = re.compile(r"\bcompare\b|\bvs\.?\b|\bversus\b|side by side", re.IGNORECASE)
@@ -177,6 +178,9 @@ def detect_intents(prose: str, *, has_code_in_message: bool, has_code_in_thread:
         if wants_smoke:
             intents.append(Intent("smoke_run", _smoke_args(text)))
         return intents
+    wants_export = bool(_EXPORT.search(text)) and not _EXPLAIN.search(text)
+    if wants_export and code_available:
+        return [Intent("export_onnx", {})]
     if has_code_in_message or (code_available and (wants_fix or wants_smoke or _REVIEW.search(text))):
         if wants_fix:
             intents.append(Intent("review_code", {"fix": True}))
@@ -199,6 +203,8 @@ def detect_intents(prose: str, *, has_code_in_message: bool, has_code_in_thread:
         return [Intent("recommend_architecture", {"question": text})]
     if target:
         return [Intent("explain_checklist_item", {"item": target})]
+    if wants_export:
+        return [Intent("export_onnx", {})]  # no code anywhere in the thread: the tool says so plainly
     if wants_fix or wants_smoke or _REVIEW.search(text):
         # Asked to act on code, but there is none anywhere in the thread: the review tool says so plainly.
         return [Intent("smoke_run" if wants_smoke else "review_code", {"fix": True} if wants_fix else {})]

@@ -34,6 +34,7 @@ _INTROS = {
     "smoke_run": "",
     "explain_checklist_item": "",
     "list_experiments": "",
+    "export_onnx": "",
     "compare_experiments": "",
 }
 _OFFLINE_LIMITS = (

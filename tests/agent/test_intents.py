@@ -115,3 +115,8 @@ def test_code_identifiers_do_not_trigger_intents() -> None:
     # "fix" and "generate" appear inside the code only: the request is a plain review.
     code = "```python\ndef fix(x):\n    return generate_model(x)\n```"
     assert tools_for(code) == [("review_code", {})]
+
+
+def test_export_needs_code_and_is_not_an_explanation() -> None:
+    assert tools_for("export it to onnx", in_thread=True) == [("export_onnx", {})]
+    assert tools_for("why does the onnx export matter?", in_thread=True)[0][0] == "explain_checklist_item"

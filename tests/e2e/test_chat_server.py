@@ -196,3 +196,14 @@ def test_smoke_test_it_trains_code_pasted_earlier(server: RunningServer) -> None
     assert "It trains" in body["reply"]
     listed = chat(server, "list experiments", first["thread_id"]).json()
     assert result["experiment_id"] in listed["reply"]
+
+
+def test_export_it_runs_in_the_sandbox(server: RunningServer) -> None:
+    first = chat(server, f"```python\n{TINY_LIGHTNING}```\nreview please").json()
+    body = chat(server, "export it to onnx", first["thread_id"]).json()
+    [call] = body["tool_calls"]
+    assert call["name"] == "export_onnx"
+    result = call["result"]
+    assert result["mode"] == "sandbox" and result["status"] == "succeeded", result
+    assert result["max_abs_diff"] is not None and result["max_abs_diff"] < 1e-3
+    assert "exports to ONNX" in body["reply"]
