@@ -157,6 +157,7 @@ class SmokeRunManager:
             await asyncio.to_thread(self._executor.shutdown, wait=True, cancel_futures=True)
         if self.store is not None:
             self.store.close()
+            self.store = None
         if self._owns_backend and self._backend is not None:
             await asyncio.to_thread(self._backend.close)
             self._backend = None

@@ -161,3 +161,23 @@ def test_finished_runs_are_found_after_a_restart(settings: Settings) -> None:
                 raise AssertionError("unknown run id was accepted")
 
     asyncio.run(second(asyncio.run(first())))
+
+
+def test_a_full_queue_refuses_more(settings: Settings, monkeypatch) -> None:
+    from sandbox import manager as manager_module
+
+    monkeypatch.setattr(manager_module, "MAX_QUEUED", 2)
+
+    async def scenario() -> None:
+        async with SmokeRunManager(settings) as manager:
+            first, second = manager.submit(sleeper(60)), manager.submit(sleeper(60))
+            try:
+                manager.submit(sleeper(60))
+            except manager_module.QueueFull as exc:
+                assert "retry later" in str(exc)
+            else:
+                raise AssertionError("a third run was queued")
+        # Leaving the context stopped both: nothing is left queued or running.
+        assert {manager.get(first).status, manager.get(second).status} == {"cancelled"}
+
+    asyncio.run(scenario())
