@@ -2,8 +2,11 @@
 
 Bare = the harness started directly with this interpreter (no bwrap, no cgroup, no uid switch, no seccomp);
 sandboxed = ``LocalSandbox.run``. Both are timed the same way, from just before the files are staged to the
-end (wall) and to the first optimisation step arriving at the supervisor (time to first step). Runs alternate
-(bare, sandboxed, sandboxed, bare, ...) so that a noisy neighbour hurts both equally. Target: ratio <= 1.10.
+end (wall) and to the first optimisation step arriving at the supervisor (time to first step). (CPU seconds are
+not compared: bwrap's pid-namespace init is reaped by the host's init, so RUSAGE_CHILDREN misses the sandboxed
+tree.) Runs alternate (bare, sandboxed, sandboxed, bare, ...) so that a noisy
+neighbour hurts both alike; ratios are given as ratio of medians, ratio of minima and the median of the
+per-repetition ratios. Target: ratio <= 1.10.
 
     .venv/bin/python bench/sandbox_bench.py [--reps 5] [--steps 20] [--project DIR]
 """
@@ -118,24 +121,31 @@ def main() -> int:
                     return 1
                 rows[mode].append(row)
 
+    load = os.getloadavg()[0]
     print(f"sandbox bench: {args.steps}-step CPU smoke run of {args.project.name}, {args.reps} reps each, "
-          f"isolation={check.isolation}")  # fmt: skip
-    header = (
-        f"{'mode':<10} {'wall median s':>14} {'wall min s':>11} {'first step median s':>20} {'samples/s':>10}"
-    )
+          f"isolation={check.isolation}, {os.cpu_count()} CPUs, load average {load:.1f}")  # fmt: skip
+    header = (f"{'mode':<10} {'wall median s':>14} {'wall min s':>11} {'first step median s':>20} "
+              f"{'first step min s':>17} {'samples/s':>10}")  # fmt: skip
     print(header)
     print("-" * len(header))
-    medians = {}
     for mode, runs in rows.items():
-        wall = [r["wall"] for r in runs]
-        medians[mode] = (median(wall), median([r["ttfs"] for r in runs]))
-        print(f"{mode:<10} {medians[mode][0]:>14.3f} {min(wall):>11.3f} {medians[mode][1]:>20.3f} "
+        wall, ttfs = ([r[k] for r in runs] for k in ("wall", "ttfs"))
+        print(f"{mode:<10} {median(wall):>14.3f} {min(wall):>11.3f} {median(ttfs):>20.3f} {min(ttfs):>17.3f} "
               f"{median([r['samples_per_s'] for r in runs]):>10.1f}")  # fmt: skip
-    wall_ratio = medians["sandboxed"][0] / medians["bare"][0]
-    ttfs_ratio = medians["sandboxed"][1] / medians["bare"][1]
-    verdict = "OK" if wall_ratio <= 1.10 else "ABOVE TARGET"
-    print(f"ratio sandboxed/bare: wall {wall_ratio:.3f}, time to first step {ttfs_ratio:.3f} "
-          f"(target <= 1.10: {verdict})")  # fmt: skip
+    print("ratio sandboxed/bare       of medians   of minima   median per rep")
+    verdicts = []
+    for key, label in (("wall", "wall"), ("ttfs", "time to first step")):
+        bare = [r[key] for r in rows["bare"]]
+        boxed = [r[key] for r in rows["sandboxed"]]
+        of_medians = median(boxed) / median(bare)
+        of_minima = min(boxed) / min(bare)
+        per_rep = statistics.median(b / a for a, b in zip(bare, boxed, strict=True))
+        verdicts.append(of_minima)
+        print(f"  {label:<22} {of_medians:>10.3f} {of_minima:>11.3f} {per_rep:>16.3f}")
+    verdict = "OK" if verdicts[0] <= 1.10 else "ABOVE TARGET"
+    print(
+        f"target: wall ratio <= 1.10 ({verdict} on the ratio of minima, the least load-sensitive wall figure)"
+    )
     return 0
 
 
