@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 MAX_FILES = 200
 MAX_SUBMISSION_BYTES = 1_000_000
 MAX_PATH_CHARS = 255
-MAX_STEPS = 1000
-MAX_TIMEOUT_S = 1800.0
+MAX_STEPS = 10_000  # as RunSpec and MLAGENT_SMOKE_DEFAULT_STEPS allow; the timeout bounds the cost
+MAX_TIMEOUT_S = 3600.0  # as RunLimits and MLAGENT_SMOKE_DEFAULT_TIMEOUT_S allow
 
 
 class SubmissionTooLarge(ValueError):
