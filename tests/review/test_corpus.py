@@ -49,6 +49,28 @@ def test_corpus_python_files_parse() -> None:
                 compile(text, f"{case.name}/{path}", "exec")
 
 
+def test_item_score_arithmetic() -> None:
+    """The bench's precision/recall: 2 true fails, 1 false fail, 1 missed fail, 1 pass agreed."""
+    s = bench.ItemScore("x", n=5, agree=3, fail_tp=2, fail_fp=1, fail_fn=1)
+    assert s.fail_precision == pytest.approx(2 / 3)
+    assert s.fail_recall == pytest.approx(2 / 3)
+    assert s.accuracy == pytest.approx(3 / 5)
+    assert bench.ItemScore("y").fail_precision is None
+
+
+def test_generated_speed_inputs_are_valid_and_deterministic(tmp_path: Path) -> None:
+    big = bench.generate_big_file()
+    assert big == bench.generate_big_file()
+    assert 3000 <= big.count("\n") <= 3200
+    compile(big, "big_module.py", "exec")
+    assert bench.generate_project(tmp_path) == 50
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(files) == 50
+    for p in files:
+        if p.suffix == ".py":
+            compile(p.read_text(), str(p), "exec")
+
+
 @pytest.fixture(scope="module")
 def accuracy() -> Any:
     return bench.score(CASES)
