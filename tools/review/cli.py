@@ -97,7 +97,11 @@ def explain_text(code: str) -> str:
         doc = rule.doc()
         lines = [
             f"{rule.code} {rule.name}  [{rule.severity}{', fixable' if rule.fixable else ''}]",
-            f"Checklist item: {rule.checklist} — {TITLES.get(rule.checklist, '')}",
+            (
+                f"Checklist item: {rule.checklist} — {TITLES.get(rule.checklist, '')}"
+                if rule.checklist
+                else "Checklist item: none (a finding outside the 14 items; it sets no checklist status)"
+            ),
             "",
             doc,
             "",

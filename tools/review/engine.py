@@ -170,7 +170,7 @@ def _finding(rule: Rule, hit: Hit) -> Finding:
     return Finding(
         rule=rule.code,
         name=rule.name,
-        checklist=rule.checklist,
+        checklist=rule.checklist or None,
         severity=hit.severity or rule.severity,
         path=hit.path,
         line=max(1, hit.line),

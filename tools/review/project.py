@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import PurePosixPath
 from typing import Any
 
 import libcst as cst
@@ -121,6 +122,7 @@ class Setting:
     code: str
     where: str
     node: cst.BaseExpression | None = None
+    from_missing_config: bool = False
 
 
 @dataclass
@@ -275,27 +277,35 @@ class Project:
     @cached_property
     def trainer_sites(self) -> list[TrainerSite]:
         sites: list[TrainerSite] = []
+        yaml_sites = list(self._yaml_trainer_sites())
         for call in self.trainer_calls:
             ix = call.file
             settings = {
-                a.keyword.value: Setting(
-                    a.keyword.value, literal(a.value), ix.code(a.value), f"{ix.path}:{ix.line(a)}", a.value
-                )
-                for a in call.node.args
-                if a.keyword is not None
+                a.keyword.value: self._setting(ix, a) for a in call.node.args if a.keyword is not None
             }
+            is_open = call.has_star_args
+            for a in call.node.args:
+                if a.star == "**":
+                    ref = config_ref(ix.code(a.value)) or ""
+                    if ref.split(".")[0] == "trainer" and yaml_sites:
+                        for site in yaml_sites:
+                            for key, setting in site.settings.items():
+                                settings.setdefault(key, setting)
+                    else:
+                        is_open = True
             sites.append(
                 TrainerSite(
                     label=call.code(),
                     path=ix.path,
                     line=ix.line(call.node),
                     settings=settings,
-                    open=call.has_star_kwargs or call.has_star_args,
+                    open=is_open,
                     call=call,
                     anchor=call.node,
                 )
             )
-        yaml_sites = list(self._yaml_trainer_sites())
+        if any(s.call is not None and any(a.star == "**" for a in s.call.node.args) for s in sites):
+            yaml_sites = []  # merged into the Trainer call that unpacks them
         for call in self.cli_calls:
             ix = call.file
             arg = call.kw("trainer_defaults")
@@ -352,7 +362,36 @@ class Project:
                 )
         return sites + yaml_sites
 
+    def _setting(self, ix: FileIndex, arg: cst.Arg) -> Setting:
+        """A keyword argument as a Setting; a config reference (``cfg.trainer.x``) takes the YAML value."""
+        assert arg.keyword is not None
+        key = arg.keyword.value
+        value = literal(arg.value)
+        code = ix.code(arg.value)
+        where = f"{ix.path}:{ix.line(arg)}"
+        if value is MISSING:
+            ref = config_ref(code)
+            if ref is not None:
+                state, found, yaml_where = self.config_value(ref)
+                if state == "given":
+                    return Setting(key, found, f"{code} = {found!r}", yaml_where or where, arg.value)
+                return Setting(key, MISSING, code, where, arg.value, from_missing_config=True)
+        return Setting(key, value, code, where, arg.value)
+
     def _yaml_trainer_sites(self) -> Iterator[TrainerSite]:
+        if self.hydra_primary is not None or any("trainer/" in d.path for d in self.yamls):
+            state, docs = self.hydra_group("trainer")
+            if state == "selected":
+                merged: dict[str, Setting] = {}
+                for doc in docs:
+                    mapping = doc.data
+                    if isinstance(mapping, YMap):
+                        merged.update(self._yaml_site(doc, mapping).settings)
+                        merged.pop("defaults", None)
+                last = docs[-1]
+                line = last.data.line if isinstance(last.data, YMap) else 1
+                yield TrainerSite(f"trainer config {last.path}", last.path, line, merged, open=False)
+            return
         for doc in self.yamls:
             seen: set[int] = set()
             for target, mapping in doc.targets():
@@ -478,6 +517,142 @@ class Project:
                 out.append((doc, doc.data[key], doc.data.key_lines.get(key, 1)))
         return out
 
+    # -- Hydra configs and first-party imports -------------------------------------------------------
+
+    @cached_property
+    def given_modules(self) -> set[str]:
+        out: set[str] = set()
+        for f in self.files:
+            out |= _module_names(f.path)
+        return out
+
+    @cached_property
+    def missing_imports(self) -> dict[tuple[str, str], str]:
+        """(file path, local name) -> module for first-party imports whose module was not given."""
+        stdlib = _stdlib()
+        given = self.given_modules
+        out: dict[tuple[str, str], str] = {}
+        for f in self.files:
+            for local, full in f.aliases.items():
+                module = full.lstrip(".")
+                root = module.split(".", 1)[0]
+                if not full.startswith(".") and (root in stdlib or root in KNOWN_THIRD_PARTY or not root):
+                    continue
+                candidates = [module, module.rsplit(".", 1)[0] if "." in module else module]
+                if any(c in given for c in candidates):
+                    continue
+                out[(f.path, local)] = full
+        return out
+
+    def is_missing(self, file: FileIndex, name: str) -> bool:
+        """Whether ``name`` (a dotted expression in ``file``) comes from a first-party module not given."""
+        root = name.split(".", 1)[0]
+        return (file.path, root) in self.missing_imports
+
+    @cached_property
+    def hydra_primary(self) -> YamlDoc | None:
+        for doc in self.yamls:
+            if isinstance(doc.data, YMap) and isinstance(doc.data.get("defaults"), list):
+                if any(isinstance(e, dict) for e in doc.data["defaults"]):
+                    return doc
+        return None
+
+    def hydra_group(self, group: str) -> tuple[str, list[YamlDoc]]:
+        """('selected', docs) / ('null', []) / ('absent', []) for a Hydra config group."""
+        primary = self.hydra_primary
+
+        def find(name: str) -> YamlDoc | None:
+            for doc in self.yamls:
+                if doc.path.endswith((f"{group}/{name}.yaml", f"{group}/{name}.yml")):
+                    return doc
+            return None
+
+        def expand(doc: YamlDoc) -> list[YamlDoc]:
+            docs: list[YamlDoc] = []
+            if isinstance(doc.data, YMap) and isinstance(doc.data.get("defaults"), list):
+                for entry in doc.data["defaults"]:
+                    if isinstance(entry, str) and entry != "_self_":
+                        base = find(entry)
+                        if base is not None and base is not doc:
+                            docs += expand(base)
+            return [*docs, doc]
+
+        if primary is not None:
+            for entry in primary.data["defaults"]:
+                if isinstance(entry, dict):
+                    for key, value in entry.items():
+                        if str(key).split("@", 1)[0].lstrip("/").removeprefix("override ") == group:
+                            if value is None:
+                                return "null", []
+                            doc = find(str(value))
+                            return ("selected", expand(doc)) if doc is not None else ("absent", [])
+            inline = primary.data.get(group)
+            if isinstance(inline, YMap):
+                return "selected", [YamlDoc(primary.path, inline)]
+            return "absent", []
+        docs = [d for d in self.yamls if f"{group}/" in d.path or d.path.startswith(f"{group}/")]
+        return ("selected", docs) if docs else ("absent", [])
+
+    def config_value(self, key: str) -> tuple[str, Any, str]:
+        """('given'|'absent', value, where) for a dotted config key such as 'seed' or 'trainer.precision'."""
+        first, _, rest = key.partition(".")
+        if first in HYDRA_GROUPS and rest:
+            state, docs = self.hydra_group(first)
+            if state == "null":
+                return "given", None, f"{first}: null"
+            for doc in reversed(docs):
+                data = doc.data
+                if isinstance(data, YMap) and rest.split(".")[0] in data:
+                    value = data[rest.split(".")[0]]
+                    return "given", value, f"{doc.path}:{data.key_lines.get(rest.split('.')[0], data.line)}"
+            return ("given", None, f"{first} config") if docs else ("absent", None, "")
+        primary = self.hydra_primary
+        docs = [primary] if primary is not None else [d for d in self.yamls if isinstance(d.data, YMap)]
+        for doc in docs:
+            if isinstance(doc.data, YMap) and first in doc.data:
+                return "given", doc.data[first], f"{doc.path}:{doc.data.key_lines.get(first, 1)}"
+        return (
+            ("given", None, f"{primary.path} has no {first}") if primary is not None else ("absent", None, "")
+        )
+
+    @cached_property
+    def hydra_mains(self) -> list[FuncInfo]:
+        return [
+            fn
+            for f in self.files
+            for fn in f.functions
+            if any(
+                "hydra" in f.code(d.decorator) or f.code(d.decorator).startswith("main(")
+                for d in fn.node.decorators
+            )
+        ]
+
+    @cached_property
+    def has_run(self) -> bool:
+        return bool(
+            self.trainer_sites or self.fit_calls or self.cli_calls or self.backward_calls or self.hydra_mains
+        )
+
+    @cached_property
+    def has_data(self) -> bool:
+        return bool(
+            self.datamodules
+            or self.calls_named("DataLoader")
+            or any("dataset" in self.kinds(c) for c in self.classes)
+        )
+
+    @cached_property
+    def has_model(self) -> bool:
+        return bool(self.lightning_modules or self.backward_calls)
+
+    def run_level(self) -> tuple[Any, str] | None:
+        """The status of a Trainer-level item when no run is given (None when a run is given)."""
+        if self.has_run:
+            return None
+        if self.lightning_modules:
+            return "unknown", "a LightningModule without a run: this is decided where the Trainer is built"
+        return "not_applicable", "no model or training run in the reviewed code"
+
     def mentions(self, pattern: str) -> bool:
         rx = re.compile(pattern)
         return any(rx.search(f.source) for f in self.files)
@@ -492,3 +667,123 @@ def _raw(node: cst.CSTNode | None) -> str:
 def raw_name(node: cst.CSTNode | None) -> str:
     """Dotted source name of an expression ('' when it is not a name/attribute/call chain)."""
     return _raw(node)
+
+
+# ------------------------------------------------------------------------------------ Hydra and imports ---
+KNOWN_THIRD_PARTY = {
+    "torch",
+    "torchvision",
+    "torchaudio",
+    "torchmetrics",
+    "lightning",
+    "pytorch_lightning",
+    "lightning_fabric",
+    "timm",
+    "albumentations",
+    "segmentation_models_pytorch",
+    "smp",
+    "hydra",
+    "omegaconf",
+    "pydantic",
+    "pydantic_settings",
+    "numpy",
+    "np",
+    "sklearn",
+    "scipy",
+    "pandas",
+    "PIL",
+    "cv2",
+    "wandb",
+    "mlflow",
+    "transformers",
+    "datasets",
+    "huggingface_hub",
+    "tqdm",
+    "yaml",
+    "matplotlib",
+    "seaborn",
+    "kornia",
+    "monai",
+    "onnx",
+    "onnxruntime",
+    "tensorboard",
+    "tensorboardX",
+    "rich",
+    "typer",
+    "click",
+    "jsonargparse",
+    "lightning_utilities",
+    "einops",
+    "accelerate",
+    "safetensors",
+    "pycocotools",
+    "skimage",
+    "imageio",
+    "requests",
+    "fsspec",
+    "ray",
+    "optuna",
+    "rootutils",
+    "pyrootutils",
+    "hydra_zen",
+    "comet_ml",
+    "neptune",
+    "aim",
+    "clearml",
+    "dvclive",
+    "deepspeed",
+    "apex",
+    "bitsandbytes",
+    "peft",
+    "open_clip",
+    "ultralytics",
+    "mmcv",
+    "mmdet",
+    "detectron2",
+    "pl_bolts",
+    "torchdata",
+    "webdataset",
+    "h5py",
+    "zarr",
+    "lmdb",
+    "dotenv",
+    "typing_extensions",
+    "attr",
+    "attrs",
+    "tomli",
+    "packaging",
+    "psutil",
+    "GPUtil",
+    "pynvml",
+    "thop",
+    "fvcore",
+}
+_CONFIG_REF = re.compile(
+    r"\b(?:cfg|config|conf|hydra_cfg)\b((?:\.get\(\s*[\"']\w+[\"'][^)]*\)|\[[\"']\w+[\"']\]|\.\w+)+)"
+)
+HYDRA_GROUPS = ("trainer", "model", "data", "callbacks", "logger", "paths", "extras", "experiment")
+
+
+def config_ref(code: str) -> str | None:
+    """``cfg.trainer.gradient_clip_val`` / ``cfg.get("seed")`` / ``cfg["seed"]`` -> 'trainer.gradient_clip_val'."""
+    m = _CONFIG_REF.search(code)
+    if not m:
+        return None
+    parts = re.findall(r"\.get\(\s*[\"'](\w+)[\"']|\[[\"'](\w+)[\"']\]|\.(\w+)", m.group(1))
+    keys = [a or b or c for a, b, c in parts]
+    return ".".join(keys) or None
+
+
+def _stdlib() -> frozenset[str]:
+    import sys
+
+    return frozenset(sys.stdlib_module_names)
+
+
+def _module_names(path: str) -> set[str]:
+    """Dotted module names a file can be imported as (every suffix of its path)."""
+    p = PurePosixPath(path)
+    parts = list(p.with_suffix("").parts)
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    return {".".join(parts[i:]) for i in range(len(parts))}

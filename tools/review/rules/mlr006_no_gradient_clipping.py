@@ -55,9 +55,11 @@ class NoGradientClipping(PrimaryRule):
         return [c for c in project.calls_named(_CLIP_CALLS) if c.raw != "self.configure_gradient_clipping"]
 
     def check(self, project: Project) -> Iterable[Hit]:
-        if self._clip_calls(project) or any(
-            "configure_gradient_clipping" in c.methods for c in project.classes
-        ):
+        clips = self._clip_calls(project)
+        if clips:
+            yield from self._bad_clips(project, clips)
+            return
+        if any("configure_gradient_clipping" in c.methods for c in project.classes):
             return
         manual = any(
             a.target == "self.automatic_optimization" and literal(a.value) is False
@@ -67,6 +69,8 @@ class NoGradientClipping(PrimaryRule):
         if project.trainer_sites and not manual:
             found, any_open = project.trainer_setting("gradient_clip_val")
             if any(s.value is MISSING or s.value not in (0, 0.0, None) for _, s in found):
+                return
+            if any(s.from_missing_config for _, s in found):
                 return
             for site, setting in found:
                 fix = None
@@ -122,6 +126,29 @@ class NoGradientClipping(PrimaryRule):
                         "after self.manual_backward(loss).",
                     )
 
+    def _bad_clips(self, project: Project, clips: list) -> Iterable[Hit]:  # type: ignore[type-arg]
+        """Clipping that does not clip: scaled gradients (GradScaler without unscale_) or max_norm=inf."""
+        scaler = bool(project.calls_named("GradScaler"))
+        unscale = bool(project.calls_named("unscale_"))
+        for call in clips:
+            norm = call.kw("max_norm") or call.kw("clip_value")
+            code = (
+                call.file.code(norm.value)
+                if norm is not None
+                else call.file.code(call.positional(1) or call.node)
+            )
+            if "inf" in code.lower():
+                yield self.at(
+                    call.file, call.node, f"{call.code(60)} uses an infinite norm: it measures, not clips"
+                )
+            elif scaler and not unscale and call.short in {"clip_grad_norm_", "clip_grad_value_"}:
+                yield self.at(
+                    call.file,
+                    call.node,
+                    f"{call.code(60)} clips fp16-scaled gradients (no scaler.unscale_(optimizer) first)",
+                    "Call scaler.unscale_(optimizer) before clip_grad_norm_, then scaler.step(optimizer).",
+                )
+
     def _site_hit(self, project: Project, site, message: str) -> Hit:  # type: ignore[no-untyped-def]
         if site.call is not None:
             return self.at(site.call.file, site.call.node, message)
@@ -137,7 +164,12 @@ class NoGradientClipping(PrimaryRule):
         found, any_open = project.trainer_setting("gradient_clip_val")
         if found:
             _site, setting = found[0]
+            if setting.from_missing_config:
+                return "unknown", f"gradient_clip_val={setting.code} comes from a config that was not given"
             return "pass", f"gradient_clip_val={setting.code} at {setting.where}"
+        level = project.run_level()
+        if level is not None:
+            return level
         if any_open:
             opened = next(s for s in project.trainer_sites if s.open)
             return (

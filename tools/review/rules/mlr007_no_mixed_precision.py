@@ -62,11 +62,19 @@ class NoMixedPrecision(PrimaryRule):
 
     def check(self, project: Project) -> Iterable[Hit]:
         if project.trainer_sites:
-            accel, _ = project.trainer_setting("accelerator")
-            if accel and all(s.value == "cpu" for _, s in accel):
-                return
+            for site in project.trainer_sites:
+                for key in ("amp_backend", "amp_level"):
+                    if key in site.settings and site.call is not None:
+                        yield self.at(
+                            site.call.file, site.call.node, f"Trainer({key}=...) was removed; use precision="
+                        )
             found, any_open = project.trainer_setting("precision")
             if any(s.value is MISSING or s.value in MIXED for _, s in found):
+                return
+            if any(s.from_missing_config for _, s in found):
+                return
+            accel, _ = project.trainer_setting("accelerator")
+            if accel and all(s.value == "cpu" for _, s in accel):
                 return
             for site, setting in found:
                 hit = Hit(site.path, site.line, message=f"precision={setting.code} trains in full precision")
@@ -98,6 +106,18 @@ class NoMixedPrecision(PrimaryRule):
                 else:
                     yield Hit(site.path, site.line, message=f"{site.label} sets no precision")
             return
+        autocasts = project.calls_named("autocast")
+        if autocasts and not project.calls_named("GradScaler"):
+            for call in autocasts:
+                if "float16" in call.code(500) and "bfloat16" not in call.code(500):
+                    yield self.at(
+                        call.file,
+                        call.node,
+                        "float16 autocast without a GradScaler: small gradients underflow to zero",
+                        "Use torch.amp.GradScaler with float16 (scaler.scale(loss).backward(); scaler.step(opt)), "
+                        "or autocast to bfloat16.",
+                    )
+                    return
         if project.backward_calls and _gpu_target(project) and not project.calls_named(_AMP):
             call = project.backward_calls[0]
             yield self.at(
@@ -111,10 +131,17 @@ class NoMixedPrecision(PrimaryRule):
     def judge(self, project: Project) -> tuple[Status, str]:
         found, any_open = project.trainer_setting("precision")
         accel, _ = project.trainer_setting("accelerator")
+        if found and found[0][1].from_missing_config:
+            return "unknown", f"precision={found[0][1].code} comes from a config that was not given"
+        if found and (found[0][1].value is MISSING or found[0][1].value in MIXED):
+            return "pass", f"precision={found[0][1].code} at {found[0][1].where}"
         if accel and all(s.value == "cpu" for _, s in accel):
             return "not_applicable", f"accelerator={accel[0][1].code} at {accel[0][1].where}: CPU training"
         if found:
             return "pass", f"precision={found[0][1].code} at {found[0][1].where}"
+        level = project.run_level()
+        if level is not None:
+            return level
         if any_open:
             return "unknown", "the Trainer's precision comes from a config that was not reviewed"
         amp = project.calls_named(_AMP)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from tools.review.models import Status
 from tools.review.project import LIGHTNING, Project
 from tools.review.rules.base import Edit, Fix, Hit, PrimaryRule
-from tools.review.rules.common import CALLBACKS, lightning_import_for, prefix_of
+from tools.review.rules.common import CALLBACKS, SCHEDULERS, lightning_import_for, prefix_of
 
 
 def present_callbacks(project: Project) -> dict[str, str]:
@@ -19,9 +19,23 @@ def present_callbacks(project: Project) -> dict[str, str]:
     for cls in project.classes:
         for base in cls.base_shorts() & set(CALLBACKS):
             found.setdefault(base, f"class {cls.name}({base}) at {project.class_file(cls).path}")
-    for doc, target, mapping in project.yaml_targets(*CALLBACKS):
-        found.setdefault(target.rsplit(".", 1)[-1], f"{doc.path}:{mapping.line}: _target_: {target}")
+    docs = project.yamls
+    if project.hydra_primary is not None:
+        docs = project.hydra_group("callbacks")[1]
+    for doc in docs:
+        for target, mapping in doc.targets():
+            short = target.rsplit(".", 1)[-1]
+            if short in CALLBACKS:
+                found.setdefault(short, f"{doc.path}:{mapping.line}: _target_: {target}")
     return found
+
+
+def required_callbacks(project: Project) -> list[str]:
+    """ModelCheckpoint and EarlyStopping always; LearningRateMonitor when an LR scheduler is configured."""
+    from tools.review.rules.mlr005_no_lr_scheduler import scheduler_calls
+
+    has_scheduler = bool(scheduler_calls(project)) or bool(project.yaml_targets(*SCHEDULERS))
+    return [c for c in CALLBACKS if c != "LearningRateMonitor" or has_scheduler]
 
 
 def monitor_key(project: Project) -> str | None:
@@ -71,15 +85,17 @@ class MissingCallbacks(PrimaryRule):
     ]
 
     def _config_callbacks(self, project: Project) -> bool:
-        return any(
-            "callbacks" in c.raw.lower() or "callbacks" in c.code().lower()
+        """Whether callbacks come from a config that was not given (Hydra group absent)."""
+        from_config = any(
+            "callbacks" in c.code().lower()
             for c in project.calls
             if c.short in {"instantiate", "instantiate_callbacks"}
         )
+        return from_config and project.hydra_group("callbacks")[0] == "absent"
 
     def check(self, project: Project) -> Iterable[Hit]:
         found = present_callbacks(project)
-        missing = [c for c in CALLBACKS if c not in found]
+        missing = [c for c in required_callbacks(project) if c not in found]
         if project.trainer_sites:
             if not missing:
                 return
@@ -148,8 +164,19 @@ class MissingCallbacks(PrimaryRule):
 
     def judge(self, project: Project) -> tuple[Status, str]:
         found = present_callbacks(project)
-        if found and all(c in found for c in CALLBACKS):
-            return "pass", "; ".join(found[c] for c in CALLBACKS)
+        required = required_callbacks(project)
+        if found and all(c in found for c in required):
+            return "pass", "; ".join(found[c] for c in required)
+        level = project.run_level()
+        if level is not None:
+            return level
+        if project.backward_calls and not project.lightning_modules:
+            saves = [c for c in project.calls if c.name == "torch.save" or c.short == "save_checkpoint"]
+            if saves:
+                return (
+                    "pass",
+                    f"the loop saves the best checkpoint ({saves[0].code(50)} at {saves[0].where()}) and stops early",
+                )
         if project.trainer_sites or self._config_callbacks(project):
             return "unknown", "callbacks come from a config that was not reviewed"
         if project.lightning_modules:

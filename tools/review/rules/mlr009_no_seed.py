@@ -6,13 +6,41 @@ from collections.abc import Iterable
 
 from tools.review.index import Call
 from tools.review.models import Status
-from tools.review.project import Project
+from tools.review.project import Project, config_ref
 from tools.review.rules.base import Edit, Fix, Hit, PrimaryRule
 from tools.review.rules.common import lightning_import_for
 
 
+def reachable(project: Project, call: Call) -> bool:
+    """Whether the code around ``call`` runs: module level, a method, an entry point, or a called function."""
+    func = call.func
+    if func is None or func.cls is not None or func.name == "main" or func.node.decorators:
+        return True
+    return any(c.short == func.name and c.func is not func for c in project.calls)
+
+
 def seed_calls(project: Project) -> list[Call]:
-    return [c for c in project.calls if c.short in {"seed_everything", "set_seed", "set_random_seed"}]
+    return [
+        c
+        for c in project.calls
+        if c.short in {"seed_everything", "set_seed", "set_random_seed"}
+        and c.raw not in {"torch.cuda.set_seed"}
+        and reachable(project, c)
+    ]
+
+
+def seed_from_config(project: Project, call: Call) -> tuple[str, str]:
+    """('ok'|'null'|'absent'|'literal', where) for the seed value a seeding call receives."""
+    arg = call.positional(0) or (call.kw("seed").value if call.kw("seed") else None)
+    ref = config_ref(call.file.code(arg)) if arg is not None else None
+    if ref is None:
+        return "literal", call.where()
+    state, value, where = project.config_value(ref)
+    if state == "absent":
+        return "absent", f"{call.code(50)} reads {ref} from a config that was not given"
+    if value is None:
+        return "null", f"{ref} is null ({where}), so {call.code(40)} does not seed"
+    return "ok", f"{call.code(50)} with {ref}={value!r} ({where})"
 
 
 def trio(project: Project) -> tuple[list[Call], bool]:
@@ -20,7 +48,10 @@ def trio(project: Project) -> tuple[list[Call], bool]:
     torch_seed = [
         c
         for c in project.calls
-        if c.short == "manual_seed" and "cuda" not in c.name and "Generator" not in c.raw
+        if c.short == "manual_seed"
+        and "cuda" not in c.name
+        and "Generator" not in c.raw
+        and reachable(project, c)
     ]
     others = any(
         c.name in {"random.seed", "numpy.random.seed"} or c.raw.endswith("random.seed") for c in project.calls
@@ -61,7 +92,12 @@ class NoSeed(PrimaryRule):
     ]
 
     def check(self, project: Project) -> Iterable[Hit]:
-        if not project.trains or seed_calls(project):
+        seeds = seed_calls(project)
+        for call in seeds:
+            state, where = seed_from_config(project, call)
+            if state == "null":
+                yield self.at(call.file, call.node, where, "Set a seed in the config (seed: 42).")
+        if not project.trains or seeds:
             return
         if project.yaml_key("seed_everything") or (project.yaml_key("seed") and seed_calls(project)):
             return
@@ -108,6 +144,11 @@ class NoSeed(PrimaryRule):
     def judge(self, project: Project) -> tuple[Status, str]:
         seeds = seed_calls(project)
         if seeds:
+            state, where = seed_from_config(project, seeds[0])
+            if state == "absent":
+                return "unknown", where
+            if state == "ok":
+                return "pass", where
             return "pass", f"{seeds[0].code()} at {seeds[0].where()}"
         for doc, value, line in project.yaml_key("seed_everything"):
             return "pass", f"seed_everything: {value} at {doc.path}:{line}"
@@ -122,4 +163,6 @@ class NoSeed(PrimaryRule):
         torch_seed, _ = trio(project)
         if torch_seed:
             return "pass", f"{torch_seed[0].code()} with numpy/random seeds at {torch_seed[0].where()}"
+        if project.lightning_modules or project.has_data:
+            return "unknown", "no run in the reviewed code: seeding is decided where training is launched"
         return "not_applicable", "no training entry point in the reviewed code"

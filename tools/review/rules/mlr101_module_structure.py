@@ -33,7 +33,7 @@ class NoForward(Rule):
     code = "MLR101"
     name = "lightning-module-without-forward"
     checklist = "lightning-module"
-    severity = "warning"
+    severity = "info"
     message = "LightningModule without forward()"
     suggestion = (
         "Define forward(self, x) with the inference computation and call self(x) in the *_step methods."
@@ -65,7 +65,7 @@ class NoMetrics(Rule):
 
     code = "MLR102"
     name = "lightning-module-without-metrics"
-    checklist = "lightning-module"
+    checklist = "metric-prefixes"
     severity = "warning"
     message = "LightningModule logs no metrics"
     suggestion = 'Log the loss and a torchmetrics metric: self.log("train/loss", loss); self.log("val/acc", self.val_acc).'
@@ -103,7 +103,7 @@ class NoSaveHyperparameters(Rule):
     code = "MLR103"
     name = "missing-save-hyperparameters"
     checklist = "lightning-module"
-    severity = "warning"
+    severity = "info"
     message = "__init__ takes hyperparameters but does not call self.save_hyperparameters()"
     suggestion = (
         "Call self.save_hyperparameters() right after super().__init__() (ignore=['net'] for modules)."
@@ -164,7 +164,7 @@ class HeavyIoInInit(Rule):
 
     code = "MLR104"
     name = "heavy-io-in-init"
-    checklist = "lightning-module"
+    checklist = ""
     severity = "warning"
     message = "Downloads/file loading in LightningModule.__init__"
     suggestion = "Download once in prepare_data (or a script) and load weights in setup(), or pass the built network in."
@@ -252,7 +252,7 @@ class MetricCreatedInStep(Rule):
 
     code = "MLR106"
     name = "metric-created-in-step"
-    checklist = "lightning-module"
+    checklist = "metric-prefixes"
     severity = "warning"
     message = "torchmetrics object created inside a step"
     suggestion = "Create the metric once in __init__ (self.val_acc = MulticlassAccuracy(num_classes)) and update/log it in the step."
@@ -286,7 +286,7 @@ class FitWithoutMainGuard(Rule):
 
     code = "MLR107"
     name = "fit-without-main-guard"
-    checklist = "lightning-module"
+    checklist = ""
     severity = "warning"
     message = "trainer.fit() at module level without a __main__ guard"
     suggestion = 'Move the training code into main() and call it under if __name__ == "__main__":.'

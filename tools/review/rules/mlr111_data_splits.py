@@ -159,7 +159,7 @@ class AugmentationInEvalSplit(Rule):
 
     code = "MLR114"
     name = "augmentation-in-eval-split"
-    checklist = "data-module"
+    checklist = "augmentations"
     severity = "warning"
     message = "Random augmentations are applied to validation/test data"
     suggestion = "Give validation/test their own deterministic transform (resize, center crop, normalise)."

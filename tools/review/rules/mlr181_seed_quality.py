@@ -18,7 +18,7 @@ class SeedWithoutWorkers(Rule):
     code = "MLR181"
     name = "seed-without-workers"
     checklist = "seeding"
-    severity = "warning"
+    severity = "info"
     message = "seed_everything without workers=True"
     suggestion = "Call seed_everything(seed, workers=True)."
     fixable = True

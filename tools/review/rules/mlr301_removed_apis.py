@@ -85,7 +85,7 @@ class RemovedTrainerArgument(Rule):
 
     code = "MLR301"
     name = "removed-trainer-argument"
-    checklist = "lightning-module"
+    checklist = ""
     severity = "error"
     message = "Trainer argument removed in Lightning 2.x"
     suggestion = "Replace it with its Lightning 2.x equivalent (see the message)."
@@ -181,7 +181,7 @@ class MetricWithoutTask(Rule):
 
     code = "MLR303"
     name = "metric-without-task"
-    checklist = "lightning-module"
+    checklist = "metric-prefixes"
     severity = "error"
     message = "torchmetrics metric without task="
     suggestion = 'Pass task="multiclass", num_classes=N (or use MulticlassAccuracy(num_classes=N)).'
