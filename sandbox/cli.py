@@ -40,7 +40,9 @@ def add_parser(subparsers: Any) -> None:
     smoke.add_argument(
         "dir", metavar="DIR", help="project folder (its .py and YAML files are sent) or one .py file"
     )
-    smoke.add_argument("--steps", type=int, default=None, help="training steps (default: service setting)")
+    smoke.add_argument(
+        "--steps", type=_positive_int, default=None, help="training steps (default: service setting)"
+    )
     smoke.add_argument("--timeout", type=float, default=None, help="wall-clock limit in seconds")
     smoke.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     smoke.add_argument("--seed", type=int, default=42)
@@ -56,8 +58,8 @@ def add_parser(subparsers: Any) -> None:
     )
     actions = experiments.add_subparsers(dest="experiments_action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="recorded experiments, newest first")
-    listing.add_argument("--limit", type=int, default=20)
-    listing.add_argument("--offset", type=int, default=0)
+    listing.add_argument("--limit", type=_positive_int, default=20)
+    listing.add_argument("--offset", type=_non_negative_int, default=0)
     listing.add_argument("--format", choices=["text", "json"], default="text")
     listing.set_defaults(func=experiments_list_command)
     show = actions.add_parser("show", help="one experiment in full")
@@ -77,6 +79,27 @@ def add_parser(subparsers: Any) -> None:
     again.add_argument("id", metavar="ID")
     again.add_argument("--format", choices=["text", "json"], default="text")
     again.set_defaults(func=experiments_reproduce_command)
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
+def _positive_int(text: str) -> int:
+    value = _int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = _int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
+    return value
 
 
 # --- reading a project ---
