@@ -17,6 +17,7 @@ import logging
 import os
 import queue
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -287,7 +288,9 @@ class LocalSandbox:
                 id=run_id, status="cancelled", error="cancelled before it started", limits=limits_info
             )
         limits_info["isolation"] = check.isolation
-        name = f"{os.getpid()}-{_RUN_ID_UNSAFE.sub('_', run_id)[:64]}"
+        # <supervisor pid>-<run id>-<random>: the reaper reads the pid; the suffix keeps two ids that sanitise
+        # alike (or a reused id) from colliding on the cgroup and directory names.
+        name = f"{os.getpid()}-{_RUN_ID_UNSAFE.sub('_', run_id)[:64]}-{secrets.token_hex(3)}"
         with _active_lock:
             _active_runs.add(name)
         try:
@@ -607,12 +610,16 @@ class LocalSandbox:
         if outcome["first_step_at"] is not None:
             fields["time_to_first_step_s"] = round(outcome["first_step_at"] - started, 3)
         oom_killed = cgroup is not None and cgroup.oom_killed()
+        code = proc.returncode
+        if not oom_killed and cgroup is not None and code in (-signal.SIGKILL, 128 + signal.SIGKILL):
+            # Killed without an OOM record (older kernels): at the memory limit, that is what it was.
+            peak, limit = cgroup.peak_memory_bytes(), cgroup.memory_limit_bytes()
+            oom_killed = bool(peak and limit and peak >= 0.95 * limit)
         if "peak_memory_mb" not in fields and cgroup is not None:
             # No report from inside (killed): the cgroup's high-water mark is the best account there is.
             peak = cgroup.peak_memory_bytes()
             if peak:
                 fields["peak_memory_mb"] = round(peak / 2**20, 1)
-        code = proc.returncode
         status, error = self._classify(limits, outcome, reported, oom_killed, code, capture)
         try:
             return RunResult(
