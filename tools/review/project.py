@@ -552,9 +552,9 @@ class Project:
     @cached_property
     def hydra_primary(self) -> YamlDoc | None:
         for doc in self.yamls:
-            if isinstance(doc.data, YMap) and isinstance(doc.data.get("defaults"), list):
-                if any(isinstance(e, dict) for e in doc.data["defaults"]):
-                    return doc
+            defaults = doc.data.get("defaults") if isinstance(doc.data, YMap) else None
+            if isinstance(defaults, list) and any(isinstance(e, dict) for e in defaults):
+                return doc
         return None
 
     def hydra_group(self, group: str) -> tuple[str, list[YamlDoc]]:
@@ -593,9 +593,42 @@ class Project:
         docs = [d for d in self.yamls if f"{group}/" in d.path or d.path.startswith(f"{group}/")]
         return ("selected", docs) if docs else ("absent", [])
 
+    @cached_property
+    def yaml_configured(self) -> bool:
+        """Whether ``cfg.x`` refers to YAML (Hydra/OmegaConf imported) rather than a Python config object."""
+        return any(f.imports_module("hydra", "omegaconf") for f in self.files) or bool(self.cli_calls)
+
+    def _python_config_value(self, key: str) -> tuple[str, Any, str]:
+        last = key.rsplit(".", 1)[-1]
+        for cls in self.classes:
+            fld = cls.fields.get(last)
+            if fld is not None and fld.value is not None:
+                value = literal(fld.value)
+                if value is MISSING and isinstance(fld.value, cst.Call) and fld.value.args:
+                    first = fld.value.args[0]
+                    value = literal(first.value) if first.keyword is None else MISSING
+                file = self.class_file(cls)
+                return "given", value, f"{cls.name}.{last} at {file.path}:{file.line(fld, cls.node)}"
+        return "given", MISSING, "a Python config object"
+
     def config_value(self, key: str) -> tuple[str, Any, str]:
-        """('given'|'absent', value, where) for a dotted config key such as 'seed' or 'trainer.precision'."""
+        """('given'|'absent', value, where) for a dotted config key such as 'seed' or 'trainer.precision'.
+
+        A value that is configured but not a literal is MISSING; a group selected in Hydra's defaults list
+        (``logger: wandb``) is reported as its file path.
+        """
+        if not self.yaml_configured:
+            return self._python_config_value(key)
         first, _, rest = key.partition(".")
+        if first in HYDRA_GROUPS and not rest:
+            state, docs = self.hydra_group(first)
+            if state == "null":
+                return "given", None, f"{first}: null in the Hydra defaults"
+            if state == "selected":
+                return "given", docs[-1].path, docs[-1].path
+            if self.hydra_primary is not None:
+                return "given", None, f"{self.hydra_primary.path} selects no {first}"
+            return "absent", None, ""
         if first in HYDRA_GROUPS and rest:
             state, docs = self.hydra_group(first)
             if state == "null":

@@ -67,6 +67,19 @@ class PlainTrainingLoop(PrimaryRule):
         if project.uses_fabric:
             call = project.calls_named("Fabric")[0]
             return "pass", f"Lightning Fabric loop: {call.code()} at {call.where()}"
+        missing_models = [
+            c
+            for c in project.calls
+            if (c.short[:1].isupper() or c.short == "load_from_checkpoint")
+            and project.is_missing(c.file, c.raw)
+        ]
+        model_configs = [c for c in project.calls if c.short == "instantiate" and "model" in c.code().lower()]
+        if missing_models and (
+            project.has_run or any(c.short == "load_from_checkpoint" for c in project.calls)
+        ):
+            return "unknown", f"{missing_models[0].code(50)} uses a class from a module that was not given"
+        if model_configs and project.hydra_group("model")[0] == "absent":
+            return "unknown", f"{model_configs[0].code(50)}: the model config was not given"
         foreign = [c for c in project.classes if project.has_foreign_base(c) and "model" in c.name.lower()]
         if foreign and (project.trainer_sites or project.fit_calls):
             cls = foreign[0]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+import libcst as cst
+
 from tools.review.index import Call
 from tools.review.models import Status
 from tools.review.project import Project
 from tools.review.rules.base import Hit, PrimaryRule
-from tools.review.rules.common import IMAGE_DATASETS, PREPROCESSORS, SPLIT_CALLS
+from tools.review.rules.common import PREPROCESSORS, SPLIT_CALLS
 
 _PREPROC_NAME = re.compile(r"scaler|encoder|imputer|normali[sz]er|pca|vectori[sz]er", re.I)
 _STATS = {"mean", "std", "var", "min", "max", "nanmean", "nanstd"}
@@ -88,11 +90,7 @@ class PreprocessingBeforeSplit(PrimaryRule):
                     call.node,
                     f"{call.code(60)} is fitted before {later[0].code(40)} splits the data",
                 )
-            elif (
-                call.short in _STATS
-                and call.target
-                and re.search(r"mean|std|mu|sigma|stat", call.target, re.I)
-            ):
+            elif self._stats_call(project, call):
                 if _TRAIN.search(call.raw):
                     continue
                 yield self.at(
@@ -101,15 +99,67 @@ class PreprocessingBeforeSplit(PrimaryRule):
                     f"Normalisation statistic {call.target} = {call.code(50)} is computed before the split",
                 )
 
+    @staticmethod
+    def _stats_call(project: Project, call: Call) -> bool:
+        """``mean = x.mean()`` or ``mean, std = channel_stats(items)``: normalisation statistics over data."""
+        stmt = call.stmt
+        lhs = ""
+        if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign):
+            lhs = " ".join(call.file.code(t.target) for t in stmt.body[0].targets)
+        if not re.search(r"mean|std|mu\b|sigma|stat", lhs, re.I):
+            return False
+        if _TRAIN.search(call.code(200)):
+            return False
+        if call.short in _STATS:
+            return True
+        helper = next((f for f in project.files for f in f.functions if f.name == call.short), None)
+        return (
+            helper is not None
+            and re.search(r"stat|mean|std|norm", call.short, re.I) is not None
+            and any(c.short in _STATS for c in helper.calls)
+        )
+
     def judge(self, project: Project) -> tuple[Status, str]:
         splits = split_calls(project)
         if splits:
             return "pass", f"{splits[0].code(60)} at {splits[0].where()}; nothing fitted on data before it"
-        predefined = [
-            c for c in project.calls if c.short in IMAGE_DATASETS and (c.kw("train") or c.kw("split"))
+        missing = [
+            c
+            for c in project.calls
+            if c.short[:1].isupper() and project.is_missing(c.file, c.raw) and re.search("Data|Set", c.short)
         ]
-        if predefined:
-            return "pass", f"predefined splits: {predefined[0].code(60)} at {predefined[0].where()}"
-        if project.datamodules:
-            return "unknown", "the DataModule's splits come from files/config not visible in the code"
-        return "not_applicable", "no data splitting in the reviewed code"
+        if missing:
+            return "unknown", f"{missing[0].code(50)} comes from a module that was not given"
+        sources = evaluation_sources(project)
+        if sources:
+            return "pass", f"separate evaluation data: {sources[0]}"
+        if any(c.short == "instantiate" and "data" in c.code().lower() for c in project.calls):
+            if project.hydra_group("data")[0] == "absent":
+                return "unknown", "the data comes from a Hydra config that was not given"
+        return "not_applicable", "no evaluation split in the reviewed code"
+
+
+def evaluation_sources(project: Project) -> list[str]:
+    """Evidence of separate validation/test data: split=/train= datasets, val loaders, val folders/lists."""
+    out: list[str] = []
+    for call in project.calls:
+        split = call.kw_value("split")
+        if (isinstance(split, str) and split.lower() in {"val", "valid", "validation", "test", "eval"}) or (call.kw_value("train") is False and call.short[:1].isupper()):
+            out.append(f"{call.code(60)} at {call.where()}")
+    for cls in project.datamodules + project.lightning_modules:
+        if "val_dataloader" in cls.methods:
+            out.append(f"{cls.name}.val_dataloader at {project.class_file(cls).path}")
+    for call in project.fit_calls:
+        if call.kw("val_dataloaders") is not None or call.positional(2) is not None:
+            out.append(f"{call.code(60)} at {call.where()}")
+    for call in project.calls_named("DataLoader"):
+        if call.target and re.search(r"val|valid|test|eval", call.target, re.I):
+            out.append(f"{call.code(60)} at {call.where()}")
+    for f in project.files:
+        for _node, value in f.strings:
+            if re.fullmatch(
+                r"(.*/)?(val|valid|validation|test)(/|\.csv|\.txt|\.json)", value
+            ) or re.fullmatch(r".*/(val|valid|validation|test)", value):
+                out.append(f"{value!r} in {f.path}")
+                break
+    return out

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import libcst as cst
+
 from tools.review.index import Call
 from tools.review.models import Status
-from tools.review.project import LOGGER_CLASSES, Project
+from tools.review.project import LOGGER_CLASSES, Project, Setting, config_ref
 from tools.review.rules.base import Hit, PrimaryRule
 
 _LOOP_TRACKERS = (
@@ -26,6 +28,23 @@ def tracker_calls(project: Project) -> list[Call]:
     out = [c for c in project.calls if c.short in LOGGER_CLASSES or c.short == "SummaryWriter"]
     out += [c for c in project.calls if c.resolved and c.name.startswith(_LOOP_TRACKERS)]
     return out
+
+
+def logger_from_config(project: Project, setting: Setting) -> tuple[str, str] | None:
+    """For ``logger=<expr>`` built from a Hydra config: ('null'|'absent'|'selected', evidence); else None."""
+    codes = [setting.code]
+    if isinstance(setting.node, cst.Name):
+        codes += [project.files[0].code(v) for v in project.assigned_values(setting.node.value)]
+    refs = [r for c in codes if (r := config_ref(c))]
+    if not any(r.split(".")[0] == "logger" for r in refs):
+        return None
+    state, docs = project.hydra_group("logger")
+    if state == "selected":
+        targets = [t for d in docs for t, _ in d.targets()]
+        return "selected", f"logger config {docs[-1].path}" + (f" ({targets[0]})" if targets else "")
+    if state == "null":
+        return "null", "logger is null in the Hydra defaults: nothing is tracked"
+    return "absent", "the logger comes from a Hydra config that was not given"
 
 
 class NoExperimentTracking(PrimaryRule):
@@ -66,6 +85,12 @@ class NoExperimentTracking(PrimaryRule):
         if project.trainer_sites:
             found, any_open = project.trainer_setting("logger")
             for site, setting in found:
+                source = logger_from_config(project, setting)
+                if source is not None and source[0] == "null" and site.call is not None:
+                    yield self.at(
+                        site.call.file, setting.node or site.call.node, source[1], within=site.call.node
+                    )
+                    continue
                 if setting.value is False or setting.value is None:
                     hit = Hit(
                         site.path, site.line, message=f"logger={setting.code} disables experiment logging"
@@ -86,6 +111,11 @@ class NoExperimentTracking(PrimaryRule):
     def judge(self, project: Project) -> tuple[Status, str]:
         found, any_open = project.trainer_setting("logger")
         if found:
+            source = logger_from_config(project, found[0][1])
+            if source is not None and source[0] == "absent":
+                return "unknown", source[1]
+            if source is not None:
+                return "pass", source[1]
             return "pass", f"logger={found[0][1].code} at {found[0][1].where}"
         yaml_loggers = project.yaml_targets(*LOGGER_CLASSES)
         if yaml_loggers:
@@ -96,6 +126,7 @@ class NoExperimentTracking(PrimaryRule):
             return "pass", f"{trackers[0].code(60)} at {trackers[0].where()}"
         if any_open:
             return "unknown", "the Trainer's logger comes from a config that was not reviewed"
-        if project.lightning_modules:
-            return "unknown", "no Trainer in the reviewed code: the logger is set where the Trainer is built"
+        level = project.run_level()
+        if level is not None:
+            return level
         return "not_applicable", "no training in the reviewed code"

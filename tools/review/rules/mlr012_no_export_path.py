@@ -48,11 +48,14 @@ class NoExportPath(PrimaryRule):
         "import torch.nn as nn\nclass Net(nn.Module):\n    pass\n",
     ]
     INVALID = [
-        "import lightning as L\ntrainer = L.Trainer()\ntrainer.fit(model)\n",
+        (
+            "import lightning as L\nclass M(L.LightningModule):\n    pass\n"
+            "trainer = L.Trainer()\ntrainer.fit(M())\n"
+        ),
     ]
 
     def check(self, project: Project) -> Iterable[Hit]:
-        if not project.trains or export_calls(project):
+        if not project.trains or export_calls(project) or not project.has_model:
             return
         anchor = first_line_anchor(project)
         if anchor is not None:
@@ -64,4 +67,9 @@ class NoExportPath(PrimaryRule):
         exports = export_calls(project)
         if exports:
             return "pass", f"{exports[0].code()} at {exports[0].where()}"
+        level = project.run_level()
+        if level is not None:
+            return level
+        if not project.has_model:
+            return "unknown", "the trained model is defined in code or config that was not given"
         return "not_applicable", "no training entry point in the reviewed code"

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 import libcst as cst
 
+from tools.review.index import literal
 from tools.review.project import Project, raw_name
 from tools.review.rules.base import Hit, Rule
 
@@ -54,6 +55,19 @@ class TestSetAsValidation(Rule):
                     name = raw_name(first) if first is not None else ""
                     if _TEST.search(name):
                         yield self.at(c.file, c.node, f"val_dataloader returns the test data ({name})")
+        for f in project.files:
+            for a in f.assignments:
+                target = a.target.rsplit(".", 1)[-1]
+                if not re.search(r"val", target, re.I) or _TEST.search(target):
+                    continue
+                value = a.value
+                name = raw_name(value)
+                split = None
+                if isinstance(value, cst.Call):
+                    arg = next((x for x in value.args if x.keyword and x.keyword.value == "split"), None)
+                    split = literal(arg.value) if arg is not None else None
+                if (name and _TEST.search(name) and not isinstance(value, cst.Call)) or split == "test":
+                    yield self.at(f, a.node, f"{a.target} is the test split ({f.code(value, 60)})")
         for call in project.calls:
             if call.short in {"ModelCheckpoint", "EarlyStopping"}:
                 arg = call.kw("monitor")

@@ -1,0 +1,50 @@
+"""MLR211: the model is in eval mode when it is exported."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from tools.review.project import Project
+from tools.review.rules.base import Hit, Rule
+from tools.review.rules.mlr012_no_export_path import export_calls
+
+
+class ExportInTrainMode(Rule):
+    """The model is exported while still in training mode.
+
+    After ``trainer.fit`` (and after ``load_from_checkpoint``) the module is in training mode; ``to_onnx`` and
+    torch 2.x's default (dynamo) ONNX exporter keep that mode, so Dropout stays active and BatchNorm uses batch
+    statistics in the exported graph: predictions differ from PyTorch's and vary with the batch.
+    """
+
+    code = "MLR211"
+    name = "export-in-train-mode"
+    checklist = "onnx-export"
+    severity = "error"
+    message = "Model exported without calling .eval() first"
+    suggestion = "Call model.eval() before exporting (and compare the ONNX outputs with PyTorch's)."
+    VALID = [
+        "import torch\nmodel.eval()\ntorch.onnx.export(model, (x,), 'm.onnx')\n",
+        "def export(model, x):\n    model = model.eval()\n    model.to_onnx('m.onnx', x)\n",
+    ]
+    INVALID = [
+        "import lightning as L\ntrainer = L.Trainer()\ntrainer.fit(model)\nmodel.to_onnx('m.onnx', sample)\n",
+    ]
+
+    def check(self, project: Project) -> Iterable[Hit]:
+        for call in export_calls(project):
+            if "jit" in call.name:
+                continue
+            line = call.file.line(call.node)
+            evals = [
+                c
+                for c in call.file.calls
+                if c.short in {"eval", "train"}
+                and c.func is call.func
+                and c.file.line(c.node) <= line
+                and (c.short == "eval" or c.kw_value("mode") is False or c.code().endswith("(False)"))
+            ]
+            if not evals:
+                yield self.at(
+                    call.file, call.node, f"{call.code(60)} exports a model that is still in training mode"
+                )
