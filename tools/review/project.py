@@ -465,42 +465,83 @@ class Project:
     # -- logging ------------------------------------------------------------------------------------------
     @cached_property
     def log_calls(self) -> list[Call]:
-        return [
-            c
-            for c in self.calls
-            if c.raw in {"self.log", "self.log_dict", "pl_module.log", "self.logger.log"}
-        ]
+        """Metric logging: ``self.log``/``log_dict`` and experiment-tracker calls of hand-written loops."""
+        out = []
+        for c in self.calls:
+            if c.raw in {
+                "self.log",
+                "self.log_dict",
+                "pl_module.log",
+                "pl_module.log_dict",
+                "self.logger.log",
+            } or c.short in {"add_scalar", "add_scalars", "log_metric", "log_metrics"} or (c.short in {"log", "log_dict"} and (
+                c.name.startswith("wandb")
+                or c.receiver in {"run", "wandb_run", "fabric", "self.fabric", "logger"}
+            )):
+                out.append(c)
+        return out
+
+    @staticmethod
+    def _key(node: cst.BaseExpression | None) -> tuple[str | None, bool]:
+        """(static key, whether the key is an f-string with a stage placeholder first: ``f"{stage}/loss"``)."""
+        value = literal(node)
+        if isinstance(value, str):
+            return value, False
+        if isinstance(node, cst.FormattedString) and node.parts:
+            head = node.parts[0]
+            if isinstance(head, cst.FormattedStringExpression):
+                return None, True
+            if isinstance(head, cst.FormattedStringText):
+                return head.value + "{}", False
+        return None, False
 
     @cached_property
     def logged_keys(self) -> tuple[list[tuple[str, Call, cst.CSTNode]], bool]:
-        """Statically known logged keys as (key, call, string node) and whether some key is dynamic."""
+        """Statically known logged keys as (key, call, node) and whether some key is dynamic.
+
+        f-strings count by their literal head (``f"val/{name}"`` -> ``val/{}``); ``f"{stage}/loss"`` is taken
+        to carry its stage and is neither listed nor dynamic.
+        """
         keys: list[tuple[str, Call, cst.CSTNode]] = []
         dynamic = False
         for call in self.log_calls:
-            if call.short == "log":
-                arg = call.positional(0) or (call.kw("name").value if call.kw("name") else None)
-                value = literal(arg)
-                if isinstance(value, str) and arg is not None:
-                    keys.append((value, call, arg))
-                else:
+            single = call.short in {"log", "add_scalar", "log_metric"} and not call.name.startswith("wandb")
+            single = single and call.receiver not in {"run", "wandb_run"}
+            if single:
+                arg = call.positional(0)
+                for name in ("name", "key", "tag"):
+                    if arg is None and call.kw(name) is not None:
+                        arg = call.kw(name).value  # type: ignore[union-attr]
+                key, staged = self._key(arg)
+                if key is not None and arg is not None:
+                    keys.append((key, call, arg))
+                elif not staged:
                     dynamic = True
-            else:
-                arg = call.positional(0) or (call.kw("dictionary").value if call.kw("dictionary") else None)
-                if isinstance(arg, cst.Dict):
-                    for el in arg.elements:
-                        key = literal(el.key) if isinstance(el, cst.DictElement) else MISSING
-                        if isinstance(key, str) and isinstance(el, cst.DictElement):
-                            keys.append((key, call, el.key))
-                        else:
-                            dynamic = True
-                else:
-                    dynamic = True
-                prefix = call.kw_value("prefix")
-                if call.kw("prefix") is not None:
-                    if isinstance(prefix, str):
-                        keys = [(prefix + k if c is call else k, c, n) for k, c, n in keys]
-                    else:
+                continue
+            arg = call.positional(0)
+            for name in ("dictionary", "metrics", "data", "tag_scalar_dict"):
+                if arg is None and call.kw(name) is not None:
+                    arg = call.kw(name).value  # type: ignore[union-attr]
+            if call.short == "add_scalars":
+                arg = call.positional(1)
+            if isinstance(arg, cst.Dict):
+                for el in arg.elements:
+                    if not isinstance(el, cst.DictElement):
                         dynamic = True
+                        continue
+                    key, staged = self._key(el.key)
+                    if key is not None:
+                        keys.append((key, call, el.key))
+                    elif not staged:
+                        dynamic = True
+            else:
+                dynamic = True
+            if call.kw("prefix") is not None:
+                prefix = call.kw_value("prefix")
+                if isinstance(prefix, str):
+                    keys = [(prefix + k if c is call else k, c, n) for k, c, n in keys]
+                else:
+                    dynamic = True
         return keys, dynamic
 
     # -- misc ---------------------------------------------------------------------------------------------

@@ -98,6 +98,12 @@ class ConfigWithoutValidation(PrimaryRule):
     ]
 
     def check(self, project: Project) -> Iterable[Hit]:
+        hits = list(self._specific(project))
+        yield from hits
+        if not hits:
+            yield from self._unvalidated(project)
+
+    def _specific(self, project: Project) -> Iterable[Hit]:
         has_pydantic = bool(pydantic_configs(project))
         for cls in project.classes:
             if (
@@ -141,6 +147,48 @@ class ConfigWithoutValidation(PrimaryRule):
                             "resolve=True)) with a pydantic model (or register a structured config schema).",
                         )
 
+    def _missing_config(self, project: Project) -> str | None:
+        for (path, local), module in project.missing_imports.items():
+            if CONFIG_NAME.search(local) or "config" in module.lower() or "settings" in module.lower():
+                return f"{local} from {module} ({path})"
+        return None
+
+    def _unvalidated(self, project: Project) -> Iterable[Hit]:
+        """The project trains/loads data but keeps its hyperparameters in no validated config at all."""
+        if pydantic_configs(project) or self._missing_config(project):
+            return
+        if not (project.has_run or project.has_model or project.has_data):
+            return
+        if project.cli_calls:
+            call = project.cli_calls[0]
+            yield self.at(
+                call.file,
+                call.node,
+                "LightningCLI type-checks plain __init__ arguments but validates no value ranges",
+                "Group the hyperparameters in a pydantic model with Field constraints and pass it to the module.",
+            )
+            return
+        for call in project.calls_named("ArgumentParser"):
+            yield self.at(call.file, call.node, "argparse hyperparameters: types only, no validated config")
+            return
+        for cls in project.lightning_modules + project.datamodules:
+            init = cls.methods.get("__init__")
+            if init is not None and len([p for p in init.params if p != "self"]) >= 1:
+                file = project.class_file(cls)
+                yield self.at(
+                    file,
+                    init.node.name,
+                    f"{cls.name}.__init__ takes bare hyperparameters, no validated config",
+                )
+                return
+        anchor = (
+            project.trainer_calls or project.backward_calls or project.calls_named("DataLoader") or [None]
+        )[0]
+        if anchor is not None:
+            yield self.at(
+                anchor.file, anchor.node, "Hyperparameters are literals in the code, not a validated config"
+            )
+
     def judge(self, project: Project) -> tuple[Status, str]:
         models = pydantic_configs(project)
         good = [c for c in models if constrained(project, c)]
@@ -153,10 +201,7 @@ class ConfigWithoutValidation(PrimaryRule):
         if models:
             f = project.class_file(models[0])
             return "pass", f"class {models[0].name}(BaseModel) at {f.path}:{f.line(models[0].node)}"
-        if project.cli_calls:
-            return "pass", f"LightningCLI validates typed __init__ arguments ({project.cli_calls[0].where()})"
-        if project.calls_named("ArgumentParser"):
-            return "unknown", "argparse flags: types only, no range validation visible"
-        if project.lightning_modules and not project.trains:
-            return "unknown", "the module's hyperparameters are configured where it is built (not reviewed)"
-        return "not_applicable", "no configuration in the reviewed code"
+        missing = self._missing_config(project)
+        if missing:
+            return "unknown", f"the config class is imported from a module that was not given: {missing}"
+        return "not_applicable", "no model, data or training run in the reviewed code"

@@ -133,9 +133,9 @@ class PreprocessingBeforeSplit(PrimaryRule):
         sources = evaluation_sources(project)
         if sources:
             return "pass", f"separate evaluation data: {sources[0]}"
-        if any(c.short == "instantiate" and "data" in c.code().lower() for c in project.calls):
-            if project.hydra_group("data")[0] == "absent":
-                return "unknown", "the data comes from a Hydra config that was not given"
+        from_config = any(c.short == "instantiate" and "data" in c.code().lower() for c in project.calls)
+        if from_config and project.hydra_group("data")[0] == "absent":
+            return "unknown", "the data comes from a Hydra config that was not given"
         return "not_applicable", "no evaluation split in the reviewed code"
 
 
@@ -144,7 +144,9 @@ def evaluation_sources(project: Project) -> list[str]:
     out: list[str] = []
     for call in project.calls:
         split = call.kw_value("split")
-        if (isinstance(split, str) and split.lower() in {"val", "valid", "validation", "test", "eval"}) or (call.kw_value("train") is False and call.short[:1].isupper()):
+        if (isinstance(split, str) and split.lower() in {"val", "valid", "validation", "test", "eval"}) or (
+            call.kw_value("train") is False and call.short[:1].isupper()
+        ):
             out.append(f"{call.code(60)} at {call.where()}")
     for cls in project.datamodules + project.lightning_modules:
         if "val_dataloader" in cls.methods:

@@ -78,6 +78,11 @@ class NoMetrics(Rule):
     ]
 
     def check(self, project: Project) -> Iterable[Hit]:
+        if project.backward_calls and not project.lightning_modules and not project.log_calls:
+            call = project.backward_calls[0]
+            yield self.at(
+                call.file, call.loops[0], "The training loop logs no metric (printing is not logging)"
+            )
         for cls in _local_lms(project):
             if project.method(cls, "training_step") is None:
                 continue
