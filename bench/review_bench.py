@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import statistics
@@ -215,6 +216,26 @@ def review_case(case: Case) -> dict[str, Any]:
     return report.model_dump() if hasattr(report, "model_dump") else dict(report)
 
 
+class _CapturedErrors(logging.Handler):
+    """Collects ERROR records logged while one case is reviewed (e.g. a rule that crashed and was skipped)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        exc = record.exc_info[1] if record.exc_info else None
+        detail = f" ({type(exc).__name__}: {exc})" if exc else ""
+        self.messages.append(f"{record.getMessage()}{detail}")
+
+    def __enter__(self) -> _CapturedErrors:
+        logging.getLogger().addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        logging.getLogger().removeHandler(self)
+
+
 def score(cases: Iterable[Case]) -> AccuracyResult:
     """Review every case and compare each checklist status with its label."""
     per_item = {item: ItemScore(item) for item in CHECKLIST_IDS}
@@ -225,12 +246,14 @@ def score(cases: Iterable[Case]) -> AccuracyResult:
     for case in cases:
         lines += case.lines
         start = time.perf_counter()
-        try:
-            report = review_case(case)
-        except Exception as exc:  # the bench must report a crashing case, not die on it
-            errors.append(f"{case.name}: {type(exc).__name__}: {exc}")
-            report = {"checklist": []}
+        with _CapturedErrors() as logged:
+            try:
+                report = review_case(case)
+            except Exception as exc:  # the bench must report a crashing case, not die on it
+                errors.append(f"{case.name}: {type(exc).__name__}: {exc}")
+                report = {"checklist": []}
         total += time.perf_counter() - start
+        errors.extend(f"{case.name}: {message}" for message in logged.messages)
         got = {entry["id"]: entry for entry in report.get("checklist", [])}
         for item in CHECKLIST_IDS:
             expected = case.labels[item]
