@@ -468,16 +468,24 @@ class Project:
         """Metric logging: ``self.log``/``log_dict`` and experiment-tracker calls of hand-written loops."""
         out = []
         for c in self.calls:
-            if c.raw in {
-                "self.log",
-                "self.log_dict",
-                "pl_module.log",
-                "pl_module.log_dict",
-                "self.logger.log",
-            } or c.short in {"add_scalar", "add_scalars", "log_metric", "log_metrics"} or (c.short in {"log", "log_dict"} and (
-                c.name.startswith("wandb")
-                or c.receiver in {"run", "wandb_run", "fabric", "self.fabric", "logger"}
-            )):
+            if (
+                c.raw
+                in {
+                    "self.log",
+                    "self.log_dict",
+                    "pl_module.log",
+                    "pl_module.log_dict",
+                    "self.logger.log",
+                }
+                or c.short in {"add_scalar", "add_scalars", "log_metric", "log_metrics"}
+                or (
+                    c.short in {"log", "log_dict"}
+                    and (
+                        c.name.startswith("wandb")
+                        or c.receiver in {"run", "wandb_run", "fabric", "self.fabric", "logger"}
+                    )
+                )
+            ):
                 out.append(c)
         return out
 
@@ -650,6 +658,8 @@ class Project:
                     value = literal(first.value) if first.keyword is None else MISSING
                 file = self.class_file(cls)
                 return "given", value, f"{cls.name}.{last} at {file.path}:{file.line(fld, cls.node)}"
+        if any(re.search(r"config|cfg|settings|params", m, re.I) for m in self.missing_imports.values()):
+            return "absent", None, ""
         return "given", MISSING, "a Python config object"
 
     def config_value(self, key: str) -> tuple[str, Any, str]:
@@ -718,6 +728,40 @@ class Project:
     @cached_property
     def has_model(self) -> bool:
         return bool(self.lightning_modules or self.backward_calls)
+
+    def _external(self, kind: str) -> str | None:
+        """Evidence that the project's ``kind`` ('model' | 'data') is defined in code/config not given."""
+        pattern = (
+            r"Data|Dataset|DataModule"
+            if kind == "data"
+            else r"Model|Module|Net|Classifier|Lit|Segment|Detect"
+        )
+        for call in self.calls:
+            if (
+                call.short[:1].isupper()
+                and re.search(pattern, call.short)
+                and self.is_missing(call.file, call.raw)
+            ):
+                return f"{call.code(50)} comes from a module that was not given"
+            if (
+                call.short == "instantiate"
+                and kind in call.code().lower()
+                and self.hydra_group(kind)[0] == "absent"
+            ):
+                return f"{call.code(50)}: the {kind} config was not given"
+        if kind == "model":
+            for cls in self.lightning_modules:
+                if self.has_foreign_base(cls):
+                    return f"{cls.name} derives from a class that was not given"
+        return None
+
+    @cached_property
+    def external_model(self) -> str | None:
+        return self._external("model")
+
+    @cached_property
+    def external_data(self) -> str | None:
+        return self._external("data")
 
     def run_level(self) -> tuple[Any, str] | None:
         """The status of a Trainer-level item when no run is given (None when a run is given)."""

@@ -68,6 +68,13 @@ class NoLrScheduler(PrimaryRule):
     def check(self, project: Project) -> Iterable[Hit]:
         if scheduler_calls(project) or self._yaml_schedulers(project):
             return
+        if not project.cli_calls:
+            for cls in project.lightning_modules:
+                if project.method(cls, "configure_optimizers") is None and not project.has_foreign_base(cls):
+                    f = project.class_file(cls)
+                    yield self.at(
+                        f, cls.node.name, f"{cls.name} has no configure_optimizers: no optimizer or schedule"
+                    )
         for cls in project.lightning_modules:
             conf = project.method(cls, "configure_optimizers")
             if conf is None:
@@ -85,6 +92,19 @@ class NoLrScheduler(PrimaryRule):
     def judge(self, project: Project) -> tuple[Status, str]:
         scheds = scheduler_calls(project)
         if scheds:
+            configured = [
+                s for s in scheds if s.raw.startswith(("self.hparams.", "self.cfg.", "cfg.", "config."))
+            ]
+            if (
+                len(configured) == len(scheds)
+                and project.yaml_configured
+                and not self._yaml_schedulers(project)
+            ):
+                if project.hydra_group("model")[0] == "absent":
+                    return (
+                        "unknown",
+                        f"{scheds[0].code(50)}: the scheduler comes from a model config that was not given",
+                    )
             return "pass", f"{scheds[0].code()} at {scheds[0].where()}"
         yaml = self._yaml_schedulers(project)
         if yaml:
@@ -102,6 +122,8 @@ class NoLrScheduler(PrimaryRule):
                 "unknown",
                 "LightningCLI: the optimizer and scheduler come from a config that was not given",
             )
+        if project.external_model:
+            return "unknown", project.external_model
         if project.lightning_modules:
             return "unknown", "the LightningModule defines no configure_optimizers in the reviewed code"
         return "not_applicable", "no optimizer in the reviewed code"

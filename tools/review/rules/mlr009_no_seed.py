@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tools.review.index import Call
+from tools.review.index import MISSING, Call
 from tools.review.models import Status
 from tools.review.project import Project, config_ref
 from tools.review.rules.base import Edit, Fix, Hit, PrimaryRule
@@ -40,7 +40,8 @@ def seed_from_config(project: Project, call: Call) -> tuple[str, str]:
         return "absent", f"{call.code(50)} reads {ref} from a config that was not given"
     if value is None:
         return "null", f"{ref} is null ({where}), so {call.code(40)} does not seed"
-    return "ok", f"{call.code(50)} with {ref}={value!r} ({where})"
+    shown = "" if value is MISSING else f"={value!r}"
+    return "ok", f"{call.code(50)} with {ref}{shown} ({where})"
 
 
 def trio(project: Project) -> tuple[list[Call], bool]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from tools.review.index import Call
@@ -20,6 +21,20 @@ def export_calls(project: Project) -> list[Call]:
         or c.name in {"torch.onnx.export", "torch.export.export", "torch.jit.trace", "torch.jit.script"}
         or (c.short == "export" and "onnx" in c.raw)
     ]
+
+
+def model_given(project: Project) -> bool:
+    """A model to train is among the files: a LightningModule, a manual loop, or a given model class whose
+    base class is missing (the class itself is given, so the run is complete enough to export it)."""
+    if project.has_model:
+        return True
+    built = {c.short for c in project.calls}
+    return any(
+        project.has_foreign_base(c)
+        and c.name in built
+        and re.search(r"Model|Module|Net|Classifier|Lit", c.name)
+        for c in project.classes
+    )
 
 
 class NoExportPath(PrimaryRule):
@@ -55,7 +70,7 @@ class NoExportPath(PrimaryRule):
     ]
 
     def check(self, project: Project) -> Iterable[Hit]:
-        if not project.trains or export_calls(project) or not project.has_model:
+        if not project.trains or export_calls(project) or not model_given(project):
             return
         anchor = first_line_anchor(project)
         if anchor is not None:
@@ -70,6 +85,6 @@ class NoExportPath(PrimaryRule):
         level = project.run_level()
         if level is not None:
             return level
-        if not project.has_model:
+        if not model_given(project):
             return "unknown", "the trained model is defined in code or config that was not given"
         return "not_applicable", "no training entry point in the reviewed code"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from tools.review.models import Status
@@ -45,13 +46,30 @@ class NoTrainAugmentations(PrimaryRule):
 
     def check(self, project: Project) -> Iterable[Hit]:
         transforms = transform_calls(project)
-        if any(is_random_transform(c.short) for c in transforms) or self._custom_augmentation(project):
+        if self._randoms(project) or self._custom_augmentation(project):
             return
         datasets = [c for c in project.calls if c.short in IMAGE_DATASETS]
         composes = [c for c in transforms if c.short == "Compose"]
         anchor = (composes or datasets or [None])[0]
         if anchor is not None:
             yield self.at(anchor.file, anchor.node, f"{anchor.code(60)}: no random augmentation for training")
+
+    @staticmethod
+    def _randoms(project: Project) -> list:  # type: ignore[type-arg]
+        """Random augmentation calls: Random*/ColorJitter/..., timm create_transform(is_training=True), RandAugment."""
+        out = [c for c in transform_calls(project) if is_random_transform(c.short)]
+        for call in project.calls:
+            if (call.short in {"create_transform", "transforms_imagenet_train"} and (
+                call.kw_value("is_training") is True or call.short == "transforms_imagenet_train"
+            )) or call.short in {
+                "Mixup",
+                "RandAugment",
+                "AutoAugment",
+                "TrivialAugmentWide",
+                "rand_augment_transform",
+            }:
+                out.append(call)
+        return out
 
     @staticmethod
     def _custom_augmentation(project: Project) -> bool:
@@ -82,11 +100,16 @@ class NoTrainAugmentations(PrimaryRule):
         return False
 
     def judge(self, project: Project) -> tuple[Status, str]:
-        randoms = [c for c in transform_calls(project) if is_random_transform(c.short)]
+        randoms = self._randoms(project)
         if randoms:
             return "pass", f"{randoms[0].code(60)} at {randoms[0].where()}"
         if self._custom_augmentation(project):
             return "pass", "hand-written random augmentation in dataset code"
+        if project.external_data:
+            return "unknown", project.external_data
+        for call in project.calls:
+            if re.search(r"transform|aug", call.short, re.I) and project.is_missing(call.file, call.raw):
+                return "unknown", f"{call.code(50)} comes from a module that was not given"
         if project.datamodules and any(
             "transform" in " ".join(m.params) for dm in project.datamodules for m in dm.methods.values()
         ):

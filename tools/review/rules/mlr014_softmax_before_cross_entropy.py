@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import libcst as cst
@@ -86,6 +87,20 @@ def softmax_input(file: FileIndex, node: cst.BaseExpression | None) -> cst.BaseE
     return node.args[0].value if node.args else None
 
 
+DETECTION_MODELS = re.compile(r"^(fasterrcnn|retinanet|maskrcnn|keypointrcnn|ssd|ssdlite|fcos)\w*$")
+
+
+def yaml_loss_targets(project: Project) -> list[tuple[str, str]]:
+    """(loss class, evidence) for losses configured as Hydra ``_target_`` entries."""
+    out = []
+    for doc in project.yamls:
+        for target, mapping in doc.targets():
+            short = target.rsplit(".", 1)[-1]
+            if short in LOSSES or short.endswith("Loss"):
+                out.append((short, f"{doc.path}:{mapping.line}: _target_: {target}"))
+    return out
+
+
 class SoftmaxBeforeCrossEntropy(PrimaryRule):
     """Softmax is applied before ``CrossEntropyLoss`` / ``F.cross_entropy``.
 
@@ -146,6 +161,18 @@ class SoftmaxBeforeCrossEntropy(PrimaryRule):
         ctors = [c for c in project.calls if c.short in LOSSES]
         if ctors:
             return "pass", f"{ctors[0].code(60)} at {ctors[0].where()}"
+        yaml_losses = yaml_loss_targets(project)
+        if yaml_losses:
+            return "pass", yaml_losses[0][1]
+        detection = [c for c in project.calls if DETECTION_MODELS.match(c.short)]
+        if detection:
+            return (
+                "pass",
+                f"{detection[0].code(50)} computes its own detection losses ({detection[0].where()})",
+            )
+        external = project.external_model
+        if external:
+            return "unknown", external
         steps = [
             m for cls in project.lightning_modules if (m := project.method(cls, "training_step")) is not None
         ]

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from tools.review.project import Project, raw_name
 from tools.review.rules.base import Hit, Rule
-from tools.review.rules.mlr014_softmax_before_cross_entropy import loss_applications
+from tools.review.rules.mlr014_softmax_before_cross_entropy import loss_applications, yaml_loss_targets
 
 _F = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
 
@@ -40,6 +40,11 @@ class SigmoidWithBceLoss(Rule):
             return
         for call, short in loss_applications(project, {"BCELoss", "binary_cross_entropy"}):
             yield self.at(call.file, call.node, f"{short} on probabilities: {call.code(60)}")
+        for short, where in yaml_loss_targets(project):
+            if short == "BCELoss":
+                sig = next((c for c in project.calls if c.short in {"sigmoid", "Sigmoid"}), None)
+                if sig is not None:
+                    yield self.at(sig.file, sig.node, f"sigmoid feeds the BCELoss configured at {where}")
 
 
 class NllLossOnLogits(Rule):
@@ -95,3 +100,79 @@ class MseOnClassLabels(Rule):
             text = call.file.code(target) if target is not None else ""
             if _LABELS.search(text) or (classification and raw_name(target).split(".")[0] in {"y", "labels"}):
                 yield self.at(call.file, call.node, f"{short} regresses class labels: {call.code(60)}")
+
+
+_MULTILABEL = re.compile(r"Multilabel|multilabel|multi_label|num_labels|MultiLabel")
+
+
+class CrossEntropyForMultilabel(Rule):
+    """``CrossEntropyLoss`` on a multi-label problem.
+
+    Cross-entropy assumes exactly one class per sample (a softmax over classes); with several labels per
+    image it makes the labels compete. Multi-label wants ``BCEWithLogitsLoss`` on multi-hot targets (and
+    ``Multilabel*`` metrics with a threshold).
+    """
+
+    code = "MLR234"
+    name = "cross-entropy-for-multilabel"
+    checklist = "loss-function"
+    severity = "error"
+    message = "CrossEntropyLoss on a multi-label problem"
+    suggestion = "Use nn.BCEWithLogitsLoss with multi-hot float targets for multi-label classification."
+    VALID = [
+        _F + "from torchmetrics.classification import MultilabelF1Score\ncrit = nn.BCEWithLogitsLoss()\n"
+    ]
+    INVALID = [
+        _F
+        + "from torchmetrics.classification import MultilabelF1Score\nf1 = MultilabelF1Score(num_labels=80)\n"
+        "crit = nn.CrossEntropyLoss()\nloss = crit(logits, targets)\n"
+    ]
+
+    def check(self, project: Project) -> Iterable[Hit]:
+        if not project.mentions(_MULTILABEL.pattern):
+            return
+        for call, short in loss_applications(project, {"CrossEntropyLoss", "cross_entropy"}):
+            yield self.at(call.file, call.node, f"{short} on multi-label targets: {call.code(60)}")
+
+
+class BceForSingleLabelMulticlass(Rule):
+    """``BCEWithLogitsLoss``/``BCELoss`` on a single-label multi-class problem.
+
+    With one class per sample (or per pixel, with an index mask and ``ignore_index``), binary cross-entropy
+    treats the classes as independent yes/no questions: target shapes/dtypes do not match an index mask and
+    the classes stop being exclusive. Use ``CrossEntropyLoss`` (``ignore_index=255`` for segmentation masks).
+    """
+
+    code = "MLR235"
+    name = "bce-for-single-label-multiclass"
+    checklist = "loss-function"
+    severity = "error"
+    message = "Binary cross-entropy on a single-label multi-class problem"
+    suggestion = "Use nn.CrossEntropyLoss on (N, C, ...) logits with integer class targets (ignore_index=255 for masks)."
+    VALID = [_F + "crit = nn.BCEWithLogitsLoss()\nnum_classes = 1\n"]
+    INVALID = [
+        _F + "from torchmetrics.classification import MulticlassJaccardIndex\n"
+        "iou = MulticlassJaccardIndex(num_classes=21, ignore_index=255)\ncrit = nn.BCEWithLogitsLoss()\n"
+    ]
+
+    def check(self, project: Project) -> Iterable[Hit]:
+        if project.mentions(_MULTILABEL.pattern):
+            return
+        multiclass = project.mentions(r"Multiclass|task=[\"']multiclass|ignore_index") or any(
+            isinstance(v, int) and v > 2 for _, v, _ in project.yaml_key("num_classes")
+        )
+        if not multiclass:
+            return
+        bce = {"BCEWithLogitsLoss", "BCELoss", "binary_cross_entropy_with_logits", "binary_cross_entropy"}
+        for call in project.calls:
+            if call.short in bce:
+                yield self.at(call.file, call.node, f"{call.short} on a single-label multi-class task")
+                return
+        for short, where in yaml_loss_targets(project):
+            if short in bce:
+                anchor = (project.trainer_calls or project.calls or [None])[0]
+                if anchor is not None:
+                    yield self.at(
+                        anchor.file, anchor.node, f"{short} ({where}) on a single-label multi-class task"
+                    )
+                return
