@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python bench/review_bench.py [--corpus DIR] [--json] [--write-mismatches] [--no-speed]
+    .venv/bin/python bench/review_bench.py [--corpus DIR] [--json] [--write-mismatches] [--no-speed] [--repeats N]
 
 Accuracy compares every checklist status the engine gives with the ground-truth ``labels.yaml`` of each case
 in ``bench/review_corpus`` (labelling policy: ``bench/review_corpus/README.md``). Speed runs the real CLI in
@@ -31,7 +31,6 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = REPO / "bench" / "review_corpus"
-MISMATCHES_FILE = DEFAULT_CORPUS / "MISMATCHES.md"
 STATUSES = ("pass", "fail", "unknown", "not_applicable")
 CHECKLIST_IDS = (
     "lightning-module",
