@@ -3,3 +3,6 @@
 import os
 
 os.environ["MLAGENT_REVIEW_STRICT"] = "1"
+
+# fixes/ holds golden input/output files for the autofix tests, not tests.
+collect_ignore = ["fixes"]

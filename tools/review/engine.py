@@ -103,6 +103,11 @@ def _parse(path: str, source: str, rules: Sequence[Rule]) -> _Parsed:
             path, source, None, parse_error_finding(path, "", message="binary file, not Python source")
         )
     if not _PREFILTER.search(source):
+        # Nothing for any rule here: skip LibCST, but still report a syntax error (CPython's parser is cheap).
+        try:
+            ast.parse(source, filename=path)
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+            return _Parsed(path, source, None, parse_error_finding(path, source, exc))
         return _Parsed(path, source, None)
     try:
         module = cst.parse_module(source)

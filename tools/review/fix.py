@@ -105,6 +105,26 @@ def _separator(call: cst.Call) -> cst.BaseParenthesizableWhitespace:
 _EQ = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
 
 
+def argument_indent(call: cst.Call) -> str | None:
+    """The indentation of a call's arguments when they sit one per line (None for one-line calls)."""
+    for arg in call.args:
+        ws = arg.comma.whitespace_after if isinstance(arg.comma, cst.Comma) else None
+        if isinstance(ws, cst.ParenthesizedWhitespace):
+            return ws.last_line.value
+    ws = call.whitespace_before_args
+    if isinstance(ws, cst.ParenthesizedWhitespace):
+        return ws.last_line.value
+    return None
+
+
+def list_literal(items: Sequence[str], indent: str | None) -> str:
+    """``[a, b]`` on one line, or one item per line at ``indent`` + 4 spaces for one-per-line calls."""
+    if indent is None:
+        return "[" + ", ".join(items) + "]"
+    inner = indent + "    "
+    return "[\n" + "".join(f"{inner}{item},\n" for item in items) + f"{indent}]"
+
+
 def apply_fixes(source: str, module: cst.Module, fixes: Sequence[Fix]) -> str:
     """The fixed source of one file (the input unchanged when nothing applies or the result would not parse)."""
     edits = [e for f in fixes for e in f.edits]

@@ -256,7 +256,7 @@ def lightning_import_for(ix: FileIndex, obj: str, submodule: str = "") -> tuple[
     otherwise imports from the same Lightning package the file uses.
     """
     package = "pytorch_lightning"
-    for local, full in ix.aliases.items():
+    for local, full in ix.aliases.items() if not submodule else ():
         if full == "pytorch_lightning":
             return f"{local}.{submodule + '.' if submodule else ''}{obj}", ("", None)
         if full in {"lightning.pytorch"}:

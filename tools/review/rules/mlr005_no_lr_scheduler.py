@@ -99,12 +99,11 @@ class NoLrScheduler(PrimaryRule):
                 len(configured) == len(scheds)
                 and project.yaml_configured
                 and not self._yaml_schedulers(project)
-            ):
-                if project.hydra_group("model")[0] == "absent":
-                    return (
-                        "unknown",
-                        f"{scheds[0].code(50)}: the scheduler comes from a model config that was not given",
-                    )
+            ) and project.hydra_group("model")[0] == "absent":
+                return (
+                    "unknown",
+                    f"{scheds[0].code(50)}: the scheduler comes from a model config that was not given",
+                )
             return "pass", f"{scheds[0].code()} at {scheds[0].where()}"
         yaml = self._yaml_schedulers(project)
         if yaml:

@@ -147,8 +147,11 @@ class MissingCallbacks(PrimaryRule):
             parts.append(ctor[name].replace(name, expr, 1))
             if imp[0]:
                 imports.append((imp[0], imp[1], None))
+        from tools.review.fix import argument_indent, list_literal
+
+        indent = argument_indent(call.node)
         if arg is None:
-            edit = Edit(call.node, add_kwargs=[("callbacks", "[" + ", ".join(parts) + "]")])
+            edit = Edit(call.node, add_kwargs=[("callbacks", list_literal(parts, indent))])
         else:
             import libcst as cst
 
@@ -157,7 +160,7 @@ class MissingCallbacks(PrimaryRule):
             existing = [call.file.module.code_for_node(e.value) for e in arg.value.elements]
             edit = Edit(
                 call.node,
-                add_kwargs=[("callbacks", "[" + ", ".join(existing + parts) + "]")],
+                add_kwargs=[("callbacks", list_literal(existing + parts, indent))],
                 remove_kwargs=["callbacks"],
             )
         return Fix(call.file.path, [edit], imports)

@@ -59,9 +59,10 @@ class NoTrainAugmentations(PrimaryRule):
         """Random augmentation calls: Random*/ColorJitter/..., timm create_transform(is_training=True), RandAugment."""
         out = [c for c in transform_calls(project) if is_random_transform(c.short)]
         for call in project.calls:
-            if (call.short in {"create_transform", "transforms_imagenet_train"} and (
-                call.kw_value("is_training") is True or call.short == "transforms_imagenet_train"
-            )) or call.short in {
+            if (
+                call.short in {"create_transform", "transforms_imagenet_train"}
+                and (call.kw_value("is_training") is True or call.short == "transforms_imagenet_train")
+            ) or call.short in {
                 "Mixup",
                 "RandAugment",
                 "AutoAugment",
