@@ -33,7 +33,7 @@ from pydantic import ValidationError
 
 from agent.settings import Settings
 from sandbox import isolation
-from sandbox.cgroups import RunCgroup, reap_stale_cgroups
+from sandbox.cgroups import PARENT_NAME, RunCgroup, reap_stale_cgroups
 from sandbox.seccomp_policy import bpf_fd
 from sandbox.spec import RunLimits, RunResult, RunSpec, RunStatus
 
@@ -705,10 +705,8 @@ def reap_leftovers(settings: Settings) -> dict[str, list[str]]:
 
 
 def _kill_orphans(facts: isolation.HostFacts) -> list[int]:
-    """Processes of the sandbox uid that belong to no live run (a dedicated uid owns nothing else)."""
-    live_groups: set[str] = set()
-    with _active_lock:
-        live_groups.update(_active_runs)
+    """Processes of the sandbox uid in no live run's cgroup (a dedicated uid owns nothing else). A run is live
+    when its supervisor (this process or another service on the host) is alive and still running it."""
     killed = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -719,19 +717,12 @@ def _kill_orphans(facts: isolation.HostFacts) -> list[int]:
         except OSError:
             continue
         uid_line = next((line for line in status.splitlines() if line.startswith("Uid:")), "")
-        if str(facts.sandbox_uid) not in uid_line.split()[1:2]:
+        if uid_line.split()[1:2] != [str(facts.sandbox_uid)]:
             continue
-        if any(f"/mlagent/{name}" in cgroup_text for name in live_groups):
-            continue
-        if any(f"/mlagent/{name}" in cgroup_text for name in _foreign_live_groups(cgroup_text)):
+        groups = re.findall(rf"/{PARENT_NAME}/([^/\s]+)$", cgroup_text, flags=re.MULTILINE)
+        if any(not _is_stale(name) for name in groups):
             continue
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(int(entry.name), signal.SIGKILL)
             killed.append(int(entry.name))
     return killed
-
-
-def _foreign_live_groups(cgroup_text: str) -> list[str]:
-    """Run groups named in a /proc/PID/cgroup text whose supervising process (another service) is alive."""
-    names = re.findall(r"/mlagent/(\d+-[A-Za-z0-9_.-]+)", cgroup_text)
-    return [name for name in names if not _is_stale(name)]

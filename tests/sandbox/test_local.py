@@ -352,3 +352,18 @@ def test_setup_script_explains_and_continues_when_not_root(sandbox: LocalSandbox
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "not root" in proc.stdout and "MLAGENT_SANDBOX_UNSAFE" in proc.stdout
+
+
+def test_reaper_kills_sandbox_uid_processes_outside_live_runs(
+    sandbox: LocalSandbox, settings: Settings
+) -> None:
+    uid, gid = isolation._sandbox_ids()
+    if uid == isolation.NOBODY:
+        pytest.skip("the orphan sweep only runs for a dedicated sandbox uid")
+    stray = subprocess.Popen(
+        ["setpriv", "--reuid", str(uid), "--regid", str(gid), "--clear-groups", "sleep", "60"]
+    )
+    time.sleep(0.2)
+    reaped = local.reap_leftovers(settings)
+    assert str(stray.pid) in reaped["processes"]
+    assert stray.wait(timeout=5) == -9
