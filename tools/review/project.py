@@ -750,9 +750,11 @@ class Project:
             ):
                 return f"{call.code(50)}: the {kind} config was not given"
         if kind == "model":
-            for cls in self.lightning_modules:
-                if self.has_foreign_base(cls):
-                    return f"{cls.name} derives from a class that was not given"
+            for cls in self.classes:
+                if (cls in self.lightning_modules or re.search(pattern, cls.name)) and self.has_foreign_base(
+                    cls
+                ):
+                    return f"{cls.name} derives from a class that was not given ({', '.join(cls.bases)})"
         return None
 
     @cached_property
