@@ -110,6 +110,11 @@ class Call:
                 return arg
         return None
 
+    def kw_node(self, name: str) -> cst.BaseExpression | None:
+        """The value expression of keyword argument ``name`` (None when not passed)."""
+        arg = self.kw(name)
+        return None if arg is None else arg.value
+
     def kw_value(self, name: str) -> Any:
         arg = self.kw(name)
         return MISSING if arg is None else literal(arg.value)
@@ -204,10 +209,10 @@ def _literal(node: cst.CSTNode) -> Any:
         return set(items) if isinstance(node, cst.Set) else items
     if isinstance(node, cst.Dict):
         out = {}
-        for el in node.elements:
-            if not isinstance(el, cst.DictElement):
+        for item in node.elements:
+            if not isinstance(item, cst.DictElement):
                 return MISSING
-            key, value = _literal(el.key), _literal(el.value)
+            key, value = _literal(item.key), _literal(item.value)
             if key is MISSING or value is MISSING:
                 return MISSING
             out[key] = value

@@ -105,24 +105,24 @@ def ast_positions(
             lines.col(anode.end_lineno or anode.lineno, anode.end_col_offset or anode.col_offset),
         )
 
-    for (cnode, raw), anode in zip(calls, a_calls, strict=True):
-        if raw and _dotted(anode.func) != raw:
+    for (c_call, raw), a_call in zip(calls, a_calls, strict=True):
+        if raw and _dotted(a_call.func) != raw:
             return None
-        put(cnode, anode)
-    for (cnode, name), anode in zip(defs, a_defs, strict=True):
-        if anode.name != name:
+        put(c_call, a_call)
+    for (c_def, name), a_def in zip(defs, a_defs, strict=True):
+        if a_def.name != name:
             return None
-        put(cnode, anode)
-    for cnode, anode in zip(loops, a_loops, strict=True):
-        if isinstance(cnode, cst.While) != isinstance(anode, ast.While):
+        put(c_def, a_def)
+    for c_loop, a_loop in zip(loops, a_loops, strict=True):
+        if isinstance(c_loop, cst.While) != isinstance(a_loop, ast.While):
             return None
-        put(cnode, anode)
-    for cnode, anode in zip(assigns, a_assigns, strict=True):
-        if isinstance(cnode, cst.AnnAssign) != isinstance(anode, ast.AnnAssign):
+        put(c_loop, a_loop)
+    for c_assign, a_assign in zip(assigns, a_assigns, strict=True):
+        if isinstance(c_assign, cst.AnnAssign) != isinstance(a_assign, ast.AnnAssign):
             return None
-        put(cnode, anode)
-    for cnode, anode in zip(keywords, a_keywords, strict=True):
-        if cnode.keyword is None or cnode.keyword.value != anode.arg:
+        put(c_assign, a_assign)
+    for c_kw, a_kw in zip(keywords, a_keywords, strict=True):
+        if c_kw.keyword is None or c_kw.keyword.value != a_kw.arg:
             return None
-        put(cnode, anode)
+        put(c_kw, a_kw)
     return out

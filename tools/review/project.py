@@ -309,15 +309,15 @@ class Project:
         for call in self.cli_calls:
             ix = call.file
             arg = call.kw("trainer_defaults")
-            settings = _dict_literal_settings(arg.value, ix) if arg is not None else None
+            cli_settings = _dict_literal_settings(arg.value, ix) if arg is not None else None
             seed = call.kw("seed_everything_default")
             sites.append(
                 TrainerSite(
                     label=f"LightningCLI at {ix.path}:{ix.line(call.node)}",
                     path=ix.path,
                     line=ix.line(call.node),
-                    settings=settings or {},
-                    open=settings is None and not yaml_sites,
+                    settings=cli_settings or {},
+                    open=cli_settings is None and not yaml_sites,
                     call=call,
                     anchor=call.node,
                 )

@@ -220,11 +220,11 @@ def render_markdown(report: ReviewReport) -> str:
     out += ["", "### Checklist", "", "| # | Item | Status | Evidence |", "|---|---|---|---|"]
     for n, item in enumerate(report.checklist, 1):
         out.append(f"| {n} | {_md(item.title)} | {STATUS_ICON[item.status]} | {_md(item.evidence)} |")
-    fixable = sum(1 for f in report.findings if f.fixable)
-    if fixable:
+    n_fixable = sum(1 for f in report.findings if f.fixable)
+    if n_fixable:
         out += [
             "",
-            f"{fixable} finding{'s' if fixable != 1 else ''} can be fixed automatically "
+            f"{n_fixable} finding{'s' if n_fixable != 1 else ''} can be fixed automatically "
             '(`mlagent review --fix`, or `"fix": true` over HTTP).',
         ]
     if report.diff:

@@ -32,6 +32,20 @@ class Edit:
     insert_before: list[str] = field(default_factory=list)
 
 
+def replace_with(new: cst.CSTNode) -> Callable[[cst.CSTNode], cst.CSTNode]:
+    """An ``Edit.replace`` that swaps the node for ``new``."""
+
+    def _replace(_old: cst.CSTNode) -> cst.CSTNode:
+        return new
+
+    return _replace
+
+
+def renamed_string(node: cst.SimpleString, value: str) -> Callable[[cst.CSTNode], cst.CSTNode]:
+    """An ``Edit.replace`` that rewrites a string literal's value, keeping its prefix and quotes."""
+    return replace_with(cst.SimpleString(f"{node.prefix}{node.quote}{value}{node.quote}"))
+
+
 @dataclass
 class Fix:
     """A safe, mechanical change to one file: node edits plus imports to add (module, name or None, alias)."""

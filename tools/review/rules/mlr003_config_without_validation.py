@@ -181,9 +181,9 @@ class ConfigWithoutValidation(PrimaryRule):
                     f"{cls.name}.__init__ takes bare hyperparameters, no validated config",
                 )
                 return
-        anchor = (
-            project.trainer_calls or project.backward_calls or project.calls_named("DataLoader") or [None]
-        )[0]
+        anchor = next(
+            iter(project.trainer_calls or project.backward_calls or project.calls_named("DataLoader")), None
+        )
         if anchor is not None:
             yield self.at(
                 anchor.file, anchor.node, "Hyperparameters are literals in the code, not a validated config"

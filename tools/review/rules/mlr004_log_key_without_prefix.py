@@ -8,7 +8,7 @@ import libcst as cst
 
 from tools.review.models import Status
 from tools.review.project import Project
-from tools.review.rules.base import Edit, Fix, Hit, PrimaryRule
+from tools.review.rules.base import Edit, Fix, Hit, PrimaryRule, renamed_string
 from tools.review.rules.common import prefix_of
 
 STEP_COUNTERS = {"epoch", "step", "global_step", "trainer/global_step", "iteration", "iter"}
@@ -79,14 +79,12 @@ class LogKeyWithoutPrefix(PrimaryRule):
             fix = None
             if stage and isinstance(node, cst.SimpleString) and sum(1 for v in monitored if v == key) <= 1:
                 new_key = f"{stage}{sep}{key}"
-                quote = node.quote
-                prefix = node.prefix
                 fix = Fix(
                     call.file.path,
                     [
                         Edit(
                             node,
-                            replace=lambda n, q=quote, p=prefix, k=new_key: cst.SimpleString(f"{p}{q}{k}{q}"),
+                            replace=renamed_string(node, new_key),
                         )
                     ],
                 )

@@ -46,7 +46,7 @@ def monitor_key(project: Project) -> str | None:
         if preferred in val:
             return preferred
     losses = [k for k in val if "loss" in k]
-    return (losses or val or [None])[0]
+    return next(iter(losses or val), None)
 
 
 class MissingCallbacks(PrimaryRule):
@@ -141,7 +141,8 @@ class MissingCallbacks(PrimaryRule):
             "EarlyStopping": f'EarlyStopping(monitor="{key}", mode="{mode}", patience=10)',
             "LearningRateMonitor": 'LearningRateMonitor(logging_interval="step")',
         }
-        parts, imports = [], []
+        parts: list[str] = []
+        imports: list[tuple[str, str | None, str | None]] = []
         for name in missing:
             expr, imp = lightning_import_for(call.file, name, "callbacks")
             parts.append(ctor[name].replace(name, expr, 1))

@@ -31,7 +31,7 @@ def seed_calls(project: Project) -> list[Call]:
 
 def seed_from_config(project: Project, call: Call) -> tuple[str, str]:
     """('ok'|'null'|'absent'|'literal', where) for the seed value a seeding call receives."""
-    arg = call.positional(0) or (call.kw("seed").value if call.kw("seed") else None)
+    arg = call.positional(0) or call.kw_node("seed")
     ref = config_ref(call.file.code(arg)) if arg is not None else None
     if ref is None:
         return "literal", call.where()
@@ -132,7 +132,7 @@ class NoSeed(PrimaryRule):
                 )
             yield self.at(call.file, call.node, "No seed_everything before the Trainer is built", fix=fix)
             return
-        anchor = (project.backward_calls or project.fit_calls or [None])[0]
+        anchor = next(iter(project.backward_calls or project.fit_calls), None)
         if anchor is not None:
             yield self.at(
                 anchor.file,

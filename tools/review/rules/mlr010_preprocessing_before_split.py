@@ -112,7 +112,7 @@ class PreprocessingBeforeSplit(PrimaryRule):
             return False
         if call.short in _STATS:
             return True
-        helper = next((f for f in project.files for f in f.functions if f.name == call.short), None)
+        helper = next((fn for file in project.files for fn in file.functions if fn.name == call.short), None)
         return (
             helper is not None
             and re.search(r"stat|mean|std|norm", call.short, re.I) is not None

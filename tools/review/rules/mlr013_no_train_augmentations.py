@@ -50,7 +50,7 @@ class NoTrainAugmentations(PrimaryRule):
             return
         datasets = [c for c in project.calls if c.short in IMAGE_DATASETS]
         composes = [c for c in transforms if c.short == "Compose"]
-        anchor = (composes or datasets or [None])[0]
+        anchor = next(iter(composes or datasets), None)
         if anchor is not None:
             yield self.at(anchor.file, anchor.node, f"{anchor.code(60)}: no random augmentation for training")
 

@@ -10,7 +10,7 @@ import libcst as cst
 from tools.review.index import Call, FileIndex
 from tools.review.models import Status
 from tools.review.project import Project, raw_name
-from tools.review.rules.base import Edit, Fix, Hit, PrimaryRule
+from tools.review.rules.base import Edit, Fix, Hit, PrimaryRule, replace_with
 
 LOSSES = {
     "CrossEntropyLoss",
@@ -134,17 +134,17 @@ class SoftmaxBeforeCrossEntropy(PrimaryRule):
                 continue
             src = softmax_input(call.file, first)
             if src is not None:
-                fix = Fix(call.file.path, [Edit(first, replace=lambda _n, s=src: s)])
-                yield self.at(call.file, first, f"{call.code(70)} receives softmax output", fix=fix)
+                direct = Fix(call.file.path, [Edit(first, replace=replace_with(src))])
+                yield self.at(call.file, first, f"{call.code(70)} receives softmax output", fix=direct)
                 continue
             name = raw_name(first)
             if name and isinstance(first, cst.Name):
                 for value in project.assigned_values(name, call.func):
                     src = softmax_input(call.file, value)
                     if src is not None:
-                        fix = None
+                        fix: Fix | None = None
                         if isinstance(src, cst.Name):
-                            fix = Fix(call.file.path, [Edit(first, replace=lambda _n, s=src: s)])
+                            fix = Fix(call.file.path, [Edit(first, replace=replace_with(src))])
                         yield self.at(
                             call.file,
                             first,

@@ -138,7 +138,8 @@ class TrainLoaderNotShuffled(Rule):
             shuffle = call.kw_value("shuffle")
             if shuffle is True or (call.kw("shuffle") is not None and shuffle is MISSING):
                 continue
-            dataset = call.file.code(call.positional(0)) if call.positional(0) is not None else ""
+            first = call.positional(0)
+            dataset = call.file.code(first) if first is not None else ""
             if re.search(r"iter|stream|webdataset|wds", dataset, re.I):
                 continue
             fix = Fix(

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import libcst as cst
 
 from tools.review.project import Project
-from tools.review.rules.base import Edit, Fix, Hit, Rule
+from tools.review.rules.base import Edit, Fix, Hit, Rule, renamed_string
 from tools.review.rules.common import prefix_of
 
 _LM = "import lightning as L\nclass M(L.LightningModule):\n"
@@ -87,9 +87,7 @@ class TestMetricLoggedAsVal(Rule):
                     [
                         Edit(
                             node,
-                            replace=lambda n, k=new_key, q=node.quote, p=node.prefix: cst.SimpleString(
-                                f"{p}{q}{k}{q}"
-                            ),
+                            replace=renamed_string(node, new_key),
                         )
                     ],
                 )

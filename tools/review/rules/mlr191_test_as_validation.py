@@ -51,7 +51,7 @@ class TestSetAsValidation(Rule):
                 continue
             for c in method.calls:
                 if c.short == "DataLoader":
-                    first = c.positional(0) or (c.kw("dataset").value if c.kw("dataset") else None)
+                    first = c.positional(0) or c.kw_node("dataset")
                     name = raw_name(first) if first is not None else ""
                     if _TEST.search(name):
                         yield self.at(c.file, c.node, f"val_dataloader returns the test data ({name})")

@@ -96,7 +96,7 @@ class MseOnClassLabels(Rule):
     def check(self, project: Project) -> Iterable[Hit]:
         classification = project.mentions(r"num_classes|n_classes|Multiclass|Accuracy|classes")
         for call, short in loss_applications(project, {"MSELoss", "mse_loss"}):
-            target = call.positional(1) or (call.kw("target").value if call.kw("target") else None)
+            target = call.positional(1) or call.kw_node("target")
             text = call.file.code(target) if target is not None else ""
             if _LABELS.search(text) or (classification and raw_name(target).split(".")[0] in {"y", "labels"}):
                 yield self.at(call.file, call.node, f"{short} regresses class labels: {call.code(60)}")
@@ -170,7 +170,7 @@ class BceForSingleLabelMulticlass(Rule):
                 return
         for short, where in yaml_loss_targets(project):
             if short in bce:
-                anchor = (project.trainer_calls or project.calls or [None])[0]
+                anchor = next(iter(project.trainer_calls or project.calls), None)
                 if anchor is not None:
                     yield self.at(
                         anchor.file, anchor.node, f"{short} ({where}) on a single-label multi-class task"
