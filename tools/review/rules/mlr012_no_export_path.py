@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+import libcst as cst
+
 from tools.review.index import Call
 from tools.review.models import Status
-from tools.review.project import Project
+from tools.review.project import Project, raw_name
 from tools.review.rules.base import Hit, PrimaryRule, first_line_anchor
 
 _EXPORTS = {"to_onnx", "dynamo_export", "to_torchscript"}
@@ -29,12 +31,28 @@ def model_given(project: Project) -> bool:
     if project.has_model:
         return True
     built = {c.short for c in project.calls}
+    fitted = {
+        raw_name(v.func if isinstance(v, cst.Call) else v).rsplit(".", 1)[-1] for v in _fit_models(project)
+    }
     return any(
         project.has_foreign_base(c)
         and c.name in built
-        and re.search(r"Model|Module|Net|Classifier|Lit", c.name)
+        and (c.name in fitted or re.search(r"Model|Module|Net|Classifier|Lit", c.name))
         for c in project.classes
     )
+
+
+def _fit_models(project: Project) -> list[cst.BaseExpression]:
+    """What ``trainer.fit(model, ...)`` receives, followed through ``model = Cls(...)`` assignments."""
+    out: list[cst.BaseExpression] = []
+    for call in project.fit_calls:
+        first = call.positional(0) or call.kw_node("model")
+        if first is None:
+            continue
+        out.append(first)
+        if isinstance(first, cst.Name):
+            out += project.assigned_values(first.value, call.func)
+    return out
 
 
 class NoExportPath(PrimaryRule):

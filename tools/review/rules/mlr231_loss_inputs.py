@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+import libcst as cst
+
 from tools.review.project import Project, raw_name
 from tools.review.rules.base import Hit, Rule
+from tools.review.rules.mlr014_softmax_before_cross_entropy import LOSSES as LOSS_NAMES
 from tools.review.rules.mlr014_softmax_before_cross_entropy import loss_applications, yaml_loss_targets
 
 _F = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
@@ -94,7 +97,11 @@ class MseOnClassLabels(Rule):
     ]
 
     def check(self, project: Project) -> Iterable[Hit]:
-        classification = project.mentions(r"num_classes|n_classes|Multiclass|Accuracy|classes")
+        # Classification evidence: class counts, classification metrics, or an accuracy computed on the
+        # same predictions (``val_acc``, ``pred.round() == y``): accuracy only makes sense for classes.
+        classification = project.mentions(
+            r"num_classes|n_classes|Multiclass|Accuracy|classes|[\"'/_]acc[\"'_]|\)\s*==\s*(y|labels?|target)\b"
+        )
         for call, short in loss_applications(project, {"MSELoss", "mse_loss"}):
             target = call.positional(1) or call.kw_node("target")
             text = call.file.code(target) if target is not None else ""
@@ -176,3 +183,64 @@ class BceForSingleLabelMulticlass(Rule):
                         anchor.file, anchor.node, f"{short} ({where}) on a single-label multi-class task"
                     )
                 return
+
+
+class MixupWithHardLabels(Rule):
+    """MixUp/CutMix mixes the images but the loss still uses the original hard labels.
+
+    ``x, y_mix = mixup(x, y)`` returns soft targets that match the mixed images; computing the loss against
+    the unmixed ``y`` trains the model to predict one image's class for a blend of two, which hurts accuracy
+    instead of regularising. Use the mixed targets (with ``SoftTargetCrossEntropy`` or ``CrossEntropyLoss``
+    on probabilities).
+    """
+
+    code = "MLR236"
+    name = "mixup-with-hard-labels"
+    checklist = "loss-function"
+    severity = "error"
+    message = "MixUp/CutMix images trained against unmixed labels"
+    suggestion = "Use the targets returned by the mixup call: x, y = self.mixup(x, y); loss = SoftTargetCrossEntropy()(logits, y)."
+    VALID = [
+        "from timm.data import Mixup\nclass M:\n    def __init__(self):\n        self.mixup = Mixup(mixup_alpha=0.8)\n"
+        "    def training_step(self, batch, i):\n        x, y = batch\n        x, y = self.mixup(x, y)\n"
+        "        return self.criterion(self(x), y)\n"
+    ]
+    INVALID = [
+        "from timm.data import Mixup\nclass M:\n    def __init__(self):\n        self.mixup = Mixup(mixup_alpha=0.8)\n"
+        "        self.criterion = nn.CrossEntropyLoss()\n"
+        "    def training_step(self, batch, i):\n        x, y = batch\n        x, _ = self.mixup(x, y)\n"
+        "        return self.criterion(self(x), y)\n"
+    ]
+
+    def check(self, project: Project) -> Iterable[Hit]:
+        mixers = {
+            c.target
+            for c in project.calls
+            if c.short in {"Mixup", "MixUp", "CutMix", "FastCollateMixup"} and c.target
+        }
+        if not mixers:
+            return
+        for call in project.calls:
+            if call.raw not in mixers or call.func is None:
+                continue
+            stmt = call.stmt
+            if not (isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign)):
+                continue
+            target = stmt.body[0].targets[0].target
+            names = (
+                [call.file.code(e.value) for e in target.elements] if isinstance(target, cst.Tuple) else []
+            )
+            mixed_targets = set(names[1:])
+            line = call.file.line(call.node)
+            for loss, short in loss_applications(project, LOSS_NAMES):
+                if loss.func is not call.func or loss.file.line(loss.node) <= line:
+                    continue
+                y = loss.positional(1)
+                y_name = raw_name(y) if y is not None else ""
+                if y_name and y_name not in mixed_targets:
+                    yield self.at(
+                        loss.file,
+                        loss.node,
+                        f"{short} uses {y_name}, not the mixed targets of {call.code(40)}",
+                    )
+                    return
