@@ -127,6 +127,14 @@ class RunCgroup:
         return [str(d / "cgroup.procs") for d in self.dirs]
 
     def create(self, memory_bytes: int, max_pids: int) -> None:
+        """Make the group(s) and set the limits; on any failure nothing is left behind."""
+        try:
+            self._create(memory_bytes, max_pids)
+        except BaseException:
+            self.remove()
+            raise
+
+    def _create(self, memory_bytes: int, max_pids: int) -> None:
         for directory in self.dirs:
             directory.mkdir(exist_ok=False)
         if self.layout.version == 1:

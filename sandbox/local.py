@@ -235,9 +235,8 @@ class _Launch:
     argv: list[str]
     pass_fds: tuple[int, ...]
     cgroup: RunCgroup | None
-    env: dict[
-        str, str
-    ]  # for the first program of the chain (bwrap's own environment, seen as /proc/1/environ)
+    # For the first program of the chain (bwrap's own environment, seen inside as /proc/1/environ).
+    env: dict[str, str]
 
 
 class LocalSandbox:
@@ -375,7 +374,11 @@ class LocalSandbox:
             address_space_bytes=isolation.address_space_limit(memory, gpu.uses_gpu),
             tmpfs_bytes=limits.tmpfs_mb << 20,
         )
-        seccomp_fd = bpf_fd()
+        try:
+            seccomp_fd = bpf_fd()
+        except BaseException:
+            cgroup.remove()
+            raise
         root_binds = [(f"p{i}", root) for i, root in enumerate(facts.python_roots)]
         stage = str(facts.stage_dir)
         script = isolation.join_script(
@@ -454,8 +457,12 @@ class LocalSandbox:
                 pass_fds=launch.pass_fds,
                 start_new_session=True,
             )
-            for fd in launch.pass_fds:
+            # The child has its copies; close ours exactly once (a second close could hit a number that a
+            # concurrent run has been handed since).
+            child_fds, launch.pass_fds = launch.pass_fds, ()
+            for fd in child_fds:
                 os.close(fd)
+            result_w = -1
             assert proc.stdout is not None
             threads = [
                 threading.Thread(target=_pump_output, args=(proc.stdout.fileno(), capture), daemon=True),
@@ -491,7 +498,8 @@ class LocalSandbox:
                 log.warning(
                     "run %s: output readers still busy after the run; leaving their pipes open", run_id
                 )
-            for fd in launch.pass_fds if launch else (result_w,):
+            # Only descriptors never handed over are still ours here (launch failed or Popen raised).
+            for fd in {*(launch.pass_fds if launch else ()), result_w} - {-1}:
                 with contextlib.suppress(OSError):
                     os.close(fd)
             if launch is not None and launch.cgroup is not None:

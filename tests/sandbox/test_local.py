@@ -319,19 +319,22 @@ def test_supervisor_killed_hard_leaves_nothing_after_reaping(
 
 
 def test_concurrent_runs_from_threads(sandbox: LocalSandbox) -> None:
+    """Staggered starts, so runs finish while others start: each run owns its descriptors, cgroup and dir
+    (regression: closing a handed-over fd twice hit the number a concurrent run had just been given)."""
     results: dict[int, str] = {}
 
     def one(index: int) -> None:
-        spec = script_spec(f"import time\ntime.sleep(0.5)\nprint('run {index}')\n")
+        time.sleep(0.12 * index)
+        spec = script_spec(f"import time\ntime.sleep(0.3)\nprint('run {index}')\n")
         result = sandbox.run(spec, run_id=f"concurrent-{index}")
-        results[index] = result.status if f"run {index}" in result.stdout_tail else "wrong output"
+        results[index] = result.status if f"run {index}" in result.stdout_tail else f"wrong: {result.error}"
 
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(3)]
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert results == {0: "succeeded", 1: "succeeded", 2: "succeeded"}
+    assert results == dict.fromkeys(range(8), "succeeded")
 
 
 SETUP_SCRIPT = Path(local.__file__).resolve().parent.parent / "scripts" / "setup-system.sh"
