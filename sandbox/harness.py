@@ -160,10 +160,16 @@ def defines_classes(path: str) -> bool:
     return any(isinstance(node, ast.ClassDef) for node in ast.walk(tree))
 
 
+def is_test_module(name: str) -> bool:
+    """Test files (``tests/``, ``test_*.py``, ``conftest.py``) hold no model to train: never imported."""
+    parts = name.split(".")
+    return any(p in ("test", "tests", "conftest") or p.startswith("test_") for p in parts)
+
+
 def import_submission(work_dir: str) -> list[Any]:
     modules = []
     for name, path in submitted_module_names(work_dir).items():
-        if defines_classes(path):
+        if not is_test_module(name) and defines_classes(path):
             modules.append(importlib.import_module(name))
     return modules
 

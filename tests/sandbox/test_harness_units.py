@@ -98,3 +98,12 @@ def test_user_traceback_keeps_only_submitted_frames(tmp_path: Path) -> None:
     except KeyError as exc:
         frames = harness.user_traceback(exc, str(tmp_path))
     assert frames == "  File \"model.py\", line 2, in boom\n    raise KeyError('x')"
+
+
+@pytest.mark.parametrize(
+    ("name", "is_test"),
+    [("tests.test_smoke", True), ("test_model", True), ("conftest", True), ("pkg.tests", True),
+     ("model", False), ("testing_utils", False), ("contest", False)],
+)  # fmt: skip
+def test_test_modules_are_not_imported(name: str, is_test: bool) -> None:
+    assert harness.is_test_module(name) is is_test
