@@ -177,22 +177,38 @@ class AugmentationInEvalSplit(Rule):
         "train_ds, val_ds = random_split(ds, [0.8, 0.2])\n",
     ]
 
-    def _random_names(self, project: Project) -> dict[str, Call]:
+    @staticmethod
+    def _random_spans(project: Project) -> dict[str, list[tuple[int, int, int, int]]]:
+        """Per file, the source ranges of random transform calls (for containment tests by position)."""
+        spans: dict[str, list[tuple[int, int, int, int]]] = {}
+        for c in transform_calls(project):
+            if is_random_transform(c.short):
+                spans.setdefault(c.file.path, []).append(c.file.range(c.node))
+        return spans
+
+    @staticmethod
+    def _contains_random(
+        call: Call, node: cst.CSTNode, spans: dict[str, list[tuple[int, int, int, int]]]
+    ) -> bool:
+        outer = call.file.range(node)
+        return any(
+            (outer[0], outer[1]) < (s[0], s[1]) and (s[2], s[3]) <= (outer[2], outer[3])
+            for s in spans.get(call.file.path, ())
+        )
+
+    def _random_names(
+        self, project: Project, spans: dict[str, list[tuple[int, int, int, int]]]
+    ) -> dict[str, Call]:
         """Names bound to a transform pipeline that contains random ops -> the Compose call."""
-        out: dict[str, Call] = {}
-        for call in transform_calls(project):
-            if call.short == "Compose" and call.target:
-                text = call.code(10_000)
-                if any(
-                    is_random_transform(c.short)
-                    for c in transform_calls(project)
-                    if c.file is call.file and text.find(c.code(10_000)) >= 0 and c is not call
-                ):
-                    out[call.target] = call
-        return out
+        return {
+            call.target: call
+            for call in transform_calls(project)
+            if call.short == "Compose" and call.target and self._contains_random(call, call.node, spans)
+        }
 
     def check(self, project: Project) -> Iterable[Hit]:
-        randoms = self._random_names(project)
+        spans = self._random_spans(project)
+        randoms = self._random_names(project, spans)
         for name, call in randoms.items():
             if _EVAL.search(name.rsplit(".", 1)[-1]) and not _TRAIN.search(name):
                 yield self.at(
@@ -204,11 +220,7 @@ class AugmentationInEvalSplit(Rule):
             if arg is None or not call.short[:1].isupper():
                 continue
             tname = raw_name(arg.value)
-            inline_random = isinstance(arg.value, cst.Call) and any(
-                is_random_transform(c.short)
-                for c in call.file.calls
-                if c.node is not arg.value and call.file.code(arg.value, 10_000).find(c.code(10_000)) >= 0
-            )
+            inline_random = isinstance(arg.value, cst.Call) and self._contains_random(call, arg.value, spans)
             is_random = inline_random or tname in randoms or bool(_TRAIN.search(tname.rsplit(".", 1)[-1]))
             stage = _stage_of(call)
             if is_random and stage == "eval":
