@@ -247,14 +247,27 @@ def render_smoke_result(result: Any) -> str:
 DeviceChoice = Literal["auto", "cpu", "cuda"]
 
 
-async def _smoke_run(ctx: ToolContext, files: dict[str, str], steps: int | None, device: DeviceChoice) -> Any:
+# Generated projects train a real backbone at their configured image size and batch (ResNet-18 at 224 px takes
+# ~8 s a step on 2 CPU cores), so a chat-triggered smoke run of one uses fewer steps and a longer deadline.
+GENERATED_SMOKE_STEPS = 6
+GENERATED_SMOKE_TIMEOUT_S = 420.0
+
+
+async def _smoke_run(
+    ctx: ToolContext,
+    files: dict[str, str],
+    steps: int | None,
+    device: DeviceChoice,
+    *,
+    generated: bool = False,
+) -> Any:
     from tools.smoke import SmokeRunRequest, run_smoke
 
     settings = ctx.settings
     request = SmokeRunRequest(
         files=files,
-        steps=steps or settings.smoke_default_steps,
-        timeout_s=settings.smoke_default_timeout_s,
+        steps=steps or (GENERATED_SMOKE_STEPS if generated else settings.smoke_default_steps),
+        timeout_s=max(settings.smoke_default_timeout_s, GENERATED_SMOKE_TIMEOUT_S if generated else 0.0),
         device=device,
     )
     if ctx.smoke_manager is not None:
@@ -351,7 +364,7 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
             return _failure("smoke_run", NO_CODE)
         target, origin = resolved
         try:
-            result = await _smoke_run(ctx, target, steps, device)
+            result = await _smoke_run(ctx, target, steps, device, generated=origin == "the generated project")
         except ValidationError as error:
             return _failure("smoke_run", _validation_message(error))
         artifact = result.model_dump(mode="json")
