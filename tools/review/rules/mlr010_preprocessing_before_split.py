@@ -15,7 +15,7 @@ from tools.review.rules.common import PREPROCESSORS, SPLIT_CALLS
 
 _PREPROC_NAME = re.compile(r"scaler|encoder|imputer|normali[sz]er|pca|vectori[sz]er", re.I)
 _STATS = {"mean", "std", "var", "min", "max", "nanmean", "nanstd"}
-_TRAIN = re.compile(r"train", re.I)
+TRAIN = re.compile(r"train", re.I)
 
 
 def split_calls(project: Project) -> list[Call]:
@@ -83,7 +83,7 @@ class PreprocessingBeforeSplit(PrimaryRule):
             first = call.positional(0)
             data = call.file.code(first) if first is not None else call.receiver
             if _preprocessor_fit(call, project):
-                if _TRAIN.search(data):
+                if TRAIN.search(data):
                     continue
                 yield self.at(
                     call.file,
@@ -91,7 +91,7 @@ class PreprocessingBeforeSplit(PrimaryRule):
                     f"{call.code(60)} is fitted before {later[0].code(40)} splits the data",
                 )
             elif self._stats_call(project, call):
-                if _TRAIN.search(call.raw):
+                if TRAIN.search(call.raw):
                     continue
                 yield self.at(
                     call.file,
@@ -108,7 +108,7 @@ class PreprocessingBeforeSplit(PrimaryRule):
             lhs = " ".join(call.file.code(t.target) for t in stmt.body[0].targets)
         if not re.search(r"mean|std|mu\b|sigma|stat", lhs, re.I):
             return False
-        if _TRAIN.search(call.code(200)):
+        if TRAIN.search(call.code(200)):
             return False
         if call.short in _STATS:
             return True

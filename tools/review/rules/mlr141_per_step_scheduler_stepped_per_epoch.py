@@ -1,4 +1,4 @@
-"""MLR141, MLR143: schedulers configured so that Lightning steps them correctly."""
+"""MLR141: per step scheduler stepped per epoch."""
 
 from __future__ import annotations
 
@@ -6,36 +6,10 @@ from collections.abc import Iterable
 
 import libcst as cst
 
-from tools.review.index import FuncInfo
 from tools.review.project import Project
 from tools.review.rules.base import Hit, Rule
 from tools.review.rules.common import PER_STEP_SCHEDULERS
-
-_LM = (
-    "import torch\nimport lightning as L\nclass M(L.LightningModule):\n    def configure_optimizers(self):\n"
-)
-
-
-def _returned_dict_keys(func: FuncInfo, project: Project) -> dict[str, cst.BaseExpression]:
-    """Literal string keys (any nesting) of dicts written in ``func``: 'interval', 'monitor', ..."""
-    file = next(f for f in project.files if func in f.functions)
-    keys: dict[str, cst.BaseExpression] = {}
-
-    class _Dicts(cst.CSTVisitor):
-        def visit_DictElement(self, node: cst.DictElement) -> None:
-            if isinstance(node.key, cst.SimpleString):
-                value = node.key.evaluated_value
-                if isinstance(value, str):
-                    keys[value] = node.value
-
-    func.node.body.visit(_Dicts())
-    for call in func.calls:
-        if call.short == "dict":
-            for a in call.node.args:
-                if a.keyword is not None:
-                    keys[a.keyword.value] = a.value
-    del file
-    return keys
+from tools.review.rules.scheduler_config import LM, returned_dict_keys
 
 
 class PerStepSchedulerPerEpoch(Rule):
@@ -54,12 +28,12 @@ class PerStepSchedulerPerEpoch(Rule):
     message = "Per-step LR scheduler stepped once per epoch"
     suggestion = 'Return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}.'
     VALID = [
-        _LM + "        opt = torch.optim.AdamW(self.parameters())\n"
+        LM + "        opt = torch.optim.AdamW(self.parameters())\n"
         "        s = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=1e-3, total_steps=1000)\n"
         "        return {'optimizer': opt, 'lr_scheduler': {'scheduler': s, 'interval': 'step'}}\n"
     ]
     INVALID = [
-        _LM + "        opt = torch.optim.AdamW(self.parameters())\n"
+        LM + "        opt = torch.optim.AdamW(self.parameters())\n"
         "        s = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=1e-3, total_steps=1000)\n"
         "        return [opt], [s]\n",
         "import torch\nsched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=100)\n"
@@ -72,7 +46,7 @@ class PerStepSchedulerPerEpoch(Rule):
             if call.short not in PER_STEP_SCHEDULERS:
                 continue
             if call.func is not None and call.func.name == "configure_optimizers":
-                keys = _returned_dict_keys(call.func, project)
+                keys = returned_dict_keys(call.func, project)
                 interval = keys.get("interval")
                 if isinstance(interval, cst.SimpleString) and interval.evaluated_value == "step":
                     continue
@@ -97,35 +71,3 @@ class PerStepSchedulerPerEpoch(Rule):
                         yield self.at(
                             s.file, s.node, f"{call.short}.step() runs in the epoch loop, not per batch"
                         )
-
-
-class PlateauWithoutMonitor(Rule):
-    """``ReduceLROnPlateau`` is returned without a ``monitor`` key.
-
-    Lightning needs to know which logged metric the plateau scheduler watches; without ``"monitor"`` in the
-    scheduler config it raises at the end of the first epoch (after a full epoch of compute).
-    """
-
-    code = "MLR143"
-    name = "plateau-without-monitor"
-    checklist = "lr-scheduler"
-    severity = "error"
-    message = "ReduceLROnPlateau without a monitor"
-    suggestion = 'Return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "monitor": "val/loss"}}.'
-    VALID = [
-        _LM + "        opt = torch.optim.AdamW(self.parameters())\n"
-        "        s = torch.optim.lr_scheduler.ReduceLROnPlateau(opt)\n"
-        "        return {'optimizer': opt, 'lr_scheduler': {'scheduler': s, 'monitor': 'val/loss'}}\n"
-    ]
-    INVALID = [
-        _LM + "        opt = torch.optim.AdamW(self.parameters())\n"
-        "        s = torch.optim.lr_scheduler.ReduceLROnPlateau(opt)\n"
-        "        return {'optimizer': opt, 'lr_scheduler': s}\n"
-    ]
-
-    def check(self, project: Project) -> Iterable[Hit]:
-        for call in project.calls_named("ReduceLROnPlateau"):
-            if call.func is None or call.func.name != "configure_optimizers":
-                continue
-            if "monitor" not in _returned_dict_keys(call.func, project):
-                yield self.at(call.file, call.node, "ReduceLROnPlateau is returned without a 'monitor' key")

@@ -1,4 +1,4 @@
-"""MLR132-MLR133: consistent metric key styles and the right stage in the key."""
+"""MLR133: test metric logged as val."""
 
 from __future__ import annotations
 
@@ -10,47 +10,7 @@ from tools.review.project import Project
 from tools.review.rules.base import Edit, Fix, Hit, Rule, renamed_string
 from tools.review.rules.common import prefix_of
 
-_LM = "import lightning as L\nclass M(L.LightningModule):\n"
-
-
-class MixedPrefixStyles(Rule):
-    """Metric keys mix the ``train/loss`` and ``train_loss`` styles.
-
-    Both styles are fine, mixing them is not: loggers group ``train/`` keys into one section and leave
-    ``train_`` keys at top level, dashboards and ``monitor=`` strings must guess which one a metric uses.
-    """
-
-    code = "MLR132"
-    name = "mixed-prefix-styles"
-    checklist = "metric-prefixes"
-    severity = "warning"
-    message = "Metric keys mix the 'stage/' and 'stage_' styles"
-    suggestion = "Use one style for every key, e.g. train/loss, val/loss, val/acc."
-    VALID = [
-        _LM
-        + "    def training_step(self, b, i):\n        self.log('train/loss', 1)\n        self.log('train/acc', 1)\n"
-    ]
-    INVALID = [
-        _LM
-        + "    def training_step(self, b, i):\n        self.log('train/loss', 1)\n        self.log('val_acc', 1)\n"
-    ]
-
-    def check(self, project: Project) -> Iterable[Hit]:
-        keys, _ = project.logged_keys
-        styled = [(k, c, n, p[1]) for k, c, n in keys if (p := prefix_of(k)) is not None]
-        slash = [s for s in styled if s[3] == "/"]
-        under = [s for s in styled if s[3] == "_"]
-        if not slash or not under:
-            return
-        minority = under if len(under) <= len(slash) else slash
-        majority_style = "stage/" if minority is under else "stage_"
-        for key, call, node, _sep in minority[:5]:
-            yield self.at(
-                call.file,
-                node,
-                f"{key!r} breaks the {majority_style} style used by the other keys",
-                within=call.node,
-            )
+LM = "import lightning as L\nclass M(L.LightningModule):\n"
 
 
 class TestMetricLoggedAsVal(Rule):
@@ -67,8 +27,8 @@ class TestMetricLoggedAsVal(Rule):
     message = "Test metrics are logged under a val key"
     suggestion = "Log test metrics under test/ (test/acc, test/loss)."
     fixable = True
-    VALID = [_LM + "    def test_step(self, b, i):\n        self.log('test/acc', 1)\n"]
-    INVALID = [_LM + "    def test_step(self, b, i):\n        self.log('val/acc', 1)\n"]
+    VALID = [LM + "    def test_step(self, b, i):\n        self.log('test/acc', 1)\n"]
+    INVALID = [LM + "    def test_step(self, b, i):\n        self.log('val/acc', 1)\n"]
 
     def check(self, project: Project) -> Iterable[Hit]:
         keys, _ = project.logged_keys
