@@ -12,6 +12,7 @@ import asyncio
 import importlib
 import json
 import os
+import re
 import sys
 from typing import Any, NoReturn
 
@@ -21,6 +22,8 @@ from agent.errors import UsageError
 
 # Modules that contribute subcommands; each defines add_parser(subparsers).
 SUBCOMMAND_MODULES = ("tools.review.cli", "tools.cli_codegen", "sandbox.cli")
+# The same rule as agent.chat.THREAD_ID_PATTERN, repeated so that the CLI does not import LangChain to parse.
+_THREAD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -87,9 +90,18 @@ def _chat_over_http(url: str, message: str, thread_id: str | None) -> dict[str, 
         payload["thread_id"] = thread_id
     try:
         response = httpx.post(f"{url.rstrip('/')}/v1/chat", json=payload, headers=headers, timeout=600)
-    except httpx.HTTPError as error:
+    except (httpx.HTTPError, httpx.InvalidURL) as error:
         raise UsageError(f"cannot reach the server at {url}: {error}") from None
-    body: dict[str, Any] = response.json() if response.content else {}
+    try:
+        body: dict[str, Any] = response.json() if response.content else {}
+    except ValueError:
+        raise UsageError(
+            f"{url} answered HTTP {response.status_code} with something other than JSON: is it an mlagent server?"
+        ) from None
+    if not isinstance(body, dict):
+        raise UsageError(
+            f"{url} answered HTTP {response.status_code} with unexpected JSON: is it an mlagent server?"
+        )
     if response.status_code >= 400:
         error_body = body.get("error", {}) if isinstance(body, dict) else {}
         raise UsageError(
@@ -103,6 +115,9 @@ def cmd_chat(args: argparse.Namespace) -> int:
     message = sys.stdin.read() if args.message == "-" else args.message
     if not message.strip():
         raise UsageError("the message is empty")
+    if args.thread is not None and not _THREAD_ID.match(args.thread):
+        # The server refuses such ids too: a thread created in-process under one could never be read back.
+        raise UsageError(f"invalid --thread {args.thread!r}: use 1-128 letters, digits, '_', '.', ':' or '-'")
     if args.url:
         result = _chat_over_http(args.url, message, args.thread)
     else:
@@ -157,6 +172,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as error:
+        # Last line of defence: a bug must not print a traceback at a user (MLAGENT_DEBUG=1 shows it).
+        if os.environ.get("MLAGENT_DEBUG"):
+            raise
+        message = " ".join(str(error).split())[:300]
+        print(
+            f"error: internal error ({type(error).__name__}: {message}); rerun with MLAGENT_DEBUG=1 for the traceback",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

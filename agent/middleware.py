@@ -13,6 +13,8 @@ import time
 import uuid
 from typing import Any
 
+import anyio
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agent.errors import ApiError
@@ -56,8 +58,17 @@ class BearerAuthMiddleware:
         await self.app(scope, receive, send)
 
 
-class _BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """Raised from the body stream once more bytes than allowed arrived (a chunked upload has no length).
+
+    An ``HTTPException`` because FastAPI turns any other exception raised while it reads the body into a 400
+    "There was an error parsing the body"; this one it re-raises, and the app's handler answers 413 with
+    ``api_error``'s body.
+    """
+
+    def __init__(self, api_error: ApiError) -> None:
+        super().__init__(api_error.status, api_error.message)
+        self.api_error = api_error
 
 
 class BodyLimitMiddleware:
@@ -93,7 +104,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _BodyTooLarge
+                    raise BodyTooLarge(self._error())
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -104,7 +115,7 @@ class BodyLimitMiddleware:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLarge:
+        except BodyTooLarge:
             if not response_started:
                 await _send_error(send, self._error())
 
@@ -121,16 +132,21 @@ class RequestLogMiddleware:
             return
         request_id = uuid.uuid4().hex[:16]
         started = time.perf_counter()
-        status: dict[str, Any] = {"code": 500}
+        status: dict[str, Any] = {"code": 500, "sent": False}
+        extra: dict[str, Any] = {}
 
         async def logging_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status["code"] = message["status"]
+                status["code"], status["sent"] = message["status"], True
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
             await self.app(scope, receive, logging_send)
+        except Exception as error:
+            if not (status["sent"] and client_went_away(error)):
+                raise
+            extra["client_disconnected"] = True
         finally:
             log.info(
                 "request",
@@ -140,8 +156,21 @@ class RequestLogMiddleware:
                     "path": scope.get("path"),
                     "status": status["code"],
                     "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    **extra,
                 },
             )
+
+
+def client_went_away(error: BaseException) -> bool:
+    """True for what a stream raises when its client disconnected mid-response, and nothing else.
+
+    FastAPI's SSE keep-alive task (fastapi 0.165, ``_keepalive_inserter``) raises ``BrokenResourceError`` in an
+    exception group when the client leaves mid-stream; uncaught, every ordinary disconnect from
+    ``/v1/chat/stream`` or a smoke run's events was logged as an unhandled error with a traceback.
+    """
+    if isinstance(error, BaseExceptionGroup):
+        return all(client_went_away(inner) for inner in error.exceptions)
+    return isinstance(error, anyio.BrokenResourceError | anyio.ClosedResourceError)
 
 
 class JsonBodyMiddleware:

@@ -7,6 +7,7 @@ its endpoints; they reach shared objects through ``request.app.state``.
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import os
 import pkgutil
@@ -19,6 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 import agent.api
 from agent import __version__
@@ -26,6 +28,7 @@ from agent.errors import ApiError
 from agent.middleware import (
     BearerAuthMiddleware,
     BodyLimitMiddleware,
+    BodyTooLarge,
     JsonBodyMiddleware,
     RequestLogMiddleware,
 )
@@ -67,6 +70,31 @@ def _validation_message(details: list[dict[str, Any]], error: RequestValidationE
     return "invalid_request", f"invalid request: {summary}", 422
 
 
+def _allowed_methods(request: Request) -> set[str]:
+    """The methods of every documented operation whose path template matches the request's path."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        if compile_path(template)[0].match(request.scope["path"]):
+            methods |= {method.upper() for method in operations}
+    return methods | {"HEAD"} if "GET" in methods else methods
+
+
+_FASTAPI_BODY_PARSE_ERROR = "There was an error parsing the body"
+
+
+def _unparsable_body(cause: BaseException | None) -> ApiError:
+    """Say why FastAPI could not decode a body it judged to be JSON-shaped (its own message says nothing)."""
+    if isinstance(cause, RecursionError):
+        reason = "it nests arrays or objects too deeply"
+    elif isinstance(cause, ValueError) and "digits" in str(cause):
+        reason = "it contains a number with too many digits"
+    elif isinstance(cause, UnicodeDecodeError):
+        reason = "it is not UTF-8 text"
+    else:
+        reason = "it could not be decoded"
+    return ApiError(400, "invalid_json", f"the request body is not usable JSON: {reason}")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Every error leaves as ``{"error": {code, message, details}}``; no traceback reaches a client."""
 
@@ -81,7 +109,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(ApiError(status, code, message, details).body(), status_code=status)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if isinstance(error, BodyTooLarge):
+            return JSONResponse(error.api_error.body(), status_code=error.api_error.status)
+        if error.status_code == 400 and error.detail == _FASTAPI_BODY_PARSE_ERROR:
+            return JSONResponse(_unparsable_body(error.__cause__).body(), status_code=400)
         codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 413: "payload_too_large"}
         code = codes.get(error.status_code, "http_error")
         message = (
@@ -89,7 +121,18 @@ def install_error_handlers(app: FastAPI) -> None:
             if error.status_code == 404 and error.detail == "Not Found"
             else str(error.detail)
         )
-        return JSONResponse(ApiError(error.status_code, code, message).body(), status_code=error.status_code)
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            # RFC 9110: a 405 lists every allowed method. Starlette names only the first route matching the
+            # path, which is wrong where GET and DELETE live on separate routes of the same path.
+            allowed = _allowed_methods(request)
+            if allowed:
+                headers["Allow"] = ", ".join(sorted(allowed))
+        return JSONResponse(
+            ApiError(error.status_code, code, message).body(),
+            status_code=error.status_code,
+            headers=headers,
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
@@ -98,6 +141,66 @@ def install_error_handlers(app: FastAPI) -> None:
             500, "internal_error", "the server failed to handle this request; it has been logged"
         ).body()
         return JSONResponse(body, status_code=500)
+
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {
+                "code": {"type": "string", "description": "Stable machine-readable error code."},
+                "message": {"type": "string", "description": "What is wrong, for a person."},
+                "details": {"description": "Structured context (the fields at fault, limits, ids), or null."},
+            },
+        }
+    },
+}
+
+_ERROR_DESCRIPTIONS = {
+    400: "The body is missing or is not JSON",
+    401: "Missing or wrong API key (only when MLAGENT_API_KEY is set)",
+    404: "Nothing with that id",
+    413: "The request body (or the message in it) is over the limit",
+    422: "The request is well-formed JSON but a field is invalid",
+}
+
+
+def document_error_responses(schema: dict[str, Any], open_paths: set[str]) -> dict[str, Any]:
+    """Declare the contract's error shape in the OpenAPI document, so clients and fuzzers can rely on it.
+
+    FastAPI documents 422 as its own ``HTTPValidationError`` (``{"detail": [...]}``), which is not what this
+    service sends, and leaves out the 400/401/404/413 answers every endpoint can give. Each operation gets
+    those that apply to it; an error status a router declared without a body schema gets this one.
+    """
+    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = ERROR_SCHEMA
+    error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path, operations in schema.get("paths", {}).items():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            statuses = set()
+            if "requestBody" in operation:
+                statuses |= {400, 413, 422}
+            if operation.get("parameters"):
+                statuses.add(422)
+            names = [str(parameter.get("name", "")) for parameter in operation.get("parameters", [])]
+            if "{" in path or any(name.endswith(("id", "ids")) for name in names):
+                statuses.add(404)
+            if path not in open_paths:
+                statuses.add(401)
+            for status in statuses:
+                responses[str(status)] = {"description": _ERROR_DESCRIPTIONS[status]}
+            for status, response in responses.items():
+                if status[:1] in {"4", "5"} and ("content" not in response or status == "422"):
+                    response["content"] = error_content
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if unused not in json.dumps(schema["paths"]):
+            schemas.pop(unused, None)
+    return schema
 
 
 @asynccontextmanager
@@ -163,10 +266,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Order: the outermost middleware is added last. Logging sees everything, auth runs before body reads.
     app.add_middleware(JsonBodyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    open_paths = {"/healthz", "/readyz"}
     app.add_middleware(
         BearerAuthMiddleware,
         api_key=settings.api_key.get_secret_value() if settings.api_key else None,
-        open_paths={"/healthz", "/readyz"},
+        open_paths=open_paths,
     )
     app.add_middleware(RequestLogMiddleware)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_error_responses(FastAPI.openapi(app), open_paths)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

@@ -14,7 +14,7 @@ import math
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from knowledge import Architecture, Backbone, KnowledgeBase, TaskKnowledge, Variant, load_knowledge
 
@@ -60,6 +60,13 @@ class RecommendRequest(BaseModel):
     task: str | None = Field(default=None, min_length=1, max_length=100)
     constraints: Constraints | None = None
     top_k: int = Field(default=3, ge=1, le=10, description="How many ranked recommendations to return.")
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, question: str | None) -> str | None:
+        if question is not None and not question.strip():
+            raise ValueError("the question is empty")
+        return question
 
     @model_validator(mode="after")
     def _exactly_one_way(self) -> RecommendRequest:

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from agent import __version__
 
@@ -39,7 +40,22 @@ def _sandbox_check(request: Request) -> dict[str, Any]:
     return {"ok": check.usable, "reason": check.reason, "isolation": check.isolation}
 
 
-@router.get("/readyz")
+class Readiness(BaseModel):
+    """The readiness report (the same body with 200 and 503)."""
+
+    status: str
+    llm: str
+    checks: dict[str, dict[str, Any]]
+
+
+@router.get(
+    "/readyz",
+    response_model=None,
+    responses={
+        200: {"model": Readiness, "description": "Ready"},
+        503: {"model": Readiness, "description": "Not ready; the failing checks say why"},
+    },
+)
 async def readyz(request: Request) -> JSONResponse:
     """Ready when the thread database answers and smoke runs can be isolated (503 with the reasons if not)."""
     checks = {"database": await _database_check(request), "sandbox": _sandbox_check(request)}

@@ -26,6 +26,11 @@ from agent.errors import ApiError
 
 router = APIRouter(tags=["openai-compatible"])
 MODEL_ID = "mlagent"
+# One Server-Sent Event, described the way FastAPI describes its own SSE endpoints (OpenAPI 3.2 itemSchema).
+SSE_EVENT_SCHEMA = {
+    "type": "object",
+    "properties": {"data": {"type": "string"}, "event": {"type": "string"}, "id": {"type": "string"}},
+}
 
 
 class CompletionMessage(BaseModel):
@@ -119,7 +124,16 @@ async def list_models() -> dict[str, Any]:
     }
 
 
-@router.post("/v1/chat/completions", response_model=None)
+@router.post(
+    "/v1/chat/completions",
+    response_model=None,
+    responses={
+        200: {
+            "description": "A chat completion, or with ``stream: true`` its chunks as Server-Sent Events",
+            "content": {"application/json": {}, "text/event-stream": {"itemSchema": SSE_EVENT_SCHEMA}},
+        }
+    },
+)
 async def chat_completions(
     request: Request, body: CompletionRequest, x_thread_id: str | None = Header(default=None)
 ) -> dict[str, Any] | EventSourceResponse:
