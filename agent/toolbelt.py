@@ -144,6 +144,9 @@ def recommend_architecture(
 # --- generate -----------------------------------------------------------------------------------------------
 
 
+DEFAULT_BACKBONE = "resnet18"
+
+
 class GenerateArgs(BaseModel):
     """Arguments of the generate_project tool."""
 
@@ -184,10 +187,22 @@ def generate_project(
     package: str = "lightning",
 ) -> ToolOutput:
     """Write a complete Lightning project (config, model, data, train, export) for a task."""
-    from tools.codegen import GenerateSpec, generate
+    from tools.codegen import GenerateSpec, allowed_backbones, generate
 
-    values: dict[str, Any] = {"task": task, "package": package}
-    for key, value in (("backbone", backbone), ("num_classes", num_classes), ("image_size", image_size)):
+    if num_classes is None:
+        return _failure(
+            "generate_project",
+            f'how many classes should the {task} model predict? Say, for example, "with 10 classes".',
+        )
+    chosen_notes: list[str] = []
+    if backbone is None and task in {"classification", "segmentation", "detection"}:
+        # A small, well-understood default that trains quickly; the user can ask for another one.
+        backbone = (
+            DEFAULT_BACKBONE if DEFAULT_BACKBONE in allowed_backbones(task) else allowed_backbones(task)[0]
+        )
+        chosen_notes.append(f"No backbone was named, so I used `{backbone}`; ask for another one any time.")
+    values: dict[str, Any] = {"task": task, "package": package, "num_classes": num_classes}
+    for key, value in (("backbone", backbone), ("image_size", image_size)):
         if value is not None:
             values[key] = value
     try:
@@ -195,6 +210,7 @@ def generate_project(
     except (ValidationError, ValueError) as error:
         message = _validation_message(error) if isinstance(error, ValidationError) else str(error)
         return _failure("generate_project", message)
+    result.notes[:0] = chosen_notes
     return _render_generated(result), result.model_dump(mode="json")
 
 

@@ -122,3 +122,12 @@ def test_stream_turn_matches_invoke(run) -> None:  # type: ignore[no-untyped-def
     assert names[0] == "tool_start" and names[1] == "tool_end" and names[-1] == "done"
     reply = "".join(str(data["text"]) for name, data in events if name == "token")
     assert reply == events[-1][1]["reply"]
+
+
+def test_generate_defaults_backbone_and_asks_for_classes(run) -> None:  # type: ignore[no-untyped-def]
+    turn = run("generate a classification model for 4 classes", thread_id="g")
+    [call] = turn.tool_calls
+    assert call.result["spec"]["backbone"] == "resnet18"
+    assert "No backbone was named" in turn.reply
+    missing = run("generate a segmentation model", thread_id="g2")
+    assert "how many classes" in missing.reply
