@@ -69,7 +69,7 @@ class YamlDoc:
         from tools.review.index import canonical
 
         for m in self.mappings():
-            target = m.get("_target_")
+            target = m.get("_target_", m.get("class_path"))
             if isinstance(target, str):
                 yield canonical(target), m
 
@@ -426,12 +426,10 @@ class Project:
 
     @cached_property
     def backward_calls(self) -> list[Call]:
-        """Hand-written ``loss.backward()`` calls inside loops (Fabric's ``fabric.backward`` excluded)."""
+        """Hand-written ``loss.backward()`` / ``fabric.backward(loss)`` calls inside loops (not LightningModules)."""
         out = []
         for c in self.calls:
             if c.short != "backward" or not c.loops:
-                continue
-            if "fabric" in c.receiver.lower() or c.receiver in self.fabric_names:
                 continue
             if c.cls is not None and c.cls in self.lightning_modules:
                 continue
@@ -749,6 +747,10 @@ class Project:
                 and self.hydra_group(kind)[0] == "absent"
             ):
                 return f"{call.code(50)}: the {kind} config was not given"
+        if kind == "data":
+            for cls in self.classes:
+                if re.search(pattern, cls.name + " " + " ".join(cls.bases)) and self.has_foreign_base(cls):
+                    return f"{cls.name} derives from a class that was not given ({', '.join(cls.bases)})"
         if kind == "model":
             for cls in self.classes:
                 if (cls in self.lightning_modules or re.search(pattern, cls.name)) and self.has_foreign_base(
@@ -765,8 +767,22 @@ class Project:
     def external_data(self) -> str | None:
         return self._external("data")
 
+    @cached_property
+    def external_run(self) -> str | None:
+        """A Trainer built by a factory from a module that was not given (``trainer = build_trainer(cfg)``)."""
+        for call in self.calls:
+            if (
+                "trainer" in call.short.lower()
+                and call.short[:1].islower()
+                and self.is_missing(call.file, call.raw)
+            ):
+                return f"{call.code(50)} builds the Trainer in a module that was not given"
+        return None
+
     def run_level(self) -> tuple[Any, str] | None:
         """The status of a Trainer-level item when no run is given (None when a run is given)."""
+        if self.external_run:
+            return "unknown", self.external_run
         if self.has_run:
             return None
         if self.lightning_modules:

@@ -215,14 +215,14 @@ def resolve_number(project: Project, node: cst.BaseExpression | None, func: Func
     candidates: set[Any] = set()
     if func is not None and "." not in name:
         d = func.param_default(last)
-        if d is not MISSING:
+        if d is not MISSING and (isinstance(d, int | float | str | bool) or d is None):
             candidates.add(d)
     for f in project.files:
         for cls in f.classes.values():
             init = cls.methods.get("__init__")
             if init is not None and "." in name:
                 d = init.param_default(last)
-                if d is not MISSING:
+                if d is not MISSING and (isinstance(d, int | float | str | bool) or d is None):
                     candidates.add(d)
             fld = cls.fields.get(last)
             if fld is not None and fld.value is not None:
@@ -234,12 +234,12 @@ def resolve_number(project: Project, node: cst.BaseExpression | None, func: Func
                     if arg is None and fld.value.args and fld.value.args[0].keyword is None:
                         arg = fld.value.args[0]
                     v = literal(arg.value) if arg is not None else MISSING
-                if v is not MISSING:
+                if v is not MISSING and (isinstance(v, int | float | str | bool) or v is None):
                     candidates.add(v)
         for a in f.assignments:
             if a.target == name and (a.func is func or a.func is None):
                 v = literal(a.value)
-                if v is not MISSING:
+                if v is not MISSING and (isinstance(v, int | float | str | bool) or v is None):
                     candidates.add(v)
     for doc in project.yamls:
         for m in doc.mappings():

@@ -15,8 +15,8 @@ class PlainTrainingLoop(PrimaryRule):
     A hand-rolled loop re-implements, usually incompletely, what ``LightningModule`` + ``Trainer`` give for
     free: device placement, mixed precision, gradient clipping and accumulation, checkpointing, early stopping,
     logging, distributed training and reproducible validation. Move the step logic into ``training_step`` /
-    ``validation_step`` and let the Trainer run the loop. Lightning Fabric loops (``fabric.backward``) and
-    manual optimization inside a LightningModule are fine.
+    ``validation_step`` and let the Trainer run the loop. Manual optimization inside a LightningModule is fine;
+    a Lightning Fabric loop still drives a plain ``nn.Module`` by hand and is reported too.
     """
 
     code = "MLR001"
@@ -33,10 +33,6 @@ class PlainTrainingLoop(PrimaryRule):
             "import lightning as L\nclass M(L.LightningModule):\n    def training_step(self, batch, i):\n"
             "        return self(batch).sum()\n"
         ),
-        (
-            "import lightning as L\nfabric = L.Fabric()\nfor batch in loader:\n    loss = model(batch)\n"
-            "    fabric.backward(loss)\n    opt.step()\n"
-        ),
     ]
     INVALID = [
         (
@@ -52,9 +48,12 @@ class PlainTrainingLoop(PrimaryRule):
             if id(loop) in reported:
                 continue
             reported.add(id(loop))
-            yield self.at(
-                call.file, loop, f"Hand-written training loop ({call.code()}) where Lightning belongs"
+            kind = (
+                "Lightning Fabric loop around a plain nn.Module"
+                if project.uses_fabric
+                else "Hand-written training loop"
             )
+            yield self.at(call.file, loop, f"{kind} ({call.code()}) where a LightningModule belongs")
 
     def judge(self, project: Project) -> tuple[Status, str]:
         if project.lightning_modules:
@@ -64,9 +63,6 @@ class PlainTrainingLoop(PrimaryRule):
                 "pass",
                 f"class {cls.name}({bases}) at {project.class_file(cls).path}:{project.class_file(cls).line(cls.node)}",
             )
-        if project.uses_fabric:
-            call = project.calls_named("Fabric")[0]
-            return "pass", f"Lightning Fabric loop: {call.code()} at {call.where()}"
         missing_models = [
             c
             for c in project.calls

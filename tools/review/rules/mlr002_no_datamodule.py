@@ -61,6 +61,8 @@ class NoDataModule(PrimaryRule):
                 return "unknown", f"{call.code(60)} at {call.where()}: the DataModule is defined elsewhere"
         if project.cli_calls:
             return "unknown", "LightningCLI: the DataModule comes from a config that was not reviewed"
+        if project.external_data:
+            return "unknown", project.external_data
         if project.calls_named("DataLoader"):
             return "not_applicable", "DataLoaders without training code"
         return "not_applicable", "no data loading in the reviewed code"

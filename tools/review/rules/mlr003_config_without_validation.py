@@ -55,12 +55,22 @@ def constrained(project: Project, cls: ClassInfo) -> bool:
     return any(c in code for c in CONSTRAINTS)
 
 
+HYPER_FIELD = re.compile(
+    r"^(lr|\w+_lr|learning_rate|\w*epochs?|batch_size|weight_decay|momentum|dropout\w*|\w*smoothing|warmup\w*|"
+    r"num_classes|image_size|img_size|seed|max_steps|\w*clip\w*|\w+_alpha|betas?|eps|precision|accumulate\w*)$"
+)
+
+
 def pydantic_configs(project: Project) -> list[ClassInfo]:
-    return [c for c in project.classes if "pydantic" in project.kinds(c)]
+    """Pydantic models that hold hyperparameters (API/result models of a service do not count)."""
+    models = [c for c in project.classes if "pydantic" in project.kinds(c)]
+    return [c for c in models if CONFIG_NAME.search(c.name) or any(HYPER_FIELD.match(f) for f in c.fields)]
 
 
-def _config_like(cls: ClassInfo) -> bool:
-    return bool(CONFIG_NAME.search(cls.name)) or len(HYPER_KEYS & set(cls.fields)) >= 2
+def config_like(cls: ClassInfo) -> bool:
+    """A class that holds training hyperparameters (not any data class: API models, results, settings)."""
+    hyper = len(HYPER_KEYS & set(cls.fields))
+    return hyper >= 2 or (hyper >= 1 and bool(CONFIG_NAME.search(cls.name)))
 
 
 class ConfigWithoutValidation(PrimaryRule):
@@ -108,7 +118,7 @@ class ConfigWithoutValidation(PrimaryRule):
         for cls in project.classes:
             if (
                 "dataclass" in project.kinds(cls)
-                and _config_like(cls)
+                and config_like(cls)
                 and "pydantic" not in project.kinds(cls)
             ):
                 f = project.class_file(cls)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from tools.review.index import MISSING
 from tools.review.models import Status
-from tools.review.project import Project
+from tools.review.project import Project, Setting
 from tools.review.rules.base import Edit, Fix, Hit, PrimaryRule
 
 MIXED = {
@@ -28,6 +28,15 @@ _AMP = ("autocast", "GradScaler")
 def _gpu_target(project: Project) -> bool:
     strings = any("cuda" in value for f in project.files for _, value in f.strings)
     return strings or any(c.short == "cuda" for c in project.calls)
+
+
+def fabric_precision(project: Project) -> Setting | None:
+    """``Fabric(precision="bf16-mixed")``: mixed precision for a Fabric loop."""
+    for call in project.calls_named("Fabric"):
+        arg = call.kw("precision")
+        if arg is not None and (call.kw_value("precision") in MIXED or call.kw_value("precision") is MISSING):
+            return Setting("precision", call.kw_value("precision"), call.file.code(arg.value), call.where())
+    return None
 
 
 class NoMixedPrecision(PrimaryRule):
@@ -118,6 +127,8 @@ class NoMixedPrecision(PrimaryRule):
                         "or autocast to bfloat16.",
                     )
                     return
+        if fabric_precision(project) is not None:
+            return
         if project.backward_calls and _gpu_target(project) and not project.calls_named(_AMP):
             call = project.backward_calls[0]
             yield self.at(
@@ -144,6 +155,9 @@ class NoMixedPrecision(PrimaryRule):
             return level
         if any_open:
             return "unknown", "the Trainer's precision comes from a config that was not reviewed"
+        fabric = fabric_precision(project)
+        if fabric is not None:
+            return "pass", f"Fabric(precision={fabric.code}) at {fabric.where}"
         amp = project.calls_named(_AMP)
         if amp:
             return "pass", f"{amp[0].code()} at {amp[0].where()}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from tools.review.index import Call
 from tools.review.models import Status
 from tools.review.project import LIGHTNING, Project
 from tools.review.rules.base import Edit, Fix, Hit, PrimaryRule
@@ -28,6 +29,17 @@ def present_callbacks(project: Project) -> dict[str, str]:
             if short in CALLBACKS:
                 found.setdefault(short, f"{doc.path}:{mapping.line}: _target_: {target}")
     return found
+
+
+def checkpoint_saves(project: Project) -> list[Call]:
+    """Checkpoint writes of a hand-written loop: torch.save, fabric.save, save_checkpoint."""
+    return [
+        c
+        for c in project.calls
+        if c.name == "torch.save"
+        or c.short == "save_checkpoint"
+        or (c.short == "save" and "fabric" in c.receiver)
+    ]
 
 
 def required_callbacks(project: Project) -> list[str]:
@@ -117,7 +129,7 @@ class MissingCallbacks(PrimaryRule):
                 )
             return
         if project.backward_calls and not project.lightning_modules:
-            saves = [c for c in project.calls if c.name == "torch.save" or c.short == "save_checkpoint"]
+            saves = checkpoint_saves(project)
             patience = project.mentions(r"patience|early_stop|best_(val|loss|acc)")
             if saves and patience:
                 return
@@ -180,7 +192,7 @@ class MissingCallbacks(PrimaryRule):
         if level is not None:
             return level
         if project.backward_calls and not project.lightning_modules:
-            saves = [c for c in project.calls if c.name == "torch.save" or c.short == "save_checkpoint"]
+            saves = checkpoint_saves(project)
             if saves:
                 return (
                     "pass",

@@ -164,6 +164,8 @@ class NoSeed(PrimaryRule):
         torch_seed, _ = trio(project)
         if torch_seed:
             return "pass", f"{torch_seed[0].code()} with numpy/random seeds at {torch_seed[0].where()}"
-        if project.lightning_modules or project.has_data:
+        if project.external_run:
+            return "unknown", project.external_run
+        if project.lightning_modules or project.has_data or project.external_data:
             return "unknown", "no run in the reviewed code: seeding is decided where training is launched"
         return "not_applicable", "no training entry point in the reviewed code"

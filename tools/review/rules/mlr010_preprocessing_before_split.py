@@ -130,6 +130,8 @@ class PreprocessingBeforeSplit(PrimaryRule):
         ]
         if missing:
             return "unknown", f"{missing[0].code(50)} comes from a module that was not given"
+        if project.external_data and not project.datamodules:
+            return "unknown", project.external_data
         sources = evaluation_sources(project)
         if sources:
             return "pass", f"separate evaluation data: {sources[0]}"
@@ -154,6 +156,12 @@ def evaluation_sources(project: Project) -> list[str]:
     for call in project.fit_calls:
         if call.kw("val_dataloaders") is not None or call.positional(2) is not None:
             out.append(f"{call.code(60)} at {call.where()}")
+    for call in project.calls:
+        first = call.positional(0)
+        if call.short[:1].isupper() and first is not None:
+            text = call.file.code(first, 200)
+            if re.search(r"[/_'\"](val|valid|validation|test)[/'\"._]", text):
+                out.append(f"{call.code(60)} at {call.where()}")
     for call in project.calls_named("DataLoader"):
         if call.target and re.search(r"val|valid|test|eval", call.target, re.I):
             out.append(f"{call.code(60)} at {call.where()}")

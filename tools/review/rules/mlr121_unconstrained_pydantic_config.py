@@ -8,7 +8,7 @@ import libcst as cst
 
 from tools.review.project import Project
 from tools.review.rules.base import Hit, Rule
-from tools.review.rules.mlr003_config_without_validation import constrained, pydantic_configs
+from tools.review.rules.mlr003_config_without_validation import config_like, constrained, pydantic_configs
 
 _NUMERIC = {"int", "float", "PositiveInt", "PositiveFloat"}
 
@@ -40,6 +40,8 @@ class UnconstrainedPydanticConfig(Rule):
 
     def check(self, project: Project) -> Iterable[Hit]:
         for cls in pydantic_configs(project):
+            if not config_like(cls):
+                continue
             numeric = [
                 n
                 for n, f in cls.fields.items()

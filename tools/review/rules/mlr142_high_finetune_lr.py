@@ -12,8 +12,9 @@ from tools.review.project import Project
 from tools.review.rules.base import Hit, Rule
 from tools.review.rules.common import ADAPTIVE_OPTIMIZERS, OPTIMIZERS, resolve_number
 
-ADAPTIVE_MAX = 1e-3
-SGD_MAX = 1e-2
+# Policy (bench/review_corpus/README.md): fine-tuning fails at Adam-style lr >= 1e-2 or SGD lr >= 0.1.
+ADAPTIVE_MAX = 1e-2
+SGD_MAX = 1e-1
 
 
 def pretrained_calls(project: Project) -> list[Call]:
@@ -58,7 +59,8 @@ class HighFinetuneLr(Rule):
     Pretrained features are destroyed by large updates in the first steps ("catastrophic forgetting"):
     fine-tuning wants roughly 1e-4..1e-3 for Adam-style optimizers and at most 1e-2 for SGD, ideally lower
     for the backbone than for the new head (parameter groups) plus a warm-up. Only literal values (or names
-    whose only visible value is a literal) are judged; frozen backbones are not flagged.
+    whose only visible value is a literal) are judged; frozen backbones are not flagged. Flagged from
+    ``lr >= 1e-2`` (Adam-style) or ``lr >= 0.1`` (SGD): clearly destructive values, not a matter of taste.
     """
 
     code = "MLR142"
@@ -104,12 +106,12 @@ class HighFinetuneLr(Rule):
             if lr is MISSING or not isinstance(lr, int | float):
                 continue
             limit = ADAPTIVE_MAX if call.short in ADAPTIVE_OPTIMIZERS else SGD_MAX
-            if lr > limit:
+            if lr >= limit:
                 yield self.at(
                     call.file,
                     call.kw("lr") or call.node,
                     f"{call.short} lr={lr:g} fine-tunes the pretrained {source.code(50)} "
-                    f"({source.where()}); above {limit:g}",
+                    f"({source.where()}); {limit:g} or more wrecks pretrained features",
                 )
 
     @staticmethod

@@ -35,11 +35,23 @@ class MonitorUnknownKey(Rule):
             return
         if not project.lightning_modules:
             return
-        logged = {k for k, _, _ in keys}
-        logged |= {f"{k}_epoch" for k in logged} | {f"{k}_step" for k in logged}
+        during_fit = {
+            k
+            for k, c, _ in keys
+            if not (c.func is not None and c.func.name.startswith(("test_", "on_test_", "predict")))
+        }
+        test_only = {k for k, _, _ in keys} - during_fit
+        logged = during_fit | {f"{k}_epoch" for k in during_fit} | {f"{k}_step" for k in during_fit}
         for file, key, node, call in monitor_sites(project):
-            if key not in logged:
+            within = call.node if call is not None else None
+            if key in test_only:
+                yield self.at(
+                    file,
+                    node,
+                    f"monitor={key!r} is only logged in test hooks, never during fit",
+                    within=within,
+                )
+            elif key not in logged:
                 near = [k for k in logged if k.replace("/", "_") == key.replace("/", "_")]
                 hint = f" (logged: {near[0]!r})" if near else ""
-                within = call.node if call is not None else None
                 yield self.at(file, node, f"monitor={key!r} is never logged{hint}", within=within)

@@ -68,6 +68,12 @@ class TestSetAsValidation(Rule):
                     split = literal(arg.value) if arg is not None else None
                 if (name and _TEST.search(name) and not isinstance(value, cst.Call)) or split == "test":
                     yield self.at(f, a.node, f"{a.target} is the test split ({f.code(value, 60)})")
+        for call in project.calls_named("ConcatDataset"):
+            parts = call.file.code(call.node, 2000)
+            if re.search(
+                r"split\s*=\s*[\"']test[\"']|\btest(_ds|_set|_dataset|_data)\b|train\s*=\s*False", parts
+            ):
+                yield self.at(call.file, call.node, f"{call.code(60)} mixes test data into a training set")
         for call in project.calls:
             if call.short in {"ModelCheckpoint", "EarlyStopping"}:
                 arg = call.kw("monitor")
