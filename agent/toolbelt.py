@@ -417,18 +417,18 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
     def list_experiments(limit: int = 10) -> ToolOutput:
         from sandbox.experiments import ExperimentStore, render_experiment_list
 
-        store = ExperimentStore(ctx.settings.experiments_db)
-        records = store.list(limit=limit)
+        with ExperimentStore(ctx.settings.experiments_db) as store:
+            records = store.list(limit=limit)
         return render_experiment_list(records), {"experiments": [r.model_dump(mode="json") for r in records]}
 
     def compare_experiments(ids: list[str]) -> ToolOutput:
         from sandbox.experiments import ExperimentStore, render_comparison
 
-        store = ExperimentStore(ctx.settings.experiments_db)
         try:
-            comparison = store.compare(ids)
-        except KeyError as error:
-            return _failure("compare_experiments", f"unknown experiment id {error.args[0]}")
+            with ExperimentStore(ctx.settings.experiments_db) as store:
+                comparison = store.compare(ids)
+        except KeyError as error:  # ExperimentNotFound: its str() names the unknown ids
+            return _failure("compare_experiments", str(error).strip("'\""))
         return render_comparison(comparison), comparison.model_dump(mode="json")
 
     def make(

@@ -70,10 +70,17 @@ class SmokeRunRequest(BaseModel):
     @field_validator("files")
     @classmethod
     def _safe_paths(cls, files: dict[str, str]) -> dict[str, str]:
-        for path in files:
+        for path, text in files.items():
             problem = _path_problem(path)
             if problem:
                 raise ValueError(f"file path {path!r}: {problem}")
+            for what, value in (("path", path), ("text", text)):
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError as error:
+                    raise ValueError(
+                        f"file {path!r}: the {what} is not valid UTF-8 ({error.reason} at position {error.start})"
+                    ) from None
         if not any(path.endswith(".py") for path in files):
             raise ValueError("files must contain at least one .py module")
         return files

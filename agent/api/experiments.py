@@ -56,7 +56,7 @@ def _parse_ids(ids: str) -> list[str]:
 async def list_experiments(
     store: Store,
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=2**63 - 1),  # SQLite integers are 64-bit
 ) -> dict[str, Any]:
     """Recorded experiments, newest first."""
     summaries, total = await asyncio.gather(

@@ -79,7 +79,6 @@ def test_nul_bytes_and_lone_surrogates_never_break_an_endpoint(server: RunningSe
     assert_no_server_error(post_raw(server, path, body))
 
 
-@pytest.mark.xfail(reason="QA_FINDINGS #1", strict=False)
 @pytest.mark.parametrize(
     "files",
     [r'{"\ud800.py": "x = 1"}', r'{"a.py": "x = \"\ud800\""}', r'{"a.py": "x = 1", "c.yaml": "\udc80"}'],
@@ -183,7 +182,6 @@ def test_odd_ids_of_runs_and_experiments_are_404(server: RunningServer) -> None:
     )
 
 
-@pytest.mark.xfail(reason="QA_FINDINGS #4", strict=False)
 def test_experiments_offset_beyond_sqlite_integers_is_422(server: RunningServer) -> None:
     response = httpx.get(f"{server.url}/v1/experiments", params={"offset": str(2**63)}, timeout=10)
     assert_error(response, 422)
