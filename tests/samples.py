@@ -50,7 +50,7 @@ class TinyModel(L.LightningModule):
 
 BROKEN_SYNTAX = "import torch\n\ndef train(:\n    pass\n"
 
-LIGHTNING_SCRIPT = '''import lightning as L
+LIGHTNING_SCRIPT = """import lightning as L
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -79,4 +79,4 @@ class Classifier(L.LightningModule):
 if __name__ == "__main__":
     trainer = L.Trainer(max_epochs=10, accelerator="gpu")
     trainer.fit(Classifier())
-'''
+"""
