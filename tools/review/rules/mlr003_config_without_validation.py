@@ -157,6 +157,25 @@ class ConfigWithoutValidation(PrimaryRule):
                             "resolve=True)) with a pydantic model (or register a structured config schema).",
                         )
 
+    @staticmethod
+    def _opaque_config(project: Project) -> str | None:
+        """A module/DataModule that takes one untyped config object (``def __init__(self, ..., cfg)``) built by a
+        caller that was not given: whether that object is validated cannot be told here."""
+        for cls in project.lightning_modules + project.datamodules:
+            init = cls.methods.get("__init__")
+            if init is None:
+                continue
+            for name, param in init.params.items():
+                typed = param.annotation is not None and project.class_file(cls).code(
+                    param.annotation.annotation
+                )
+                untyped_or_missing = not typed or project.is_missing(project.class_file(cls), typed)
+                if CONFIG_NAME.search(name) and untyped_or_missing and not project.has_run:
+                    return (
+                        f"{cls.name}.__init__ takes an opaque {name} object built by code that was not given"
+                    )
+        return None
+
     def _missing_config(self, project: Project) -> str | None:
         for (path, local), module in project.missing_imports.items():
             if CONFIG_NAME.search(local) or "config" in module.lower() or "settings" in module.lower():
@@ -165,7 +184,7 @@ class ConfigWithoutValidation(PrimaryRule):
 
     def _unvalidated(self, project: Project) -> Iterable[Hit]:
         """The project trains/loads data but keeps its hyperparameters in no validated config at all."""
-        if pydantic_configs(project) or self._missing_config(project):
+        if pydantic_configs(project) or self._missing_config(project) or self._opaque_config(project):
             return
         if not (project.has_run or project.has_model or project.has_data):
             return
@@ -211,6 +230,9 @@ class ConfigWithoutValidation(PrimaryRule):
         if models:
             f = project.class_file(models[0])
             return "pass", f"class {models[0].name}(BaseModel) at {f.path}:{f.line(models[0].node)}"
+        opaque = self._opaque_config(project)
+        if opaque:
+            return "unknown", opaque
         missing = self._missing_config(project)
         if missing:
             return "unknown", f"the config class is imported from a module that was not given: {missing}"

@@ -91,6 +91,8 @@ class NoLrScheduler(PrimaryRule):
 
     def judge(self, project: Project) -> tuple[Status, str]:
         scheds = scheduler_calls(project)
+        if scheds and all(project.is_missing(c.file, c.raw) for c in scheds):
+            return "unknown", f"{scheds[0].code(50)} comes from a module that was not given"
         if scheds:
             configured = [
                 s for s in scheds if s.raw.startswith(("self.hparams.", "self.cfg.", "cfg.", "config."))

@@ -62,12 +62,24 @@ class AugmentationInEvalSplit(Rule):
     def _random_names(
         self, project: Project, spans: dict[str, list[tuple[int, int, int, int]]]
     ) -> dict[str, Call]:
-        """Names bound to a transform pipeline that contains random ops -> the Compose call."""
-        return {
+        """Names bound to a transform pipeline that contains random ops -> the call that built it.
+
+        Both ``tf = Compose([RandomCrop(...), ...])`` and ``tf = build_transform(...)`` where the project's
+        ``build_transform`` contains random ops count.
+        """
+        names = {
             call.target: call
             for call in transform_calls(project)
             if call.short == "Compose" and call.target and self._contains_random(call, call.node, spans)
         }
+        random_ids = {id(c) for c in transform_calls(project) if is_random_transform(c.short)}
+        builders = {
+            fn.name for f in project.files for fn in f.functions if any(id(c) in random_ids for c in fn.calls)
+        }
+        for call in project.calls:
+            if call.target and call.short in builders and call.target not in names:
+                names[call.target] = call
+        return names
 
     def check(self, project: Project) -> Iterable[Hit]:
         spans = self._random_spans(project)
