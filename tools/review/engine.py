@@ -155,23 +155,45 @@ def validate_rule_tokens(tokens: Sequence[str]) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------------ running ---
-def _suppressed(parsed: _Parsed | None, finding: Finding) -> bool:
-    if parsed is None:
-        return False
-    lines = parsed.source.splitlines()
-    for match in _SUPPRESS.finditer(parsed.source):
-        if match.group(1):  # ignore-file
-            codes = match.group(2)
-            if codes is None or finding.rule in {c.strip().upper() for c in codes.split(",")}:
+ALL_CODES = frozenset({"*"})
+
+
+@dataclass
+class _Suppressions:
+    """``# mlagent: ignore[...]`` comments of one file, read once: file-wide codes and codes per line."""
+
+    file_codes: frozenset[str] = frozenset()
+    line_codes: dict[int, frozenset[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, source: str) -> _Suppressions:
+        if "mlagent" not in source:
+            return cls()
+        file_codes: set[str] = set()
+        line_codes: dict[int, frozenset[str]] = {}
+        for number, line in enumerate(source.splitlines(), 1):
+            m = _SUPPRESS.search(line)
+            if m is None:
+                continue
+            codes = (
+                ALL_CODES
+                if m.group(2) is None
+                else frozenset(c.strip().upper() for c in m.group(2).split(","))
+            )
+            if m.group(1):
+                file_codes |= codes
+            else:
+                line_codes[number] = codes
+        return cls(frozenset(file_codes), line_codes)
+
+    def hides(self, finding: Finding) -> bool:
+        if "*" in self.file_codes or finding.rule in self.file_codes:
+            return True
+        for number in (finding.line, finding.end_line):
+            codes = self.line_codes.get(number)
+            if codes is not None and ("*" in codes or finding.rule in codes):
                 return True
-    for number in {finding.line, finding.end_line}:
-        if 1 <= number <= len(lines):
-            m = _SUPPRESS.search(lines[number - 1])
-            if m and not m.group(1):
-                codes = m.group(2)
-                if codes is None or finding.rule in {c.strip().upper() for c in codes.split(",")}:
-                    return True
-    return False
+        return False
 
 
 def _finding(rule: Rule, hit: Hit) -> Finding:
@@ -215,6 +237,7 @@ def analyze(
     project = Project(indexes, yamls, snippet=snippet)
     findings = [p.error for p in parsed.values() if p.error is not None] + yaml_errors
     fixes: dict[str, list[Fix]] = {}
+    suppressions: dict[str, _Suppressions] = {}
     for rule in rules:
         start = time.perf_counter()
         try:
@@ -233,7 +256,11 @@ def analyze(
             if key in seen:
                 continue
             seen.add(key)
-            if _suppressed(parsed.get(finding.path), finding) or config.ignored(finding.path, rule):
+            file = parsed.get(finding.path)
+            if file is not None and file.path not in suppressions:
+                suppressions[file.path] = _Suppressions.of(file.source)
+            hidden = file is not None and suppressions[file.path].hides(finding)
+            if hidden or config.ignored(finding.path, rule):
                 continue
             findings.append(finding)
             if hit.fix is not None:

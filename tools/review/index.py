@@ -44,6 +44,8 @@ class FuncInfo:
     cls: ClassInfo | None
     calls: list[Call] = field(default_factory=list)
     params: dict[str, cst.Param] = field(default_factory=dict)
+    dict_items: list[tuple[str, cst.BaseExpression]] = field(default_factory=list)
+    """``"key": value`` entries (string keys) of dict literals written in this function, any nesting."""
 
     def param_default(self, name: str) -> Any:
         """The literal default of parameter ``name`` (or MISSING)."""
@@ -187,7 +189,9 @@ def _literal(node: cst.CSTNode) -> Any:
         return _CONSTANTS.get(node.value, MISSING)
     if isinstance(node, cst.Integer | cst.Float | cst.Imaginary):
         return node.evaluated_value
-    if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
+    if isinstance(node, cst.SimpleString):
+        return string_value(node)
+    if isinstance(node, cst.ConcatenatedString):
         value = node.evaluated_value
         return MISSING if value is None else value
     if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus | cst.Plus):
@@ -218,6 +222,15 @@ def _literal(node: cst.CSTNode) -> Any:
             out[key] = value
         return out
     return MISSING
+
+
+def string_value(node: cst.SimpleString) -> str | bytes:
+    """The value of a string literal; plain strings without escapes skip LibCST's literal_eval round trip."""
+    prefix = node.prefix.lower()
+    if prefix in ("", "r") and ("\\" not in node.value or prefix == "r"):
+        quote = node.quote
+        return node.value[len(node.prefix) + len(quote) : len(node.value) - len(quote)]
+    return node.evaluated_value
 
 
 def _dotted(node: cst.CSTNode) -> str:
@@ -540,9 +553,15 @@ class Indexer(cst.BatchableCSTVisitor):
         if node.value is not None:
             self._record_assign(node.target, node.value, node)
 
+    def visit_DictElement(self, node: cst.DictElement) -> None:
+        if self.func_stack and isinstance(node.key, cst.SimpleString):
+            key = literal(node.key)
+            if isinstance(key, str):
+                self.func_stack[-1].dict_items.append((key, node.value))
+
     def visit_SimpleString(self, node: cst.SimpleString) -> None:
         try:
-            value = node.evaluated_value
+            value = string_value(node)
         except Exception:
             return
         if isinstance(value, str) and len(value) < 200:

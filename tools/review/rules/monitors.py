@@ -18,23 +18,6 @@ LM = (
 HIGHER_IS_BETTER = re.compile(r"acc|f1|iou|map|auc|dice|precision|recall|score|top\d|psnr|ssim|r2", re.I)
 
 
-class SchedulerMonitors(cst.CSTVisitor):
-    """Collects ``"monitor": "<key>"`` entries of dicts (scheduler configs in configure_optimizers)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: list[cst.SimpleString] = []
-
-    def visit_DictElement(self, node: cst.DictElement) -> None:
-        key, value = node.key, node.value
-        if (
-            isinstance(key, cst.SimpleString)
-            and key.evaluated_value == "monitor"
-            and isinstance(value, cst.SimpleString)
-        ):
-            self.found.append(value)
-
-
 def monitor_sites(project: Project) -> list[tuple[FileIndex, str, cst.CSTNode, Call | None]]:
     """(file, key, node, callback call) for ModelCheckpoint/EarlyStopping ``monitor=`` and scheduler dicts."""
     out: list[tuple[FileIndex, str, cst.CSTNode, Call | None]] = []
@@ -49,7 +32,7 @@ def monitor_sites(project: Project) -> list[tuple[FileIndex, str, cst.CSTNode, C
     for f in project.files:
         for func in f.functions:
             if func.name == "configure_optimizers":
-                collector = SchedulerMonitors()
-                func.node.body.visit(collector)
-                out += [(f, str(v.evaluated_value), v, None) for v in collector.found]
+                for key, value in func.dict_items:
+                    if key == "monitor" and isinstance(value, cst.SimpleString):
+                        out.append((f, str(value.evaluated_value), value, None))
     return out

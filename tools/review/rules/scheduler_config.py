@@ -12,21 +12,10 @@ LM = "import torch\nimport lightning as L\nclass M(L.LightningModule):\n    def 
 
 def returned_dict_keys(func: FuncInfo, project: Project) -> dict[str, cst.BaseExpression]:
     """Literal string keys (any nesting) of dicts written in ``func``: 'interval', 'monitor', ..."""
-    file = next(f for f in project.files if func in f.functions)
-    keys: dict[str, cst.BaseExpression] = {}
-
-    class _Dicts(cst.CSTVisitor):
-        def visit_DictElement(self, node: cst.DictElement) -> None:
-            if isinstance(node.key, cst.SimpleString):
-                value = node.key.evaluated_value
-                if isinstance(value, str):
-                    keys[value] = node.value
-
-    func.node.body.visit(_Dicts())
+    keys: dict[str, cst.BaseExpression] = dict(func.dict_items)
     for call in func.calls:
         if call.short == "dict":
             for a in call.node.args:
                 if a.keyword is not None:
                     keys[a.keyword.value] = a.value
-    del file
     return keys
