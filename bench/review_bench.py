@@ -761,6 +761,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-mismatches", action="store_true", help="write MISMATCHES.md into the corpus")
     parser.add_argument("--no-speed", action="store_true", help="skip the speed measurements")
     parser.add_argument("--repeats", type=int, default=3, help="cold CLI runs per input (median is reported)")
+    parser.add_argument("--only", metavar="TEXT", help="score only the cases whose name contains TEXT")
     args = parser.parse_args(argv)
 
     os.chdir(REPO)
@@ -771,6 +772,11 @@ def main(argv: list[str] | None = None) -> int:
     except CorpusError as exc:
         print(f"review_bench: {exc}", file=sys.stderr)
         return 2
+    if args.only:
+        cases = [c for c in cases if args.only in c.name]
+        if not cases:
+            print(f"review_bench: no case name contains {args.only!r}", file=sys.stderr)
+            return 2
     acc = score(cases)
     speed = None if args.no_speed else measure_speed(cases, repeats=max(1, args.repeats))
     if args.write_mismatches:
