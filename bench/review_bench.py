@@ -764,6 +764,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", metavar="TEXT", help="score only the cases whose name contains TEXT")
     args = parser.parse_args(argv)
 
+    if args.only and args.write_mismatches:
+        print("review_bench: --write-mismatches needs the whole corpus; drop --only", file=sys.stderr)
+        return 2
     os.chdir(REPO)
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))
