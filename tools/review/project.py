@@ -53,6 +53,8 @@ class YamlDoc:
     path: str
     data: Any
     error: str | None = None
+    global_package: bool = False
+    """``# @package _global_``: a Hydra group file (e.g. an experiment) that overrides the primary config."""
 
     def mappings(self) -> Iterator[YMap]:
         stack = [self.data]
@@ -89,7 +91,8 @@ def load_yaml(path: str, text: str) -> YamlDoc:
     except yaml.YAMLError as exc:
         return YamlDoc(path, None, error=" ".join(str(exc).split()))
     data: Any = docs[0] if len(docs) == 1 else docs
-    return YamlDoc(path, data)
+    head = "\n".join(text.splitlines()[:5])
+    return YamlDoc(path, data, global_package=bool(re.search(r"#\s*@package\s+_global_", head)))
 
 
 def _convert(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
@@ -388,6 +391,10 @@ class Project:
                     if isinstance(mapping, YMap):
                         merged.update(self._yaml_site(doc, mapping).settings)
                         merged.pop("defaults", None)
+                for doc in self.global_overrides:
+                    trainer = doc.data.get("trainer") if isinstance(doc.data, YMap) else None
+                    if isinstance(trainer, YMap):
+                        merged.update(self._yaml_site(doc, trainer).settings)
                 last = docs[-1]
                 line = last.data.line if isinstance(last.data, YMap) else 1
                 yield TrainerSite(f"trainer config {last.path}", last.path, line, merged, open=False)
@@ -660,6 +667,40 @@ class Project:
             return "absent", None, ""
         return "given", MISSING, "a Python config object"
 
+    @cached_property
+    def global_overrides(self) -> list[YamlDoc]:
+        """Group files selected by the primary defaults list that override it globally (Hydra experiments)."""
+        primary = self.hydra_primary
+        if primary is None:
+            return []
+        out: list[YamlDoc] = []
+        for entry in primary.data["defaults"]:
+            if not isinstance(entry, dict):
+                continue
+            for group, name in entry.items():
+                group_name = str(group).split("@", 1)[0].lstrip("/").removeprefix("override ")
+                if name is None:
+                    continue
+                for doc in self.yamls:
+                    if doc.global_package and doc.path.endswith(
+                        (f"{group_name}/{name}.yaml", f"{group_name}/{name}.yml")
+                    ):
+                        out.append(doc)
+        return out
+
+    def _override(self, first: str, rest: str) -> tuple[Any, str] | None:
+        for doc in reversed(self.global_overrides):
+            data = doc.data
+            if not isinstance(data, YMap) or first not in data:
+                continue
+            if not rest:
+                return data[first], f"{doc.path}:{data.key_lines.get(first, 1)}"
+            inner = data[first]
+            head = rest.split(".")[0]
+            if isinstance(inner, YMap) and head in inner:
+                return inner[head], f"{doc.path}:{inner.key_lines.get(head, inner.line)}"
+        return None
+
     def config_value(self, key: str) -> tuple[str, Any, str]:
         """('given'|'absent', value, where) for a dotted config key such as 'seed' or 'trainer.precision'.
 
@@ -669,6 +710,9 @@ class Project:
         if not self.yaml_configured:
             return self._python_config_value(key)
         first, _, rest = key.partition(".")
+        override = self._override(first, rest)
+        if override is not None:
+            return "given", override[0], override[1]
         if first in HYDRA_GROUPS and not rest:
             state, docs = self.hydra_group(first)
             if state == "null":

@@ -28,6 +28,7 @@ class ExportInTrainMode(Rule):
         "def export(model, x):\n    model = model.eval()\n    model.to_onnx('m.onnx', x)\n",
     ]
     INVALID = [
+        "import lightning as L\nmodel.eval()\nmodel.to_onnx('m.onnx', sample)\ntrainer = L.Trainer()\ntrainer.fit(model)\n",
         "import lightning as L\ntrainer = L.Trainer()\ntrainer.fit(model)\nmodel.to_onnx('m.onnx', sample)\n",
     ]
 
@@ -47,4 +48,16 @@ class ExportInTrainMode(Rule):
             if not evals:
                 yield self.at(
                     call.file, call.node, f"{call.code(60)} exports a model that is still in training mode"
+                )
+            later_fit = [
+                c
+                for c in project.fit_calls
+                if c.func is call.func and c.file is call.file and c.file.line(c.node) > line
+            ]
+            if later_fit:
+                yield self.at(
+                    call.file,
+                    call.node,
+                    f"{call.code(50)} runs before {later_fit[0].code(40)}: the exported model is untrained",
+                    "Export after trainer.fit (load the best checkpoint, call .eval(), then export).",
                 )
