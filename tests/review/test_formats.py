@@ -94,3 +94,11 @@ def test_markdown_lists_failures_with_lines_fixes_and_score(report: ReviewReport
 def test_unknown_format_is_a_value_error(report: ReviewReport) -> None:
     with pytest.raises(ValueError, match="unknown format"):
         render(report, "xml")
+
+
+def test_markdown_claims_no_score_when_nothing_was_judged() -> None:
+    from tools.review import ReviewRequest, render, review
+
+    md = render(review(ReviewRequest(code="def (:\n    pass\n")), "markdown")
+    assert md.startswith("## Code review — nothing could be judged")
+    assert "100/100" not in md and "could not be reviewed" in md

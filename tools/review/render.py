@@ -194,8 +194,12 @@ def render_markdown(report: ReviewReport) -> str:
     """The report for people and the agent: failing items with lines and fixes first, then the checklist."""
     s = report.summary
     failing = [i for i in report.checklist if i.status == "fail"]
-    out = [f"## Code review — score {s.score:.0f}/100", ""]
     n_pass = sum(1 for i in report.checklist if i.status == "pass")
+    if n_pass or failing:
+        out = [f"## Code review — score {s.score:.0f}/100", ""]
+    else:
+        # No item could be decided (e.g. the only file does not parse): a score would claim too much.
+        out = ["## Code review — nothing could be judged", ""]
     out.append(
         f"{n_pass} of 14 checklist items pass, {len(failing)} fail; "
         f"{s.errors} error{'s' if s.errors != 1 else ''}, {s.warnings} warning{'s' if s.warnings != 1 else ''} "
