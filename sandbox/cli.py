@@ -233,6 +233,9 @@ def smoke_command(args: argparse.Namespace) -> int:
         finally:
             finished.set()
 
+    from sandbox.ray_backend import restore_default_sigint
+
+    restore_default_sigint()  # Ctrl-C must cancel even if the parent shell left SIGINT ignored
     threading.Thread(target=work, name="smoke-run", daemon=True).start()
     # Wait on an Event, not Thread.join: a Ctrl-C that interrupts join() can leave the thread looking dead.
     try:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -39,6 +40,17 @@ STARTUP_ALLOWANCE_S = 60.0  # worker start + imports, on top of the run's own ti
 POLL_S = 0.25
 
 
+def restore_default_sigint() -> None:
+    """Make SIGINT raise KeyboardInterrupt again in this process.
+
+    A process started from a non-interactive shell's background job (as CI runners may do) inherits SIGINT as
+    ignored, and Python then keeps it ignored: Ray's soft cancel (which interrupts the task with SIGINT) and a
+    user's Ctrl-C would both be lost. Only the main thread may set handlers; elsewhere this does nothing.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def _sandbox_task(settings: Settings, spec_json: str, run_id: str) -> Iterator[dict[str, Any]]:
     """Runs on the Ray worker: supervise one LocalSandbox run, streaming its events, then its result."""
     import queue
@@ -46,6 +58,7 @@ def _sandbox_task(settings: Settings, spec_json: str, run_id: str) -> Iterator[d
 
     from sandbox.local import LocalSandbox
 
+    restore_default_sigint()
     spec = RunSpec.model_validate_json(spec_json)
     events: queue.Queue[dict[str, Any] | None] = queue.Queue()
     cancel = threading.Event()
