@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 
 import libcst as cst
+import libcst.matchers as m
 
 from tools.review.index import Call, FileIndex
 from tools.review.models import Status
@@ -125,7 +126,37 @@ class SoftmaxBeforeCrossEntropy(PrimaryRule):
             "import torch\nimport torch.nn as nn\ncriterion = nn.CrossEntropyLoss()\n"
             "probs = torch.softmax(model(x), dim=-1)\nloss = criterion(probs, y)\n"
         ),
+        (
+            "import lightning as L\nimport torch.nn.functional as F\nclass M(L.LightningModule):\n"
+            "    def forward(self, x):\n        return self.net(x).softmax(dim=-1)\n"
+            "    def training_step(self, batch, i):\n        x, y = batch\n        out = self(x)\n"
+            "        return F.cross_entropy(out, y)\n"
+        ),
     ]
+
+    @staticmethod
+    def _forward_softmax(project: Project, call: Call) -> str | None:
+        """The softmax a LightningModule's ``forward`` returns, when ``call`` sits in one of its methods."""
+        if call.cls is None:
+            return None
+        forward = project.method(call.cls, "forward")
+        if forward is None:
+            return None
+        file = project.class_file(call.cls)
+        for ret in m.findall(forward.node, m.Return()):
+            value = ret.value if isinstance(ret, cst.Return) else None
+            if value is not None and softmax_input(file, value) is not None:
+                return file.code(value, 50)
+        return None
+
+    def _fed_from_forward(self, project: Project, call: Call, first: cst.BaseExpression) -> bool:
+        def calls_self(node: cst.BaseExpression) -> bool:
+            return isinstance(node, cst.Call) and raw_name(node.func) in {"self", "self.forward"}
+
+        if calls_self(first):
+            return True
+        name = raw_name(first) if isinstance(first, cst.Name) else ""
+        return bool(name) and any(calls_self(v) for v in project.assigned_values(name, call.func))
 
     def check(self, project: Project) -> Iterable[Hit]:
         for call, _ in loss_applications(project, {"CrossEntropyLoss", "cross_entropy"}):
@@ -152,6 +183,11 @@ class SoftmaxBeforeCrossEntropy(PrimaryRule):
                             fix=fix,
                         )
                         break
+            returned = self._forward_softmax(project, call)
+            if returned is not None and self._fed_from_forward(project, call, first):
+                yield self.at(
+                    call.file, first, f"{call.code(70)} receives forward()'s output, which returns {returned}"
+                )
 
     def judge(self, project: Project) -> tuple[Status, str]:
         applied = loss_applications(project, LOSSES)

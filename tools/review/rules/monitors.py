@@ -36,3 +36,35 @@ def monitor_sites(project: Project) -> list[tuple[FileIndex, str, cst.CSTNode, C
                     if key == "monitor" and isinstance(value, cst.SimpleString):
                         out.append((f, str(value.evaluated_value), value, None))
     return out
+
+
+def monitor_problems(project: Project) -> list[tuple[FileIndex, cst.CSTNode, Call | None, str]]:
+    """Monitors naming a key that is never logged during fit: (file, node, callback call or None, message).
+
+    Judged only when every logged key is a literal and the LightningModules are fully given. Callback
+    monitors (``call`` set) belong to the callbacks item, scheduler-dict monitors (``call`` None) to the
+    LR-scheduler item.
+    """
+    keys, dynamic = project.logged_keys
+    if dynamic or not keys or not project.lightning_modules:
+        return []
+    if any(project.has_foreign_base(c) for c in project.lightning_modules):
+        return []
+    during_fit = {
+        k
+        for k, c, _ in keys
+        if not (c.func is not None and c.func.name.startswith(("test_", "on_test_", "predict")))
+    }
+    test_only = {k for k, _, _ in keys} - during_fit
+    logged = during_fit | {f"{k}_epoch" for k in during_fit} | {f"{k}_step" for k in during_fit}
+    problems: list[tuple[FileIndex, cst.CSTNode, Call | None, str]] = []
+    for file, key, node, call in monitor_sites(project):
+        if key in test_only:
+            problems.append(
+                (file, node, call, f"monitor={key!r} is only logged in test hooks, never during fit")
+            )
+        elif key not in logged:
+            near = [k for k in logged if k.replace("/", "_") == key.replace("/", "_")]
+            hint = f" (logged: {near[0]!r})" if near else ""
+            problems.append((file, node, call, f"monitor={key!r} is never logged{hint}"))
+    return problems
