@@ -82,7 +82,13 @@ async def compare_experiments(
         raise _not_found(exc) from exc
 
 
-@router.get("/compare/plot")
+@router.get(
+    "/compare/plot",
+    responses={
+        200: {"content": {"image/svg+xml": {}, "image/png": {}}, "description": "The loss-curve plot."}
+    },
+    response_class=Response,
+)
 async def plot_comparison(
     store: Store,
     ids: str = Query(..., description="Comma-separated experiment ids (2 to 10)."),
@@ -112,7 +118,13 @@ async def get_experiment(
         raise _not_found(exc) from exc
 
 
-@router.get("/{experiment_id}/plot")
+@router.get(
+    "/{experiment_id}/plot",
+    responses={
+        200: {"content": {"image/svg+xml": {}, "image/png": {}}, "description": "The loss-curve plot."}
+    },
+    response_class=Response,
+)
 async def plot_experiment(
     store: Store,
     experiment_id: str,

@@ -54,7 +54,14 @@ def _unknown(run_id: str) -> ApiError:
     return ApiError(404, "not_found", f"no smoke run with id {run_id!r}", {"id": run_id})
 
 
-@router.post("", status_code=202)
+@router.post(
+    "",
+    status_code=202,
+    responses={
+        429: {"description": "Too many runs are queued; try again later."},
+        503: {"description": "The smoke-run queue is not running (see /readyz)."},
+    },
+)
 async def submit_smoke_run(body: SmokeRunRequest, response: Response, manager: Manager) -> dict[str, str]:
     """Queue a smoke run; answers at once with its id. Follow it with GET .../{id} or .../{id}/events."""
     try:
