@@ -164,7 +164,13 @@ def test_mlflow_mirror_is_optional(
     if importlib.util.find_spec("mlflow") is None:
         assert not experiments.log_to_mlflow(recorded)
         assert "mlflow is not installed" in caplog.text
-    else:  # a real file-store MLflow run
+    else:  # a real MLflow run in a local file store, read back through MLflow's own client
+        import mlflow
+
+        monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")  # MLflow 3 wants a DB store unless told
         assert experiments.log_to_mlflow(recorded)
-        assert (tmp_path / "mlruns").is_dir()
+        [run] = mlflow.search_runs(search_all_experiments=True, output_format="list")
+        assert run.data.tags["mlagent.experiment_id"] == recorded.id
+        history = mlflow.MlflowClient().get_metric_history(run.info.run_id, "loss")
+        assert [(m.step, m.value) for m in history] == [(0, 1.0), (1, 0.5)]
     assert store.get(recorded.id).metrics.losses == [1.0, 0.5]  # the SQLite record does not depend on it
