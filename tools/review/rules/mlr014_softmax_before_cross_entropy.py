@@ -6,12 +6,12 @@ import re
 from collections.abc import Iterable
 
 import libcst as cst
-import libcst.matchers as m
 
 from tools.review.index import Call, FileIndex
 from tools.review.models import Status
 from tools.review.project import Project, raw_name
 from tools.review.rules.base import Edit, Fix, Hit, PrimaryRule, replace_with
+from tools.review.walk import find_all
 
 LOSSES = {
     "CrossEntropyLoss",
@@ -143,8 +143,8 @@ class SoftmaxBeforeCrossEntropy(PrimaryRule):
         if forward is None:
             return None
         file = project.class_file(call.cls)
-        for ret in m.findall(forward.node, m.Return()):
-            value = ret.value if isinstance(ret, cst.Return) else None
+        for ret in find_all(forward.node, cst.Return):
+            value = ret.value
             if value is not None and softmax_input(file, value) is not None:
                 return file.code(value, 50)
         return None
