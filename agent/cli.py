@@ -8,7 +8,6 @@ line on stderr and exit 2; nothing prints a traceback at a user.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib
 import json
 import os
@@ -121,6 +120,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
     if args.url:
         result = _chat_over_http(args.url, message, args.thread)
     else:
+        import asyncio  # here: asyncio (and the ssl it pulls in) costs ~30 ms of every other command's start
+
         result = asyncio.run(_chat_in_process(message, args.thread))
     if args.format == "json":
         print(json.dumps(result, indent=2, default=str))

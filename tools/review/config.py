@@ -12,7 +12,6 @@ Example::
 from __future__ import annotations
 
 import fnmatch
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,6 +51,8 @@ def _string_list(table: dict[str, Any], key: str, where: str) -> list[str] | Non
 
 
 def parse_config(text: str, where: str = "pyproject.toml") -> ReviewConfig:
+    import tomllib  # here: a review with no pyproject.toml should not pay ~10 ms for the TOML parser
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -13,12 +13,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
-import yaml
 
 from tools.review.index import MISSING, Call, ClassInfo, FileIndex, FuncInfo, literal
+
+if TYPE_CHECKING:
+    import yaml
 
 LIGHTNING = ("lightning.pytorch",)
 TORCH = ("torch",)
@@ -78,6 +80,8 @@ class YamlDoc:
 
 def load_yaml(path: str, text: str) -> YamlDoc:
     """Parse YAML keeping key line numbers; a broken file yields a doc with ``error`` set."""
+    import yaml  # here, not at the top: most reviews have no YAML and PyYAML costs ~20 ms of a cold start
+
     try:
         loader = yaml.SafeLoader(text)
         try:
@@ -96,6 +100,8 @@ def load_yaml(path: str, text: str) -> YamlDoc:
 
 
 def _convert(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    import yaml  # already loaded by load_yaml(); a dictionary look-up
+
     if isinstance(node, yaml.MappingNode):
         result = YMap()
         result.line = node.start_mark.line + 1
