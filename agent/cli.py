@@ -8,6 +8,7 @@ line on stderr and exit 2; nothing prints a traceback at a user.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import json
 import os
@@ -164,7 +165,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mlagent`` console script."""
     try:
-        args = build_parser().parse_args(argv)
+        # Start-up imports allocate many objects and free almost none; pausing the cyclic collector while
+        # the parser (and each command module) loads saves tens of milliseconds of every cold command.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            args = build_parser().parse_args(argv)
+        finally:
+            if was_enabled:
+                gc.enable()
         code: int = args.func(args)
         return code
     except UsageError as error:

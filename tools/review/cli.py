@@ -6,6 +6,7 @@ Exit codes: 0 clean, 1 findings, 2 usage errors or unreadable input (raised as `
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from pathlib import Path
 
@@ -45,6 +46,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 
 
 def run_review(args: argparse.Namespace) -> int:
+    """The ``review`` command, with the cyclic garbage collector paused while it runs.
+
+    Why: parsing builds hundreds of thousands of LibCST nodes and none of them is cyclic garbage, yet each
+    allocation burst triggers collections that re-scan the growing heap (~0.05-0.1 s of a cold 3,000-line
+    review). The collector is restored afterwards for callers that run this in-process (tests).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _run_review(args)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _run_review(args: argparse.Namespace) -> int:
     from tools.review.engine import review_files, validate_rule_tokens
     from tools.review.paths import UnreadableInput, collect, load_config
     from tools.review.render import render
