@@ -88,20 +88,35 @@ def walk_batched(module: cst.Module, visitors: Sequence[cst.BatchableCSTVisitor]
             else:
                 leave.setdefault(name[6:], []).append(fn)
 
+    # Per node class: its handlers and child fields, computed once. isinstance() against LibCST's abstract
+    # whitespace bases goes through ABCMeta.__instancecheck__, so "is this a leaf" is also cached by class.
+    plans: dict[type, tuple[Sequence[Handler], tuple[str, ...], Sequence[Handler]]] = {}
+    leaf: dict[type, bool] = {}
+
+    def is_leaf(cls: type) -> bool:
+        known = leaf.get(cls)
+        if known is None:
+            known = leaf[cls] = not issubclass(cls, cst.CSTNode) or issubclass(cls, _LEAVES)
+        return known
+
     def rec(node: cst.CSTNode) -> None:
-        kind = type(node).__name__
-        for fn in visit.get(kind, ()):
+        cls = type(node)
+        plan = plans.get(cls)
+        if plan is None:
+            kind = cls.__name__
+            plan = plans[cls] = (visit.get(kind, ()), _field_order(cls), leave.get(kind, ()))
+        on_visit, fields, on_leave = plan
+        for fn in on_visit:
             fn(node)
-        for field in _field_order(type(node)):
+        for field in fields:
             value = getattr(node, field)
-            if isinstance(value, cst.CSTNode):
-                if not isinstance(value, _LEAVES):
-                    rec(value)
-            elif isinstance(value, list | tuple):
+            if isinstance(value, list | tuple):
                 for child in value:
-                    if isinstance(child, cst.CSTNode) and not isinstance(child, _LEAVES):
+                    if not is_leaf(type(child)):
                         rec(child)
-        for fn in leave.get(kind, ()):
+            elif not is_leaf(type(value)):
+                rec(value)
+        for fn in on_leave:
             fn(node)
 
     rec(module)
