@@ -164,6 +164,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mlagent`` console script."""
+    code = _dispatch(argv)
+    if argv is None:
+        # Run from the command line, so the process exits next: moving every object to the permanent
+        # generation lets the interpreter's final collection skip the heap a review leaves behind (~0.1 s of
+        # a cold 3,000-line review). In-process callers pass argv and keep a normal collector.
+        gc.freeze()
+    return code
+
+
+def _dispatch(argv: list[str] | None) -> int:
     try:
         # Start-up imports allocate many objects and free almost none; pausing the cyclic collector while
         # the parser (and each command module) loads saves tens of milliseconds of every cold command.

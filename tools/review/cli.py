@@ -139,6 +139,13 @@ def run_explain(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Stand-alone entry (``python -m tools.review``), mirroring how ``mlagent`` dispatches."""
+    code = _dispatch(argv)
+    if argv is None:
+        gc.freeze()  # the process exits next: see agent.cli.main
+    return code
+
+
+def _dispatch(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="mlagent")
     subparsers = parser.add_subparsers(dest="command", required=True)
     add_parser(subparsers)
