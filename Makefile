@@ -36,8 +36,12 @@ unit: setup
 
 test: lint typecheck unit
 
+# Benchmarks print tables; they are measurements, not tests (compare ratios within one run).
 bench: setup
-	$(PY) bench/run_all.py
+	$(PY) bench/chat_bench.py
+	$(PY) bench/review_bench.py
+	$(PY) bench/sandbox_bench.py
+	$(PY) bench/smoke_bench.py
 
 clean:
 	rm -rf $(VENV) .mlagent .pytest_cache .mypy_cache .ruff_cache
