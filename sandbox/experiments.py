@@ -446,23 +446,24 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+# The per-run metrics both comparison renderings (text for the CLI, Markdown for the agent) show, in order.
+COMPARED_METRICS = (
+    "steps",
+    "seed",
+    "device",
+    "first_loss",
+    "final_loss",
+    "min_loss",
+    "loss_decreased",
+    "samples_per_s",
+    "peak_memory_mb",
+    "duration_s",
+)
+
+
 def format_comparison_text(comparison: Comparison) -> str:
     """A plain-text table: one row per metric, one column per experiment."""
-    fields = [
-        "status",
-        "created_at",
-        "code_hash",
-        "steps",
-        "seed",
-        "device",
-        "first_loss",
-        "final_loss",
-        "min_loss",
-        "loss_decreased",
-        "samples_per_s",
-        "peak_memory_mb",
-        "duration_s",
-    ]
+    fields = ["status", "created_at", "code_hash", *COMPARED_METRICS]
     header = ["metric", *comparison.ids]
     table = [header]
     for name in fields:
@@ -517,19 +518,7 @@ def render_experiment_list(summaries: Sequence[ExperimentSummary]) -> str:
 
 def render_comparison(comparison: Comparison) -> str:
     """A Markdown side-by-side table (one column per experiment) plus what differs between the runs."""
-    fields = [
-        "status",
-        "steps",
-        "seed",
-        "device",
-        "first_loss",
-        "final_loss",
-        "min_loss",
-        "loss_decreased",
-        "samples_per_s",
-        "peak_memory_mb",
-        "duration_s",
-    ]
+    fields = ["status", *COMPARED_METRICS]
     lines = [
         _md_row(["metric", *(f"`{i}`" for i in comparison.ids)]),
         _md_row(["---"] * (len(comparison.ids) + 1)),
