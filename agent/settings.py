@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tools.workers import PoolLimits
+
 
 class Settings(BaseSettings):
     """All runtime settings. Environment variables use the ``MLAGENT_`` prefix unless an alias says otherwise."""
@@ -39,6 +41,11 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=200_000, ge=1)
     recursion_limit: int = Field(default=24, ge=4, le=200, description="LangGraph super-steps per chat turn.")
     log_level: str = "INFO"
+    # Reviews of submitted code run in worker processes (deadline, memory cap, crash isolation)
+    review_workers: int = Field(default=2, ge=1, le=32, description="Review worker processes.")
+    review_timeout_s: float = Field(default=20.0, gt=0, le=600, description="Deadline of one review.")
+    review_memory_mb: int = Field(default=1536, ge=256, description="Address-space limit of a review worker.")
+    review_worker_max_jobs: int = Field(default=200, ge=1, description="Jobs before a worker is replaced.")
     # Smoke runs / sandbox
     smoke_concurrency: int = Field(default=1, ge=1, le=64)
     sandbox_backend: Literal["local", "ray"] = "local"
@@ -50,6 +57,15 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
+
+    def review_pool_limits(self) -> PoolLimits:
+        """The review worker pool's limits from these settings."""
+        return PoolLimits(
+            workers=self.review_workers,
+            timeout_s=self.review_timeout_s,
+            memory_mb=self.review_memory_mb,
+            max_jobs=self.review_worker_max_jobs,
+        )
 
     @property
     def checkpoint_db(self) -> Path:

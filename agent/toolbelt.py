@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from agent.code_context import latest_code
 from agent.settings import Settings
+from tools.workers import WorkerPool
 
 ToolOutput = tuple[str, dict[str, Any]]
 NO_CODE = (
@@ -31,10 +32,12 @@ NO_CODE = (
 
 @dataclass
 class ToolContext:
-    """What the tools need from their host: the settings and, inside the server, the shared smoke-run queue."""
+    """What the tools need from their host: the settings and, inside the server, the smoke queue and workers."""
 
     settings: Settings
     smoke_manager: Any | None = None
+    review_pool: WorkerPool | None = None
+    """Worker processes for reviews in the server; None reviews in this process (the command line)."""
 
 
 def _failure(tool: str, message: str) -> ToolOutput:
@@ -82,18 +85,22 @@ def review_code(
     files: dict[str, str] | None = None,
     fix: bool = False,
     state: dict[str, Any] | None = None,
+    pool: WorkerPool | None = None,
 ) -> ToolOutput:
     """Review PyTorch/Lightning code against the 14-item checklist (and fix it when asked)."""
-    from tools.review import ReviewRequest, render, review
+    from tools.review import ReviewRequest, render
+    from tools.review.bounded import ReviewRefused, review_bounded
 
     resolved = _resolve_files(code, files, state)
     if resolved is None:
         return _failure("review_code", NO_CODE)
     target, origin = resolved
     try:
-        report = review(ReviewRequest(files=target, fix=fix))
+        report = review_bounded(ReviewRequest(files=target, fix=fix), pool)
     except ValidationError as error:
         return _failure("review_code", _validation_message(error))
+    except ReviewRefused as refused:
+        return _failure("review_code", refused.message)
     artifact = report.model_dump(mode="json")
     artifact["reviewed"] = origin
     content = render(report, "markdown")
@@ -368,6 +375,14 @@ def explain_checklist_item(item: str) -> ToolOutput:
 def build_tools(ctx: ToolContext) -> list[BaseTool]:
     """The tool belt bound to one host (CLI process or server)."""
 
+    def review_with_host_pool(
+        code: str | None = None,
+        files: dict[str, str] | None = None,
+        fix: bool = False,
+        state: dict[str, Any] | None = None,
+    ) -> ToolOutput:
+        return review_code(code, files, fix, state, pool=ctx.review_pool)
+
     async def smoke_run(
         code: str | None = None,
         files: dict[str, str] | None = None,
@@ -445,7 +460,7 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
 
     return [
         make(
-            review_code,
+            review_with_host_pool,
             ReviewArgs,
             "review_code",
             "Static review of PyTorch/Lightning code (14-item checklist).",

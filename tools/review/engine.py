@@ -20,6 +20,7 @@ import libcst as cst
 from tools.review.checklist import CHECKLIST
 from tools.review.config import ReviewConfig, config_from_files
 from tools.review.fix import apply_fixes, unified_diff
+from tools.review.guard import check_source
 from tools.review.index import FileIndex, build_index
 from tools.review.models import ChecklistItem, Finding, ReviewReport, ReviewRequest, Status, Summary
 from tools.review.project import Project, YamlDoc, load_yaml
@@ -105,12 +106,14 @@ def _parse(path: str, source: str, rules: Sequence[Rule]) -> _Parsed:
         return _Parsed(
             path, source, None, parse_error_finding(path, "", message="binary file, not Python source")
         )
+    # CPython parses first (bounded, milliseconds): LibCST never sees a text that could overflow its stack.
+    checked = check_source(source, path)
+    if checked.refusal is not None:
+        return _Parsed(path, source, None, parse_error_finding(path, "", message=checked.refusal))
     if not _PREFILTER.search(source):
-        # Nothing for any rule here: skip LibCST, but still report a syntax error (CPython's parser is cheap).
-        try:
-            ast.parse(source, filename=path)
-        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-            return _Parsed(path, source, None, parse_error_finding(path, source, exc))
+        # Nothing for any rule here: skip LibCST, but still report a syntax error.
+        if checked.tree is None:
+            return _Parsed(path, source, None, parse_error_finding(path, source))
         return _Parsed(path, source, None)
     try:
         module = cst.parse_module(source)
@@ -119,7 +122,7 @@ def _parse(path: str, source: str, rules: Sequence[Rule]) -> _Parsed:
     index = FileIndex(path, source, module)
     visitors = [v for r in rules if (v := r.visitor(index)) is not None]
     try:
-        index = build_index(path, source, module, visitors)
+        index = build_index(path, source, module, visitors, checked.tree)
     except RecursionError:
         return _Parsed(path, source, None, parse_error_finding(path, source, message="file nests too deeply"))
     return _Parsed(path, source, index)
