@@ -128,15 +128,31 @@ class RecommendArgs(BaseModel):
     constraints: dict[str, Any] | None = Field(
         default=None, description="dataset_size, latency_ms, device, ..."
     )
+    alternative: str | None = Field(
+        default=None,
+        description='An architecture the user asks about ("why not YOLO?"): compared with the top pick for task.',
+    )
 
 
 def recommend_architecture(
-    question: str | None = None, task: str | None = None, constraints: dict[str, Any] | None = None
+    question: str | None = None,
+    task: str | None = None,
+    constraints: dict[str, Any] | None = None,
+    alternative: str | None = None,
 ) -> ToolOutput:
     """Ranked architecture/backbone/loss/augmentation/metric advice computed from the knowledge base."""
+    from tools.alternatives import explain_alternative
     from tools.recommend import Constraints, RecommendRequest, recommend, render_recommendation
 
     try:
+        if alternative and task:
+            answer = explain_alternative(task, alternative, Constraints.model_validate(constraints or {}))
+            return answer.markdown, {
+                "alternative": alternative,
+                "found": answer.found,
+                "task": answer.task,
+                "architecture": answer.architecture,
+            }
         if task:
             request = RecommendRequest(task=task, constraints=Constraints.model_validate(constraints or {}))
         else:
@@ -350,7 +366,11 @@ class ExperimentsArgs(BaseModel):
 class CompareArgs(BaseModel):
     """Arguments of the compare_experiments tool."""
 
-    ids: list[str] = Field(min_length=2, max_length=10, description="Experiment ids to compare.")
+    ids: list[str] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Experiment ids (exp-...) to compare; fewer than two: the most recent runs fill up.",
+    )
 
 
 # --- explain ------------------------------------------------------------------------------------------------
@@ -436,14 +456,27 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
             records = store.list(limit=limit)
         return render_experiment_list(records), {"experiments": [r.model_dump(mode="json") for r in records]}
 
-    def compare_experiments(ids: list[str]) -> ToolOutput:
+    def compare_experiments(ids: list[str] | None = None) -> ToolOutput:
         from sandbox.experiments import ExperimentStore, render_comparison
 
         try:
             with ExperimentStore(ctx.settings.experiments_db) as store:
-                comparison = store.compare(ids)
+                chosen = list(dict.fromkeys(ids or []))
+                if len(chosen) < 2:
+                    # "compare the last two runs": the most recent runs fill up what was not named.
+                    recent = [record.id for record in store.list(limit=4) if record.id not in chosen]
+                    chosen = (chosen + recent)[:2]
+                if len(chosen) < 2:
+                    return _failure(
+                        "compare_experiments",
+                        "there is nothing to compare yet: it takes two recorded runs, and "
+                        f"{'only one exists' if chosen else 'none exists'}. Say **smoke-test it** to record one.",
+                    )
+                comparison = store.compare(chosen)
         except KeyError as error:  # ExperimentNotFound: its str() names the unknown ids
             return _failure("compare_experiments", str(error).strip("'\""))
+        except ValueError as error:
+            return _failure("compare_experiments", str(error))
         return render_comparison(comparison), comparison.model_dump(mode="json")
 
     def make(
