@@ -1,0 +1,120 @@
+"""Held-out phrasings for the slot parser, written BEFORE the parser existed (never tuned against).
+
+Each case is ``(message, expected)``. ``expected`` maps a slot name to the value it must have; ``None``
+means the slot must NOT be filled (negative cases). Slots a case does not name are not checked.
+Values: counts are ints, ``image_size`` is ``(height, width)``, ``object_size_px`` is ``(min, max)``,
+``learning_rate`` a float, ``latency_ms``/``throughput_fps`` floats, ``backbone``/``architecture`` the
+canonical model name, ``experiment_ids`` a list of ids as written (prefix kept).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Case = tuple[str, dict[str, Any]]
+
+HELD_OUT: list[Case] = [
+    # --- number of classes, written naturally -------------------------------------------------------
+    ("I need a classifier for 3 defect classes on steel sheets", {"num_classes": 3, "task": "classification"}),
+    ("train a model that predicts 12 attribute tags per product photo", {"num_classes": 12}),
+    ("we have 200 bird species and about 11k images", {"num_classes": 200, "dataset_size": 11000}),
+    ("a 10-class problem, images are 96x96", {"num_classes": 10, "image_size": (96, 96)}),
+    ("it's binary: defect or no defect", {"num_classes": 2}),
+    ("cats vs dogs classifier please", {"num_classes": 2, "task": "classification"}),
+    ("genrate a clasifier with 5 classs", {"num_classes": 5, "task": "classification"}),
+    ("classify leaves into twenty diseases categories", {"num_classes": 20}),
+    ("sort parts into a dozen categories", {"num_classes": 12}),
+    ("Ich brauche einen Klassifikator für fünf Klassen", {"num_classes": 5}),
+    ("un clasificador para diez clases", {"num_classes": 10}),
+    ("un classifieur avec trois classes", {"num_classes": 3}),
+    ("detector for 4 object types: car, truck, bus, bike", {"num_classes": 4, "task": "detection"}),
+    ("num_classes=37 for the pets dataset", {"num_classes": 37}),
+    ("there are 7 categories of skin lesion", {"num_classes": 7}),
+    ("segment 19 semantic classes like cityscapes", {"num_classes": 19, "task": "segmentation"}),
+    ("the labels are cat, dog and horse", {"num_classes": 3}),
+    ("recognise 1000 imagenet classes", {"num_classes": 1000}),
+    ("healthy vs diseased vs dead plants", {"num_classes": 3}),
+    # --- things that are NOT the number of classes --------------------------------------------------
+    ("fine-tune resnet50 on my data", {"num_classes": None, "backbone": "resnet50"}),
+    ("images are 224x224", {"num_classes": None, "image_size": (224, 224)}),
+    ("train in fp16 please", {"num_classes": None, "precision": "16-mixed"}),
+    ("I have 2x A100 for this", {"num_classes": None, "num_gpus": 2}),
+    ("report top-5 accuracy as well", {"num_classes": None}),
+    ("compare with yolov8 on my data", {"num_classes": None, "architecture": "yolov8"}),
+    ("I'm on python 3.11 and torch 2.4", {"num_classes": None, "image_size": None, "epochs": None}),
+    ("the data was collected on 2024-03-15", {"num_classes": None, "dataset_size": None}),
+    ("lightning 2.6.6 is installed", {"num_classes": None, "batch_size": None}),
+    ("use efficientnet_b0 as backbone", {"num_classes": None, "backbone": "efficientnet_b0"}),
+    # --- image size and resolution ------------------------------------------------------------------
+    ("inputs are 512 px", {"image_size": (512, 512)}),
+    ("1024x1024 images, ~800 labelled", {"image_size": (1024, 1024), "dataset_size": 800}),
+    ("top-down pose at 256x192", {"image_size": (256, 192), "task": "keypoints"}),
+    ("objects of 8-15 px in 4k frames", {"object_size_px": (8, 15), "image_size": (2160, 3840)}),
+    ("resize everything to 384", {"image_size": (384, 384)}),
+    ("image size 640 for the detector", {"image_size": (640, 640), "task": "detection"}),
+    ("1080p video from a dashcam", {"image_size": (1080, 1920)}),
+    ("tiny defects, roughly 5 pixels wide, on 2048x2048 scans", {"object_size_px": (5, 5), "tiny_objects": True, "image_size": (2048, 2048)}),
+    ("3x3 convs everywhere", {"image_size": None}),
+    # --- dataset size -------------------------------------------------------------------------------
+    ("I have 10k images", {"dataset_size": 10000}),
+    ("around 1.2M images in total", {"dataset_size": 1200000}),
+    ("800 labelled images and lots unlabelled", {"dataset_size": 800}),
+    ("only 150 annotated photos", {"dataset_size": 150}),
+    ("dataset of 25,000 samples", {"dataset_size": 25000}),
+    ("50 images per class", {"dataset_size": None}),
+    # --- keypoints ----------------------------------------------------------------------------------
+    ("17 COCO keypoints per person", {"num_keypoints": 17, "task": "keypoints"}),
+    ("detect 68 facial landmarks", {"num_keypoints": 68}),
+    # --- devices, precision, hyper-parameters ---------------------------------------------------------
+    ("how do I use DDP on 4 GPUs?", {"num_gpus": 4}),
+    ("single GPU, an RTX 3090", {"num_gpus": 1, "num_classes": None}),
+    ("8 x H100 node", {"num_gpus": 8}),
+    ("make it use bf16", {"precision": "bf16-mixed"}),
+    ("turn on mixed precision", {"precision": "16-mixed"}),
+    ("batch size 64 and lr 3e-4", {"batch_size": 64, "learning_rate": 3e-4}),
+    ("bs=16, learning rate 0.001", {"batch_size": 16, "learning_rate": 0.001}),
+    ("try 3e-4 with AdamW", {"learning_rate": 3e-4}),
+    ("weight decay 1e-4", {"learning_rate": None}),
+    ("smoke test it for 20 steps", {"steps": 20, "epochs": None}),
+    ("train for 5 epochs", {"epochs": 5, "steps": None}),
+    ("run fifty steps", {"steps": 50}),
+    # --- latency, throughput, deployment target -----------------------------------------------------
+    ("must run under 10 ms per image", {"latency_ms": 10.0}),
+    ("needs 30 fps on a Jetson Orin", {"throughput_fps": 30.0, "device_target": "edge"}),
+    ("deploy on a phone", {"device_target": "mobile"}),
+    ("CPU-only inference box", {"device_target": "cpu"}),
+    ("latency below 50ms on edge devices", {"latency_ms": 50.0, "device_target": "edge"}),
+    ("running on a raspberry pi", {"device_target": "edge"}),
+    # --- multi-label and regression -------------------------------------------------------------------
+    ("an image can have several tags", {"multi_label": True}),
+    ("multi-label classification of 12 attributes", {"multi_label": True, "num_classes": 12}),
+    ("multiple labels per image are possible", {"multi_label": True}),
+    ("exactly one label per image", {"multi_label": False}),
+    ("estimate age from face photos", {"regression": True, "task": "regression"}),
+    ("predict a count of apples on each tree image", {"regression": True}),
+    ("classify dogs into 5 breeds", {"regression": None, "multi_label": None, "num_classes": 5}),
+    # --- experiment ids -----------------------------------------------------------------------------
+    ("compare exp-1a2b3c4d5e6f7a8b and exp-0f9e8d7c6b5a4938", {"experiment_ids": ["exp-1a2b3c4d5e6f7a8b", "exp-0f9e8d7c6b5a4938"]}),
+    ("show me run exp-deadbeef00112233", {"experiment_ids": ["exp-deadbeef00112233"]}),
+    ("what happened in the last run", {"experiment_ids": []}),
+    # --- backbones and architectures, with typos -------------------------------------------------------
+    ("why not YOLO?", {"architecture": "yolo"}),
+    ("use a resnet-18", {"backbone": "resnet18"}),
+    ("try ConvNeXt Tiny", {"backbone": "convnext_tiny"}),
+    ("vit b16 vs swin", {"backbone": "vit_b_16"}),
+    ("faster rcnn or retinanet?", {"architecture": "faster_rcnn"}),
+    ("Mask R-CNN for instance masks", {"architecture": "mask_rcnn", "task": "instance_segmentation"}),
+    ("deeplab v3 for road segmentation", {"architecture": "deeplabv3", "task": "segmentation"}),
+    ("efficentnet b0 please", {"backbone": "efficientnet_b0"}),
+    ("mobilenetv3 for the phone", {"backbone": "mobilenet_v3_large", "device_target": "mobile"}),
+    ("segformer or mask2former for semantic seg?", {"architecture": "segformer", "task": "segmentation"}),
+    ("rt-detr on 4 GPUs", {"architecture": "rt_detr", "num_gpus": 4}),
+    ("HRNet for human pose", {"architecture": "hrnet", "task": "keypoints"}),
+    ("U-Net with a resnet34 encoder", {"architecture": "unet", "backbone": "resnet34"}),
+    # --- tasks with typos -----------------------------------------------------------------------------
+    ("need a segmantation model for cracks", {"task": "segmentation"}),
+    ("object detecton for pallets", {"task": "detection"}),
+    ("image clasification of x-rays", {"task": "classification"}),
+    ("instance segmentation of touching cells", {"task": "instance_segmentation"}),
+    ("bounding boxes around people", {"task": "detection"}),
+]
