@@ -15,7 +15,10 @@ Case = tuple[str, dict[str, Any]]
 
 HELD_OUT: list[Case] = [
     # --- number of classes, written naturally -------------------------------------------------------
-    ("I need a classifier for 3 defect classes on steel sheets", {"num_classes": 3, "task": "classification"}),
+    (
+        "I need a classifier for 3 defect classes on steel sheets",
+        {"num_classes": 3, "task": "classification"},
+    ),
     ("train a model that predicts 12 attribute tags per product photo", {"num_classes": 12}),
     ("we have 200 bird species and about 11k images", {"num_classes": 200, "dataset_size": 11000}),
     ("a 10-class problem, images are 96x96", {"num_classes": 10, "image_size": (96, 96)}),
@@ -53,7 +56,10 @@ HELD_OUT: list[Case] = [
     ("resize everything to 384", {"image_size": (384, 384)}),
     ("image size 640 for the detector", {"image_size": (640, 640), "task": "detection"}),
     ("1080p video from a dashcam", {"image_size": (1080, 1920)}),
-    ("tiny defects, roughly 5 pixels wide, on 2048x2048 scans", {"object_size_px": (5, 5), "tiny_objects": True, "image_size": (2048, 2048)}),
+    (
+        "tiny defects, roughly 5 pixels wide, on 2048x2048 scans",
+        {"object_size_px": (5, 5), "tiny_objects": True, "image_size": (2048, 2048)},
+    ),
     ("3x3 convs everywhere", {"image_size": None}),
     # --- dataset size -------------------------------------------------------------------------------
     ("I have 10k images", {"dataset_size": 10000}),
@@ -94,7 +100,10 @@ HELD_OUT: list[Case] = [
     ("predict a count of apples on each tree image", {"regression": True}),
     ("classify dogs into 5 breeds", {"regression": None, "multi_label": None, "num_classes": 5}),
     # --- experiment ids -----------------------------------------------------------------------------
-    ("compare exp-1a2b3c4d5e6f7a8b and exp-0f9e8d7c6b5a4938", {"experiment_ids": ["exp-1a2b3c4d5e6f7a8b", "exp-0f9e8d7c6b5a4938"]}),
+    (
+        "compare exp-1a2b3c4d5e6f7a8b and exp-0f9e8d7c6b5a4938",
+        {"experiment_ids": ["exp-1a2b3c4d5e6f7a8b", "exp-0f9e8d7c6b5a4938"]},
+    ),
     ("show me run exp-deadbeef00112233", {"experiment_ids": ["exp-deadbeef00112233"]}),
     ("what happened in the last run", {"experiment_ids": []}),
     # --- backbones and architectures, with typos -------------------------------------------------------
