@@ -108,6 +108,8 @@ def _is_identifier_part(text: str, start: int, end: int) -> bool:
     after2 = text[end + 1] if end + 1 < len(text) else " "
     if before in "_./\\#@$" or before.isdigit() or after in "_(/\\[=" or after.isdigit():
         return True
+    if before in "(,[" and start >= 2 and (text[start - 2].isalnum() or text[start - 2] in "_(,"):
+        return True  # an argument of a call: trainer.fit(clasifier)
     return after == "." and after2.isalnum()
 
 

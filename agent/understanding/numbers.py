@@ -63,6 +63,32 @@ _FOREIGN: dict[str, dict[str, int]] = {
     },
 }  # fmt: skip
 
+# Languages whose number words a short reply is read in when its own language cannot be told.
+ANSWER_LANGUAGES = ("de", "fr", "es", "it", "pt")
+# Foreign number words that are also common English words: never read as numbers in an English message.
+_ENGLISH_LOOKALIKES = frozenset(
+    {
+        "once",
+        "sept",
+        "elf",
+        "dos",
+        "cent",
+        "mil",
+        "due",
+        "sei",
+        "nove",
+        "null",
+        "otto",
+        "mille",
+        "tre",
+        "dez",
+        "acht",
+        "vier",
+        "cem",
+        "tres",
+    }
+)
+
 _DE_UNITS = {
     "ein": 1,
     "zwei": 2,
@@ -85,7 +111,7 @@ _ES_VEINTI = {
 }  # fmt: skip
 
 # A written number: "25,000", "1.2", "10k", "1.2M", "3 thousand" (the scale word is part of the match).
-NUMBER = r"\d{1,3}(?:,\d{3})+(?![\d,])|\d+(?:\.\d+)?"
+NUMBER = r"\d{1,3}(?:,\d{3})+(?![\d,])|\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?![\d.,])|\d+(?:\.\d+)?"
 _SCALE_SUFFIX = re.compile(r"^\s*(k|m|mio|thousand|million|mil)\b", re.IGNORECASE)
 
 
@@ -95,7 +121,7 @@ def parse_number(literal: str) -> float:
     match = re.match(rf"({NUMBER})\s*(k|m|mio|thousand|million|mil)?$", text)
     if not match:
         raise ValueError(f"not a number: {literal!r}")
-    value = float(match.group(1).replace(",", ""))
+    value = float(re.sub(r"[,\s]", "", match.group(1)))
     scale = match.group(2)
     if scale in {"k", "thousand", "mil"}:
         value *= 1000
@@ -105,6 +131,9 @@ def parse_number(literal: str) -> float:
 
 
 def _foreign_word(word: str, languages: Iterable[str]) -> int | None:
+    languages = list(languages)
+    if len(languages) > 1 and word in _ENGLISH_LOOKALIKES:
+        return None  # several candidate languages means the message's own language is unknown
     for language in languages:
         table = _FOREIGN.get(language, {})
         if word in table:

@@ -63,7 +63,7 @@ _EXPLICIT: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bclassif\w*|\bclasific\w*|\bklassifi\w*|\bcategori[sz]\w*|\brecogni[sz]\w*|\bimage tagging\b"), "classification"),
 ]  # fmt: skip
 _WEAK_CLASSIFICATION = re.compile(
-    r"\b(?:classes|categories|species|breeds|\d+ (?:\w+ )?(?:types|labels|tags))\b|\bvs\.?\b|\bversus\b"
+    r"\b(?:classes|categories|species|breeds|\d+ (?:\w+ )?(?:types|labels|tags))\b"
 )
 
 
