@@ -353,7 +353,9 @@ def _canonical_gpu(raw: str) -> str:
     return re.sub(r"(rtx|gtx)\s*", r"\1 ", text).upper().replace("TI", "Ti")
 
 
-_NXN = re.compile(r"(?<![\w.])(?P<a>\d{2,5})\s*[x*]\s*(?P<b>\d{2,5})(?:\s*(?:px|pixels?))?(?![\w])")
+_NXN = re.compile(
+    r"(?<![\w.])(?P<a>\d{2,5})(?:\s*[x*]\s*|\s+(?P<by>by)\s+)(?P<b>\d{2,5})(?P<px>\s*(?:px|pixels?))?(?![\w])"
+)
 _RES_WORD = re.compile(r"(?<![\w.])(?P<k>[48]k|uhd|full[- ]hd|fhd|qhd)(?![\w-])")
 _P_RES = re.compile(r"(?<![\w.])(?P<p>480p|576p|720p|1080p|1440p|2160p|4320p)(?![\w])")
 _RANGE_PX = re.compile(
@@ -402,6 +404,8 @@ def _sizes(r: _Reader) -> None:
         a, b = int(match.group("a")), int(match.group("b"))
         if r.is_claimed(*match.span()) or min(a, b) < 8:
             continue
+        if match.group("by") and not match.group("px") and _size_subject(r, *match.span()) != "image":
+            continue  # "600 by 400" is a size only when images are being described ("divide 1000 by 32" is not)
         if _size_subject(r, *match.span()) == "object":
             r.put("object_size_px", (min(a, b), max(a, b)), *match.span(), "object_nxn")
         elif min(a, b) >= 16:
@@ -722,6 +726,8 @@ def _classes(r: _Reader) -> None:
             before = r.words_before(match.start(), 2)
             if before and before[-1] in {"top", "first", "last", "per", "every"}:
                 continue
+            if re.search(r"\d\s*(?:-|\u2013|to|or)\s*$", r.text[max(0, match.start() - 8) : match.start()]):
+                continue  # "5-6 classes", "5 or 6 classes": not decided yet, so ask rather than guess
             count = value_of(match)
             if count == int(count) and 1 <= count <= 100000:
                 r.put("num_classes", int(count), *match.span(), "n_classes")
@@ -761,6 +767,8 @@ _MULTI_TRUE = re.compile(
     r"|\bseveral (?:labels|tags|classes|categories|attributes)\b|\bmore than (?:1|one) (?:label|tag|class|category)\b"
     r"|\b(?:1|one) or more (?:labels|tags|classes|categories)\b|\bany number of (?:labels|tags|classes)\b"
     r"|\b(?:can|may|might|could|often|will) (?:have|contain|carry|show|belong to|get|be tagged with) (?:several|multiple|many|more than (?:1|one)|any number of|2 or more|a few|(?:1|one) or more)\b"
+    r"|\b(?:several|multiple|many|more than (?:1|one)|2 or more|a few)\s+(?:[a-z-]+\s+){0,2}(?:can|may|might|could|often|will|do)\s+(?:appear|occur|be present|co-?occur|show up|be visible)"
+    r"|\bco-?occur\w*|\b(?:zero|0) or more (?:of )?(?:the )?(?:\d+ )?(?:labels|tags|classes|categories|attributes)\b|\bany subset of\b"
     r"|\bnot mutually exclusive\b|\bnon[- ]exclusive\b|\bimage tagging\b|\btag(?:ging)? (?:each|every) image with (?:all|every|several|multiple)"
     r"|\bmehrere labels\b|\bmulti-étiquettes?\b|\bmultietiqueta\b"
 )  # fmt: skip
@@ -778,7 +786,7 @@ _REGRESSION = re.compile(
 
 
 def _label_structure(r: _Reader) -> None:
-    if r.mentions("label", "tag", "class", "categor", "attribute", "exclusive", "multi", "mehrere", "étiquet", "etiquet"):  # fmt: skip
+    if r.mentions("label", "tag", "class", "categor", "attribute", "exclusive", "multi", "mehrere", "étiquet", "etiquet", "several", "many", "more", "occur", "appear", "subset"):  # fmt: skip
         true = _MULTI_TRUE.search(r.text)
         false = _MULTI_FALSE.search(r.text)
     else:
