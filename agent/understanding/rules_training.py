@@ -1,4 +1,6 @@
-"""Rules for training hyper-parameters: learning rate, batch size, epochs/steps, warm-up, freezing, patience."""
+"""Rules for training choices: learning rate, batch size, epochs/steps, warm-up, freezing, patience, and the
+named parts a user asks to change in code ("use focal loss", "cosine schedule", "log to MLflow", "early
+stopping on val/loss", "freeze the backbone")."""
 
 from __future__ import annotations
 
@@ -109,3 +111,113 @@ def read_hyperparameters(r: Reader) -> None:
         else:
             slot = unit
         r.put(slot, int(count), *match.span(), "duration")
+
+
+# (pattern, canonical value) per slot; the first match in the text wins, later different ones are conflicts.
+_CHOICES: dict[str, list[tuple[re.Pattern[str], str]]] = {
+    "optimizer": [
+        (re.compile(r"\badamw\b|\badam w\b|\badam with (?:decoupled )?weight decay\b"), "adamw"),
+        (re.compile(r"\badam\b"), "adam"),
+        (re.compile(r"\bsgd\b|\bstochastic gradient descent\b|\bnesterov\b"), "sgd"),
+        (re.compile(r"\brmsprop\b"), "rmsprop"),
+        (re.compile(r"\blion\b"), "lion"),
+        (re.compile(r"\blamb(?= optimi[sz]er\b| with\b| lr\b)"), "lamb"),
+        (re.compile(r"\badafactor\b"), "adafactor"),
+        (re.compile(r"\badagrad\b"), "adagrad"),
+    ],
+    "scheduler": [
+        (re.compile(r"\bcosine(?:[- ]?annealing(?:lr)?|[- ](?:schedule|scheduler|decay|lr))?\b|\bcosineannealing\w*"), "cosine"),
+        (re.compile(r"\bone[- ]?cycle(?:lr)?\b|\b1[- ]?cycle\b|\bonecyclelr\b"), "onecycle"),
+        (re.compile(r"\breduce[- ]?(?:lr[- ]?)?on[- ]?plateau\b|\breducelronplateau\b|\bplateau\b"), "plateau"),
+        (re.compile(r"\bstep[- ]?lr\b|\bstep (?:decay|schedule)\b|\bmulti[- ]?step\w*"), "step"),
+        (re.compile(r"\bpoly(?:nomial)?(?: lr)? (?:decay|schedule)\b|\bpolylr\b"), "polynomial"),
+        (re.compile(r"\bexponential(?: lr)? (?:decay|schedule)\b|\bexponentiallr\b"), "exponential"),
+        (re.compile(r"\blinear (?:decay|schedule)\b"), "linear"),
+        (re.compile(r"\bconstant (?:lr|learning rate|schedule)\b"), "constant"),
+    ],
+    "loss": [
+        (re.compile(r"\bfocal(?:[- ]?loss)?\b"), "focal"),
+        (re.compile(r"\bdice ?(?:\+|and|plus) ?(?:ce|cross[- ]?entropy)\b|\b(?:ce|cross[- ]?entropy) ?(?:\+|and|plus) ?dice\b"), "dice_ce"),
+        (re.compile(r"\bdice(?:[- ]?loss)?\b"), "dice"),
+        (re.compile(r"\blov[aá]sz\w*"), "lovasz"),
+        (re.compile(r"\btversky\b"), "tversky"),
+        (re.compile(r"\blabel[- ]smoothing\b"), "cross_entropy_label_smoothing"),
+        (re.compile(r"\b(?:class[- ])?weighted (?:ce|cross[- ]?entropy)\b"), "weighted_cross_entropy"),
+        (re.compile(r"\bbce(?:[- ]?with[- ]?logits)?(?:loss)?\b|\bbinary cross[- ]?entropy\b|\bsigmoid cross[- ]?entropy\b"), "bce_with_logits"),
+        (re.compile(r"\b(?:categorical |softmax )?cross[- ]?entropy\b|\bce loss\b|\bnll\b"), "cross_entropy"),
+        (re.compile(r"\bhuber\b|\bsmooth[- ]?l1\b"), "huber"),
+        (re.compile(r"\bmse\b|\bmean squared error\b|\bl2 loss\b"), "mse"),
+        (re.compile(r"\bl1 loss\b|\bmae loss\b|\bmean absolute error\b"), "l1"),
+        (re.compile(r"\b[gcd]iou loss\b|\bgiou\b|\bciou\b"), "giou_ciou"),
+        (re.compile(r"\barcface\b|\btriplet loss\b|\bcontrastive loss\b"), "metric_learning"),
+    ],
+    "logger": [
+        (re.compile(r"\bmlflow\b"), "mlflow"),
+        (re.compile(r"\bw(?:and|&)b\b|\bweights (?:and|&) biases\b"), "wandb"),
+        (re.compile(r"\btensor ?board\b"), "tensorboard"),
+        (re.compile(r"\bcomet(?:\.ml|ml)?\b"), "comet"),
+        (re.compile(r"\bneptune\b"), "neptune"),
+        (re.compile(r"\bcsv ?logger\b|\blog(?:s|ging)? to (?:a )?csv\b"), "csv"),
+    ],
+}  # fmt: skip
+# Losses that refine plain cross-entropy (or Dice): said together, the refinement is what was meant.
+_REFINES_CROSS_ENTROPY = frozenset({"cross_entropy_label_smoothing", "weighted_cross_entropy", "dice_ce"})
+_MONITOR = re.compile(
+    r"(?<![\w/])(?P<m>(?:val|valid|validation|train|test)[/_.](?:[a-z0-9]+(?:[_@.-][a-z0-9]+)*))(?![\w/])"
+    r"|\b(?:monitor(?:ing)?|track(?:ing)?|on|based on|watch(?:ing)?)\s+(?:the\s+)?(?P<w>val(?:idation)? (?:loss|accuracy|acc|map|f1|iou|dice|auc))\b"
+)  # fmt: skip
+_MODE = re.compile(r"\bmode\s*[=:]?\s*[\"']?(?P<mode>min|max)\b|\b(?P<verb>minimi[sz]e|maximi[sz]e)\b")
+_MAX_METRICS = re.compile(r"acc|f1|map|iou|dice|auc|auroc|precision|recall|score|top1|top5|pck|oks|ap\b|ap50")
+_EARLY_STOPPING = re.compile(r"\bearly[- ]?stop(?:ping)?\b|\bearlystopping\b")
+_FREEZE = re.compile(
+    r"\bfreez\w* (?:the )?(?:backbone|encoder|feature extractor|base|pretrained layers|body)\b"
+    r"|\bfrozen (?:backbone|encoder|feature extractor)\b|\b(?:backbone|encoder) (?:frozen|freezing)\b|\blinear prob\w*"
+)  # fmt: skip
+_SCRATCH = re.compile(
+    r"\bfrom scratch\b|\brandom(?:ly)? init\w*|\bno pretrain\w*|\bwithout pretrain\w*|\bweights=none\b"
+)
+_PRETRAINED = re.compile(
+    r"\bpre-?trained\b|\bimagenet (?:weights|pretrain\w*|init\w*)\b|\bfine-?tun\w*|\btransfer learning\b"
+)
+_IMBALANCE = re.compile(
+    r"\b(?:im|un)balanced?\b|\bimbalance\b|\blong[- ]tail\w*|\bskewed\b|\brare (?:class|classes|defects?|categor\w+)\b"
+    r"|\bminority class\w*|\bonly (?:about |around |~)?\d+(?:\.\d+)? ?% (?:of (?:the )?(?:images|samples) )?(?:are |is )?(?:positive|defect\w*|anomal\w*|class)"
+    r"|\b1 ?: ?\d{2,}\b|\bheavily (?:biased|skewed)\b|\bvery few (?:positives|defects|examples of)\b"
+)  # fmt: skip
+
+
+def read_training_choices(r: Reader) -> None:
+    for slot, rules in _CHOICES.items():
+        hits: list[tuple[int, int, str]] = []
+        for pattern, value in rules:
+            for match in pattern.finditer(r.text):
+                if not r.is_claimed(*match.span()):
+                    hits.append((match.start(), match.end(), value))
+        refined = {value for _, _, value in hits} & _REFINES_CROSS_ENTROPY
+        hits = [hit for hit in hits if not (refined and hit[2] in {"cross_entropy", "dice"})]
+        for start, end, value in sorted(hits, key=lambda hit: (hit[0], -hit[1])):
+            if not r.is_claimed(start, end):
+                r.put(slot, value, start, end, slot)
+    if r.mentions("val", "train", "test", "monitor", "track", "watch"):
+        monitor = _MONITOR.search(r.text)
+        if monitor:
+            group = "m" if monitor.group("m") else "w"
+            metric = monitor.group(group)
+            r.put("monitor", metric, *monitor.span(group), "monitor", claim=False)
+            mode = _MODE.search(r.text)
+            if mode:
+                said = mode.group("mode") or ("min" if mode.group("verb").startswith("minimi") else "max")
+                r.put("monitor_mode", said, *mode.span(), "mode", claim=False)
+            else:
+                inferred = "max" if _MAX_METRICS.search(metric) and "loss" not in metric else "min"
+                r.put("monitor_mode", inferred, *monitor.span(group), "inferred_from_metric", claim=False)
+    for flag_pattern, flag_slot, flag in (
+        (_EARLY_STOPPING, "early_stopping", True),
+        (_FREEZE, "freeze_backbone", True),
+        (_SCRATCH, "pretrained", False),
+        (_PRETRAINED, "pretrained", True),
+        (_IMBALANCE, "class_imbalance", True),
+    ):
+        flag_match = flag_pattern.search(r.text)
+        if flag_match and getattr(r.slots, flag_slot) is None:
+            r.put(flag_slot, flag, *flag_match.span(), flag_slot, claim=False)

@@ -37,6 +37,10 @@ class Slots:
     is ``(smallest, largest)`` object extent in pixels; ``latency_ms`` in milliseconds; ``throughput_fps`` in
     images (frames) per second; ``precision`` a Lightning precision string ("bf16-mixed", "16-mixed",
     "32-true", ...); ``device_target`` one of "edge", "mobile", "cpu", "server" (see ``knowledge_device``).
+    Training choices use short canonical names: ``optimizer`` "adamw"/"sgd"/..., ``scheduler`` "cosine"/
+    "onecycle"/"step"/"plateau"/..., ``loss`` the knowledge base's loss ids where one exists ("focal",
+    "dice_ce", "bce_with_logits", ...), ``logger`` "mlflow"/"wandb"/"tensorboard"/..., ``monitor`` the metric
+    as written ("val/loss") with ``monitor_mode`` "min"/"max" (said, or inferred from the metric's name).
     """
 
     task: Found[str] | None = None
@@ -61,6 +65,16 @@ class Slots:
     warmup_epochs: Found[int] | None = None
     freeze_epochs: Found[int] | None = None
     patience: Found[int] | None = None
+    optimizer: Found[str] | None = None
+    scheduler: Found[str] | None = None
+    loss: Found[str] | None = None
+    logger: Found[str] | None = None
+    monitor: Found[str] | None = None
+    monitor_mode: Found[str] | None = None
+    early_stopping: Found[bool] | None = None
+    freeze_backbone: Found[bool] | None = None
+    pretrained: Found[bool] | None = None
+    class_imbalance: Found[bool] | None = None
     latency_ms: Found[float] | None = None
     throughput_fps: Found[float] | None = None
     realtime: Found[bool] | None = None

@@ -39,7 +39,7 @@ from agent.understanding.rules_labels import (
     read_models,
     read_task,
 )
-from agent.understanding.rules_training import read_hyperparameters, read_learning_rate
+from agent.understanding.rules_training import read_hyperparameters, read_learning_rate, read_training_choices
 from agent.understanding.slot_types import Conflict, Found, Slots
 from agent.understanding.text import wordset
 
@@ -54,6 +54,7 @@ _RULES: tuple[Callable[[Reader], None], ...] = (
     read_learning_rate,
     read_sizes,
     read_hyperparameters,
+    read_training_choices,
     read_speed,
     read_device_target,
     read_keypoints,

@@ -407,3 +407,53 @@ CASES: list[Case] = (
     + MODELS
     + TASKS
 )
+
+TRAINING_CHOICES: list[Case] = [
+    ("make it use bf16", {"precision": "bf16-mixed"}),
+    (
+        "add early stopping on val/loss",
+        {"early_stopping": True, "monitor": "val/loss", "monitor_mode": "min"},
+    ),
+    (
+        "early stopping on val_acc with patience 10",
+        {"monitor": "val_acc", "monitor_mode": "max", "patience": 10},
+    ),
+    ("monitor val/map50 in ModelCheckpoint", {"monitor": "val/map50", "monitor_mode": "max"}),
+    ("ModelCheckpoint on val/loss with mode='max'", {"monitor": "val/loss", "monitor_mode": "max"}),
+    ("track validation accuracy", {"monitor": "validation accuracy", "monitor_mode": "max"}),
+    ("switch to a cosine schedule with warm-up", {"scheduler": "cosine"}),
+    ("CosineAnnealingLR with 5 warmup epochs", {"scheduler": "cosine", "warmup_epochs": 5}),
+    ("use OneCycleLR", {"scheduler": "onecycle"}),
+    ("reduce lr on plateau", {"scheduler": "plateau"}),
+    ("step decay every 30 epochs", {"scheduler": "step", "epochs": None}),
+    ("use focal loss", {"loss": "focal"}),
+    ("dice + CE for the masks", {"loss": "dice_ce"}),
+    ("dice loss", {"loss": "dice"}),
+    ("BCEWithLogitsLoss for the tags", {"loss": "bce_with_logits"}),
+    ("binary cross-entropy", {"loss": "bce_with_logits", "num_classes": None}),
+    ("cross entropy with label smoothing", {"loss": "cross_entropy_label_smoothing"}),
+    ("plain cross-entropy", {"loss": "cross_entropy"}),
+    ("smooth L1 for the regression head", {"loss": "huber"}),
+    ("MSE on standardised targets", {"loss": "mse"}),
+    ("log to MLflow", {"logger": "mlflow"}),
+    ("send metrics to W&B", {"logger": "wandb"}),
+    ("tensorboard logs please", {"logger": "tensorboard"}),
+    ("freeze the backbone for 2 epochs", {"freeze_backbone": True, "freeze_epochs": 2}),
+    ("linear probing first", {"freeze_backbone": True}),
+    ("AdamW with lr 1e-4", {"optimizer": "adamw", "learning_rate": 1e-4}),
+    ("plain SGD with momentum 0.9", {"optimizer": "sgd", "learning_rate": None}),
+    ("what LR for fine-tuning ResNet-50 with Adam?", {"optimizer": "adam", "pretrained": True}),
+    ("train from scratch", {"pretrained": False}),
+    ("start from imagenet weights", {"pretrained": True}),
+    ("the classes are heavily imbalanced", {"class_imbalance": True}),
+    ("long-tailed distribution, rare classes matter", {"class_imbalance": True}),
+    ("only 2% of images are defective", {"class_imbalance": True}),
+    ("a 1:100 ratio of positives", {"class_imbalance": True}),
+    ("balanced classes", {"class_imbalance": None}),
+    ("Adam or AdamW?", {"optimizer": "adam"}),
+    ("is EarlyStopping during LR warm-up ok?", {"early_stopping": True}),
+    ("min vs max mode in ModelCheckpoint?", {"monitor_mode": None, "num_classes": None}),
+    ("the lamb chops", {"optimizer": None}),
+    ("LAMB optimizer for large batches", {"optimizer": "lamb"}),
+]
+CASES += TRAINING_CHOICES
