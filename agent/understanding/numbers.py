@@ -154,6 +154,10 @@ def _foreign_word(word: str, languages: Iterable[str]) -> int | None:
 
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
+# Any English number word at all (a quick test before the word-by-word reading).
+_ANY_ENGLISH = re.compile(
+    r"\b(?:" + "|".join(sorted({*_EN_SMALL, *_EN_TENS, *_EN_SCALE, "dozen"}, key=len, reverse=True)) + r")",
+)
 
 
 def find_number_words(text: str, languages: Iterable[str] = ()) -> list[tuple[int, int, int]]:
@@ -164,6 +168,8 @@ def find_number_words(text: str, languages: Iterable[str] = ()) -> list[tuple[in
     cinco"). ``languages`` says which non-English tables apply.
     """
     langs = [lang for lang in languages if lang != "en"]
+    if not langs and not _ANY_ENGLISH.search(text):
+        return []
     tokens = list(_TOKEN.finditer(text))
     found: list[tuple[int, int, int]] = []
     index = 0

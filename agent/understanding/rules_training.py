@@ -186,13 +186,38 @@ _IMBALANCE = re.compile(
 )  # fmt: skip
 
 
+# One scan per slot: the slot's patterns joined as named alternatives (c0, c1, ...) in priority order.
+_COMBINED: dict[str, tuple[re.Pattern[str], list[str]]] = {
+    slot: (
+        re.compile("|".join(f"(?P<c{index}>{pattern.pattern})" for index, (pattern, _) in enumerate(rules))),
+        [value for _, value in rules],
+    )
+    for slot, rules in _CHOICES.items()
+}
+
+
+# Substrings without which a slot's patterns cannot match: a cheap test that skips most scans.
+_GUARDS: dict[str, tuple[str, ...]] = {
+    "optimizer": ("adam", "sgd", "rmsprop", "lion", "lamb", "adafactor", "adagrad", "nesterov", "stochastic"),
+    "scheduler": ("cosine", "cycle", "plateau", "step", "poly", "exponential", "linear", "constant"),
+    "loss": ("focal", "dice", "lov", "tversky", "smoothing", "entropy", "bce", "ce", "huber", "l1", "mse",
+             "squared", "l2", "absolute", "iou", "arcface", "triplet", "contrastive", "nll"),
+    "logger": ("mlflow", "w&b", "wandb", "weights", "tensor", "comet", "neptune", "csv"),
+    "early_stopping": ("early",),
+    "freeze_backbone": ("freez", "frozen", "linear prob"),
+    "pretrained": ("scratch", "random", "pretrain", "pre-train", "weights=none", "imagenet", "fine", "transfer"),
+    "class_imbalance": ("balance", "tail", "skew", "rare", "minority", "only", "1:", "1 :", "heavily", "few"),
+}  # fmt: skip
+
+
 def read_training_choices(r: Reader) -> None:
-    for slot, rules in _CHOICES.items():
+    for slot, (combined, values) in _COMBINED.items():
+        if not r.mentions(*_GUARDS[slot]):
+            continue
         hits: list[tuple[int, int, str]] = []
-        for pattern, value in rules:
-            for match in pattern.finditer(r.text):
-                if not r.is_claimed(*match.span()):
-                    hits.append((match.start(), match.end(), value))
+        for match in combined.finditer(r.text):
+            if not r.is_claimed(*match.span()) and match.lastgroup is not None:
+                hits.append((match.start(), match.end(), values[int(match.lastgroup[1:])]))
         refined = {value for _, _, value in hits} & _REFINES_CROSS_ENTROPY
         hits = [hit for hit in hits if not (refined and hit[2] in {"cross_entropy", "dice"})]
         for start, end, value in sorted(hits, key=lambda hit: (hit[0], -hit[1])):
@@ -218,6 +243,8 @@ def read_training_choices(r: Reader) -> None:
         (_PRETRAINED, "pretrained", True),
         (_IMBALANCE, "class_imbalance", True),
     ):
+        if not r.mentions(*_GUARDS[flag_slot]):
+            continue
         flag_match = flag_pattern.search(r.text)
         if flag_match and getattr(r.slots, flag_slot) is None:
             r.put(flag_slot, flag, *flag_match.span(), flag_slot, claim=False)
