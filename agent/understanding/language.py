@@ -157,7 +157,7 @@ def core_intent_hints(text: str) -> list[str]:
     from agent.understanding.fuzzy import normalise
     from agent.understanding.text import mask_code
 
-    prose = mask_code(text)
+    prose = mask_code(text)[:8000]
     folded = " " + _fold(prose) + " " + _fold(normalise(prose)) + " "
     positions: list[tuple[int, str]] = []
     for intent, stems in _INTENT_KEYWORDS.items():

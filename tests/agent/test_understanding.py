@@ -334,3 +334,11 @@ def test_odd_input_neither_crashes_nor_hangs(text: str) -> None:
     normalise(text)
     core_intent_hints(text)
     assert time.perf_counter() - start < 5.0
+
+
+def test_slots_are_read_from_the_start_of_a_huge_message() -> None:
+    text = "3 defect classes. " + "x " * 20000 + " and 7 classes at the end"
+    start = time.perf_counter()
+    slots = parse_slots(text)
+    assert time.perf_counter() - start < 5.0
+    assert slots.num_classes is not None and slots.num_classes.value == 3 and not slots.conflicts
