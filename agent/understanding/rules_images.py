@@ -81,8 +81,13 @@ def _size_subject(r: Reader, start: int, end: int) -> str | None:
 
 
 def _orient(a: int, b: int) -> tuple[int, int]:
-    """``(height, width)`` from "AxB": display resolutions are written width first, everything else height first."""
-    if (a, b) in _DISPLAY_RESOLUTIONS:
+    """``(height, width)`` from "AxB".
+
+    Cameras, screens and photos are written width first and landscape ("1920x1080", "4000x3000"), so a large
+    (640+ px) size with the first side longer is read as width x height; model inputs are written height first
+    ("256x192" for top-down pose), and so is everything else.
+    """
+    if (a, b) in _DISPLAY_RESOLUTIONS or (a > b and a >= 640):
         return b, a
     return a, b
 

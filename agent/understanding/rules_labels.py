@@ -29,6 +29,10 @@ def read_models(r: Reader) -> None:
     for start, end, ref in find_models(r.text, skip_words=DOMAIN_VOCABULARY):
         if r.is_claimed(start, end):
             continue
+        if ref.name.startswith("yolo") and re.match(
+            r"\s*(?:format|formatted|txt|labels?|annotations?|dataset)\b", r.text[end:]
+        ):
+            continue  # "labels in YOLO format" names a file format, not a model
         r.slots.models.append(Found(ref, r.view.span(start, end), "fuzzy_name" if ref.fuzzy else "name"))
         r.claim(start, end)
         if ref.kind == "backbone" and r.slots.backbone is None:

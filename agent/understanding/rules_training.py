@@ -95,6 +95,9 @@ def read_hyperparameters(r: Reader) -> None:
             continue
         unit = _DURATION_UNITS[match.group("unit")]
         context = " ".join(r.words_before(match.start(), 6))
+        # Only the words since the last "then"/"and" qualify this number ("warm-up 1000 iters then 90k
+        # iterations": the 90k are the run, not the warm-up).
+        context = re.split(r"\b(?:then|and|plus|total|afterwards)\b", context)[-1]
         following = " ".join(r.words_after(match.end(), 3))
         if unit == "epochs" and re.search(r"^(?:without|with no|of no) improv|^no improv", following):
             r.put("patience", int(count), *match.span(), "epochs_without_improvement")
@@ -163,7 +166,7 @@ _CHOICES: dict[str, list[tuple[re.Pattern[str], str]]] = {
 # Losses that refine plain cross-entropy (or Dice): said together, the refinement is what was meant.
 _REFINES_CROSS_ENTROPY = frozenset({"cross_entropy_label_smoothing", "weighted_cross_entropy", "dice_ce"})
 _MONITOR = re.compile(
-    r"(?<![\w/])(?P<m>(?:val|valid|validation|train|test)[/_.](?:[a-z0-9]+(?:[_@.-][a-z0-9]+)*))(?![\w/])"
+    r"(?<![\w/])(?P<m>(?:val|valid|validation|train|test)[/_.](?!(?:train|val|valid|validation|test|split|set|data|dir|folder|images)\b)(?:[a-z][a-z0-9]*(?:[_@.-][a-z0-9]+)*))(?![\w/])"
     r"|\b(?:monitor(?:ing)?|track(?:ing)?|on|based on|watch(?:ing)?)\s+(?:the\s+)?(?P<w>val(?:idation)? (?:loss|accuracy|acc|map|f1|iou|dice|auc))\b"
 )  # fmt: skip
 _MODE = re.compile(r"\bmode\s*[=:]?\s*[\"']?(?P<mode>min|max)\b|\b(?P<verb>minimi[sz]e|maximi[sz]e)\b")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Generic, TypeVar
 
 from agent.understanding.models import ModelRef
@@ -96,6 +96,60 @@ class Slots:
         out["experiment_ids"] = [found.value for found in self.experiment_ids]
         out["models"] = [found.value.name for found in self.models]
         return out
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-safe record of every filled slot with its span and rule (for checkpointed dialogue state)."""
+
+        def record(found: Found[Any]) -> dict[str, Any]:
+            value = found.value
+            if isinstance(value, ModelRef):
+                value = asdict(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            span = [found.span.start, found.span.end, found.span.text]
+            return {"value": value, "span": span, "rule": found.rule}
+
+        slots = {
+            item.name: record(getattr(self, item.name))
+            for item in fields(self)
+            if isinstance(getattr(self, item.name), Found)
+        }
+        return {
+            "language": self.language,
+            "slots": slots,
+            "models": [record(found) for found in self.models],
+            "experiment_ids": [record(found) for found in self.experiment_ids],
+            "conflicts": [
+                {"slot": c.slot, "kept": record(c.kept), "other": record(c.other)} for c in self.conflicts
+            ],
+        }
+
+    def generate_args(self) -> dict[str, Any]:
+        """The generate_project arguments this message fills (task, backbone, num_classes, image_size).
+
+        Only a concrete torchvision backbone is passed ("resnet50", not the family "resnet"); the image size is
+        the longer side. Multi-label and regression are NOT folded in here: the caller must check
+        ``multi_label``/``regression`` and never hand such a request to a single-label template.
+        """
+        args: dict[str, Any] = {}
+        if self.task is not None:
+            args["task"] = self.task.value
+        backbone = next(
+            (
+                found.value
+                for found in self.models
+                if found.value.kind == "backbone"
+                and any(ch.isdigit() or ch == "_" for ch in found.value.name)
+            ),
+            None,
+        )
+        if backbone is not None:
+            args["backbone"] = backbone.name
+        if self.num_classes is not None:
+            args["num_classes"] = self.num_classes.value
+        if self.image_side is not None:
+            args["image_size"] = self.image_side
+        return args
 
     @property
     def knowledge_device(self) -> str | None:

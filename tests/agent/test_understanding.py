@@ -342,3 +342,30 @@ def test_slots_are_read_from_the_start_of_a_huge_message() -> None:
     slots = parse_slots(text)
     assert time.perf_counter() - start < 5.0
     assert slots.num_classes is not None and slots.num_classes.value == 3 and not slots.conflicts
+
+
+def test_slots_serialise_to_json_for_the_dialogue_state() -> None:
+    import json
+
+    slots = parse_slots("resnet50 for 3 classes at 256x192, train at 224 px... no, 512 px")
+    record = json.loads(json.dumps(slots.to_json()))
+    assert record["slots"]["num_classes"] == {"value": 3, "span": [13, 22, "3 classes"], "rule": "n_classes"}
+    assert record["slots"]["image_size"]["value"] == [256, 192]
+    assert record["models"][0]["value"]["knowledge_id"] == "resnet50"
+    assert {conflict["slot"] for conflict in record["conflicts"]} == {"image_size"}
+
+
+@pytest.mark.parametrize(
+    ("message", "args"),
+    [
+        (
+            "genrate a clasifier with 5 classs on resnet18, 224 px",
+            {"task": "classification", "backbone": "resnet18", "num_classes": 5, "image_size": 224},
+        ),
+        ("a resnet detector for 1920x1080 frames", {"task": "detection", "image_size": 1920}),
+        ("segment 4 tissue types", {"task": "segmentation", "num_classes": 4}),
+        ("hello", {}),
+    ],
+)
+def test_generate_args(message: str, args: dict[str, Any]) -> None:
+    assert parse_slots(message).generate_args() == args
