@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from agent.understanding import core_intent_hints, detect_language, normalise, parse_slots
 from tests.agent.understanding_cases import CASES
-from tests.agent.understanding_heldout import HELD_OUT, HELD_OUT_2
+from tests.agent.understanding_heldout import HELD_OUT, HELD_OUT_2, HELD_OUT_3
 
 LONGER = [
     "Genrate a clasifier for 5 classs, 224 px, resnet18, and smoke-test it for 20 steps.",
@@ -49,7 +49,7 @@ def main() -> None:
     start = time.perf_counter()
     parse_slots("warm up: resnet50, 5 classes")
     print(f"first call (loads the knowledge-base vocabulary): {(time.perf_counter() - start) * 1000:.1f} ms")
-    messages = [text for text, _ in HELD_OUT + HELD_OUT_2 + CASES]
+    messages = [text for text, _ in HELD_OUT + HELD_OUT_2 + HELD_OUT_3 + CASES]
     measure("parse_slots", parse_slots, messages)
     measure("parse_slots 1-3 s", parse_slots, [f"{m} (variant {i})" for i, m in enumerate(LONGER * 25)])
     measure("normalise", normalise, [m + " x" for m in messages])

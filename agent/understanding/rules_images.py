@@ -195,6 +195,10 @@ _DATASET_KEY = re.compile(
 _DATASET_STOP = frozenset(NOT_BETWEEN - {"of", "and", "labelled"}) | {"classes", "class", "categories"}
 
 
+_OF_THEM = re.compile(rf"{num()}\s+of them\b")
+_IMAGE_NOUN_BEFORE = re.compile(rf"\b{_IMAGE_NOUNS}\b")
+
+
 def read_dataset(r: Reader) -> None:
     if not r.has_digit:
         return
@@ -207,6 +211,12 @@ def read_dataset(r: Reader) -> None:
         count = int(value_of(match))
         if count >= 10:
             r.put("dataset_size", count, *match.span(), "n_images")
+    for match in r.finditer(_OF_THEM):
+        # "photos are 768x768, about 1.5k of them": the count refers back to images named just before.
+        if _IMAGE_NOUN_BEFORE.search(r.text[max(0, match.start() - 60) : match.start()]):
+            count = int(value_of(match))
+            if count >= 10:
+                r.put("dataset_size", count, *match.span("n"), "n_of_them")
     for pattern, rule in ((_LABELLED, "n_labelled"), (_DATASET_KEY, "dataset_keyword")):
         for match in r.finditer(pattern):
             count = int(value_of(match))

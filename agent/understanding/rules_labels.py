@@ -61,6 +61,8 @@ _N_CLASSES = re.compile(
 )
 
 
+# "tags (19 of them)", "classes (12 in total)"
+_NOUN_THEN_N = re.compile(rf"\b{_CLASS_NOUN}\s*\(\s*{num()}(?:\s+(?:of them|in total|total))?\s*\)")
 _INTO_N = re.compile(rf"(?:classify|categori[sz]e|sort|split|assign|separate)\b[^.?!]{{0,40}}?\binto\s+{num()}(?!\s*(?:px|%|images|folders))")  # fmt: skip
 
 
@@ -108,6 +110,8 @@ def read_classes(r: Reader) -> None:
                 r.put("num_classes", int(count), *match.span(), "n_classes")
         for match in r.finditer(_INTO_N):
             r.put("num_classes", int(value_of(match)), *match.span("n"), "into_n")
+        for match in r.finditer(_NOUN_THEN_N):
+            r.put("num_classes", int(value_of(match)), *match.span(), "noun_then_n")
     class_list = r.mentions("classes", "categories", "labels", "class names")
     for match in _CLASS_LIST.finditer(r.text) if class_list else ():
         items = [

@@ -43,7 +43,8 @@ def read_learning_rate(r: Reader) -> None:
 
 _BATCH = [
     re.compile(
-        rf"(?:batch[ _-]?size|\bbs\b|mini-?batch(?: size)?)\s*(?:of|=|:|is|to|at|around|about)?\s*{num()}"
+        rf"(?:batch[ _-]?size|\bbs\b|mini-?batch(?: size)?|\bbatch\b)\s*(?:of|=|:|is|to|at|around|about)?\s*{num()}"
+        rf"(?!\s*(?:images|samples|steps|epochs|iterations|of the))"
     ),
     re.compile(rf"\bbatch(?:es)? of\s*{num()}"),
     re.compile(rf"{num()}\s*(?:images?\s+|samples?\s+)?per (?:batch|step|iteration)\b"),

@@ -205,3 +205,68 @@ HELD_OUT_2: list[Case] = [
     ),
     ("export to onnx for tensorrt on a server", {"device_target": "server"}),
 ]
+
+
+# Third held-out batch, written after the training-choice slots and scored before any change for it:
+# 26/30 (86.7%) at first sight. One of the four misses was a wrong expectation ("mil imágenes" is 1,000
+# images; corrected here); the others were "about 1.5k of them" after "photos", "tags (19 of them)" and
+# "batch 8".
+HELD_OUT_3: list[Case] = [
+    (
+        "plz make a segmenter for 6 kinds of floor damage, photos are 768x768, about 1.5k of them",
+        {"task": "segmentation", "num_classes": 6, "image_size": (768, 768), "dataset_size": 1500},
+    ),
+    (
+        "What's the best backbone for 300 dog breeds on a Pixel phone?",
+        {"num_classes": 300, "device_target": "mobile"},
+    ),
+    (
+        "retinanet vs fcos for tiny drones in the sky, they're 6-12 px",
+        {"architecture": "retinanet", "object_size_px": (6, 12), "tiny_objects": True, "num_classes": None},
+    ),
+    (
+        "I want multi label tags (19 of them) for satellite tiles of 256 px",
+        {"multi_label": True, "num_classes": 19, "image_size": (256, 256)},
+    ),
+    ("count trees in drone orthomosaics, ~40 cm per pixel", {"num_classes": None, "image_size": None}),
+    ("estimate fruit ripeness as a number from 0 to 10", {"regression": None}),
+    ("predict the weight of each fish in grams", {"regression": True}),
+    (
+        "use a yolov8m, imgsz 1280, batch 8, 300 epochs",
+        {"architecture": "yolov8m", "image_size": (1280, 1280), "batch_size": 8, "epochs": 300},
+    ),
+    (
+        "train it with AdamW 1e-3, wd 0.05, cosine, 10 warmup epochs",
+        {"optimizer": "adamw", "learning_rate": 1e-3, "scheduler": "cosine", "warmup_epochs": 10},
+    ),
+    ("eight classes of fabric", {"num_classes": 8}),
+    ("Ich habe 2000 Bilder mit 4 Klassen", {"dataset_size": 2000, "num_classes": 4}),
+    ("j'ai 500 images et dix classes", {"dataset_size": 500, "num_classes": 10}),
+    ("tengo mil imágenes de 3 tipos de defectos", {"dataset_size": 1000}),
+    ("on 3 nodes with 8 GPUs each", {"num_gpus": 8}),
+    ("inference must be below 100 ms on an Intel CPU", {"latency_ms": 100.0, "device_target": "cpu"}),
+    ("keypoint rcnn with 12 keypoints per part", {"architecture": "keypoint_rcnn", "num_keypoints": 12}),
+    ("swap resnet34 for convnext_small", {"backbone": "resnet34", "models": ["resnet34", "convnext_small"]}),
+    ("deeplabv3 mobilenet for 21 VOC classes", {"architecture": "deeplabv3", "num_classes": 21}),
+    ("mask2former panoptic on cityscapes", {"architecture": "mask2former", "task": "instance_segmentation"}),
+    (
+        "we're at exp-42aa17c3b9d04e11 now, rerun with bs 16",
+        {"experiment_ids": ["exp-42aa17c3b9d04e11"], "batch_size": 16},
+    ),
+    ("the GPU is a 4090 with 24 GB", {"num_classes": None, "dataset_size": None}),
+    ("since 2021 we collected 50k frames", {"dataset_size": 50000}),
+    ("classification, 2 classes, heavily imbalanced 1:50", {"num_classes": 2, "class_imbalance": True}),
+    (
+        "fine-tune ViT-L/16 in bf16 on 4 H100s",
+        {"backbone": "vit_l_16", "precision": "bf16-mixed", "num_gpus": 4, "accelerator": "H100"},
+    ),
+    ("efficient net b4", {"backbone": "efficientnet_b4"}),
+    ("mobile net v2", {"backbone": "mobilenet_v2"}),
+    ("unet++ with efficientnet-b3 encoder", {"architecture": "unet", "backbone": "efficientnet_b3"}),
+    ("3 epochs, 1 GPU, fp32", {"epochs": 3, "num_gpus": 1, "precision": "32-true"}),
+    ("sixty frames a second on jetson xavier nx", {"throughput_fps": 60.0, "device_target": "edge"}),
+    (
+        "find defects on PCB, objects are between 10 and 40 pixels, images 4096x3000",
+        {"object_size_px": (10, 40), "image_size": (3000, 4096)},
+    ),
+]
