@@ -13,6 +13,18 @@ from agent.understanding.slots import Conflict, Found, Slots, parse_answer, pars
 from agent.understanding.tasks import EXTRA_TASKS, KNOWN_TASKS
 from agent.understanding.text import Span
 
+
+def warm_up() -> None:
+    """Load the model-name vocabulary (it reads the knowledge base) now, e.g. at server start-up.
+
+    Otherwise the first message that names a model pays for it (about a second on a busy 2-core machine).
+    """
+    from agent.understanding.models import _vocabulary
+
+    _vocabulary()
+    parse_slots("warm up: resnet50, 5 classes, 224 px")
+
+
 __all__ = [
     "EXTRA_TASKS",
     "KNOWN_TASKS",
@@ -26,4 +38,5 @@ __all__ = [
     "normalise",
     "parse_answer",
     "parse_slots",
+    "warm_up",
 ]

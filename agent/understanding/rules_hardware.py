@@ -42,6 +42,7 @@ _GPU_NAME = re.compile(rf"(?<![\w-])(?P<model>{_GPU_MODEL})(?![\w-])")
 
 
 def read_gpus(r: Reader) -> None:
+    """Number of GPUs and the accelerator model ("2x A100", "on 4 GPUs", "single T4", "no GPU" = 0)."""
     if not r.mentions("gpu", "tpu", "device", "nproc", "card", "accelerator") and not r.has_digit:
         return
     no_gpu = _NO_GPU.search(r.text)
@@ -82,6 +83,7 @@ _QUANT = re.compile(r"\b(?:int8|8[- ]bit|quanti[sz](?:e|ed|ation|ing))\b|\bint4\
 
 
 def read_precision(r: Reader) -> None:
+    """Lightning precision ("bf16" -> "bf16-mixed", "fp16"/"AMP" -> "16-mixed") and int8/int4 quantisation."""
     if not r.mentions("16", "32", "64", "fp", "float", "half", "mixed", "amp", "autocast", "precision", "int", "bit", "quanti"):  # fmt: skip
         return
     hits: list[tuple[int, int, str]] = []
@@ -117,6 +119,7 @@ _REALTIME = re.compile(r"\breal[- ]?time\b|\bechtzeit\b|\btemps réel\b|\btiempo
 
 
 def read_speed(r: Reader) -> None:
+    """Latency in ms ("under 10 ms", "within 0.2 s"), throughput ("30 fps", "100 images/s") and "real-time"."""
     realtime = (
         _REALTIME.search(r.text) if r.mentions("real", "echtzeit", "temps", "tiempo", "tempo") else None
     )
@@ -161,6 +164,7 @@ _DEVICES = [
 
 
 def read_device_target(r: Reader) -> None:
+    """Where the model will run: "mobile", "edge", "cpu" or "server", most specific first."""
     for pattern, value in _DEVICES:
         match = pattern.search(r.text)
         if match and not r.is_claimed(*match.span()):

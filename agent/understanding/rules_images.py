@@ -93,6 +93,9 @@ def _orient(a: int, b: int) -> tuple[int, int]:
 
 
 def read_sizes(r: Reader) -> None:
+    """Image size (h, w) and object sizes: "NxM", "512 px", "4k", "1080p", "objects of 8-15 px".
+
+    Runs before the counting rules so that the digits of a size are claimed and never counted as classes."""
     if not r.has_digit and not r.mentions("hd", "tiny", "small", "minuscule"):
         return
     for match in _NXN.finditer(r.text):
@@ -162,6 +165,7 @@ _KEYPOINTS_KEY = re.compile(rf"(?:num_keypoints|num_joints|number of (?:keypoint
 
 
 def read_keypoints(r: Reader) -> None:
+    """Number of keypoints ("17 COCO keypoints", "68 facial landmarks", "num_keypoints=14")."""
     if not r.has_digit or not r.mentions("key", "landmark", "joint", "point"):
         return
     for pattern in (_KEYPOINTS_KEY, _KEYPOINTS):
@@ -200,6 +204,7 @@ _IMAGE_NOUN_BEFORE = re.compile(rf"\b{_IMAGE_NOUNS}\b")
 
 
 def read_dataset(r: Reader) -> None:
+    """Dataset size ("10k images", "~800 labelled", "1.2M", "dataset of 40k") and images per class."""
     if not r.has_digit:
         return
     for match in r.finditer(_PER_CLASS):

@@ -17,6 +17,7 @@ _EXP_ID = re.compile(
 
 
 def read_experiment_ids(r: Reader) -> None:
+    """Experiment ids as written, prefix kept ("exp-1a2b...", or a bare hex id of 8+ characters)."""
     if not r.has_digit:
         return
     for match in _EXP_ID.finditer(r.text):
@@ -26,6 +27,7 @@ def read_experiment_ids(r: Reader) -> None:
 
 
 def read_models(r: Reader) -> None:
+    """Backbone and architecture names (exact or fuzzy), claimed so "resnet50" never counts 50 of anything."""
     for start, end, ref in find_models(r.text, skip_words=DOMAIN_VOCABULARY):
         if r.is_claimed(start, end):
             continue
@@ -88,6 +90,7 @@ _VS_STOP = wordset("""train val validation test cpu gpu min max accuracy speed p
 
 
 def read_classes(r: Reader) -> None:
+    """Number of classes, from the most explicit form ("num_classes=5") to the least ("cats vs dogs")."""
     if r.has_digit:
         for match in r.finditer(_CLASSES_KEY):
             r.put("num_classes", int(value_of(match)), *match.span(), "keyword")
@@ -169,6 +172,7 @@ _REGRESSION = re.compile(
 
 
 def read_label_structure(r: Reader) -> None:
+    """Multi-label (or explicitly single-label) and regression signals."""
     if r.mentions("label", "tag", "class", "categor", "attribute", "exclusive", "multi", "mehrere", "étiquet", "etiquet", "several", "many", "more", "occur", "appear", "subset"):  # fmt: skip
         true = _MULTI_TRUE.search(r.text)
         false = _MULTI_FALSE.search(r.text)
@@ -190,6 +194,7 @@ def read_label_structure(r: Reader) -> None:
 
 
 def read_task(r: Reader) -> None:
+    """The task: explicit words first, then the task a named model implies, then a regression signal."""
     implied = [(found.value.task, found) for found in r.slots.models if found.value.task]
     hit = detect_task(r.text, implied=[(task, found.span) for task, found in implied])
     if hit is not None:

@@ -25,6 +25,7 @@ _NOT_LR = wordset("wd weight decay eps epsilon momentum smoothing dropout thresh
 
 
 def read_learning_rate(r: Reader) -> None:
+    """Learning rate after "lr"/"learning rate", or a bare "3e-4" that no other hyper-parameter owns."""
     if not r.has_digit or not r.mentions("lr", "learning", "e-"):
         return
     for match in r.finditer(_LR):
@@ -76,6 +77,7 @@ _PATIENCE = re.compile(rf"patience\s*(?:of|=|:|is|to)?\s*{num()}")
 
 
 def read_hyperparameters(r: Reader) -> None:
+    """Batch size, epochs/steps and what a duration belongs to (warm-up, freezing, patience, schedule)."""
     if not r.has_digit:
         return
     for pattern in _BATCH:
@@ -215,6 +217,7 @@ _GUARDS: dict[str, tuple[str, ...]] = {
 
 
 def read_training_choices(r: Reader) -> None:
+    """Named training choices (optimizer, scheduler, loss, logger), the monitored metric and flags."""
     for slot, (combined, values) in _COMBINED.items():
         if not r.mentions(*_GUARDS[slot]):
             continue
