@@ -171,13 +171,25 @@ def core_intent_hints(text: str) -> list[str]:
     return [intent for _, intent in sorted(positions)]
 
 
+# Words a stem starts but that do not ask for the intent ("gener" is in "general", "crea" in "creature").
+_FALSE_FRIENDS = wordset(
+    """general generally generals generic generics generous generosity generality creature creatures cream
+    creamy crease execute executed executes execution executive sistematic revised revisited checkpoint
+    checkpoints checked verifiable controller controllers fixture fixtures fixed"""
+)
+
+
 def _find_word_start(text: str, stem: str) -> int:
-    """Index of ``stem`` where it starts a word (so "gener" does not fire inside "regenerate")."""
+    """Index of ``stem`` where it starts a word (so "gener" does not fire inside "regenerate" or "general")."""
     start = 0
     while True:
         index = text.find(stem, start)
         if index < 0:
             return -1
         if stem[0] == " " or not text[index - 1].isalnum():
-            return index
+            end = index
+            while end < len(text) and (text[end].isalnum() or text[end] in "'-"):
+                end += 1
+            if text[index:end].strip(" '-") not in _FALSE_FRIENDS:
+                return index
         start = index + 1

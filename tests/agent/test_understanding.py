@@ -275,6 +275,10 @@ def test_detect_language(text: str, language: str) -> None:
         ("exporte en ONNX", ["export"]),
         ("hi", []),
         ("regenerate nothing", []),
+        ("general question about DDP", []),
+        ("is a generic loss ok?", []),
+        ("I fixed the bug already", []),
+        ("save a checkpoint every epoch", []),
     ],
 )
 def test_core_intent_hints(text: str, hints: list[str]) -> None:
