@@ -76,7 +76,7 @@ def _fold_message(state: DialogueState, text: str) -> None:
     if slots.get("task") and slots["task"] != state.spec.get("task"):
         # A new task: sizes and heads of the old one no longer apply unless restated.
         state.spec = {"task": slots["task"]}
-    state.spec.update({key: slots[key] for key in SPEC_SLOTS if slots.get(key) is not None})
+    state.spec.update({key: value for key, value in slots.items() if value is not None})
 
 
 def track(previous: Any, messages: Sequence[BaseMessage]) -> DialogueState:

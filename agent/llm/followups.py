@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from agent.dialogue.state import DialogueState, Pending
 from agent.llm.intents import Intent, detect_intents
+from agent.understanding import core_intent_hints, detect_language, normalise
 
 _WHY_NOT = re.compile(
     r"\b(?:why not|what about|how about|wouldn'?t|would|isn'?t|is|instead of|rather than|compared? (?:to|with)|"
@@ -161,11 +162,50 @@ def _complete_generate(intent: Intent, text: str, dialogue: DialogueState, plan:
     return None
 
 
+_LANGUAGE_NAMES = {"de": "German", "fr": "French", "es": "Spanish", "it": "Italian", "pt": "Portuguese"}
+
+
+def _from_language_hints(text: str, code_available: bool) -> Plan:
+    """Core requests in another language: act on the understood intent and say so, in English."""
+    from agent.llm.intents import extract_generate_args, extract_steps
+
+    hints = core_intent_hints(text)
+    language = _LANGUAGE_NAMES.get(detect_language(text), "another language")
+    intents: list[Intent] = []
+    for hint in hints:
+        if hint in {"review", "fix"} and code_available:
+            intents = [Intent("review_code", {"fix": True} if hint == "fix" else {})]
+        elif hint == "generate":
+            intents = [Intent("generate_project", extract_generate_args(text))]
+        elif hint == "recommend":
+            intents = [Intent("recommend_architecture", {"question": text})]
+        elif hint == "smoke_run" and code_available:
+            steps = extract_steps(text)
+            intents = [Intent("smoke_run", {"steps": steps} if steps else {})]
+        elif hint == "export" and code_available:
+            intents = [Intent("export_onnx", {})]
+        if intents:
+            break
+    if not intents:
+        return Plan()
+    understood = {
+        "review_code": "a review of your code",
+        "generate_project": "a generated project",
+        "recommend_architecture": "an architecture recommendation",
+        "smoke_run": "a short training run in the sandbox",
+        "export_onnx": "an ONNX export check",
+    }[intents[0].tool]
+    return Plan(
+        intents,
+        preface=f"_I read your message ({language}) as a request for {understood}; I answer in English._",
+    )
+
+
 def plan_turn(
     prose: str, dialogue: DialogueState, *, has_code_in_message: bool, has_code_in_thread: bool
 ) -> Plan:
     """The turn's plan from the message (code removed) and the dialogue state."""
-    text = prose.strip()
+    text = normalise(prose.strip())
     if dialogue.resume:
         plan = Plan([Intent(str(dialogue.resume["tool"]), dict(dialogue.resume.get("args") or {}))])
     elif (why := _why_not(text, dialogue)) is not None:
@@ -181,6 +221,8 @@ def plan_turn(
                 text, has_code_in_message=has_code_in_message, has_code_in_thread=has_code_in_thread
             )
         )
+        if not plan.intents and detect_language(text) != "en":
+            plan = _from_language_hints(text, has_code_in_message or has_code_in_thread)
         if (
             not plan.intents
             and _GENERATE_REFERENCE.search(text)

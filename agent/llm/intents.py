@@ -126,21 +126,9 @@ def extract_task(text: str) -> str | None:
 
 def extract_generate_args(text: str) -> dict[str, Any]:
     """Task, backbone, number of classes, image size and Lightning package named in a request."""
-    args: dict[str, Any] = {}
-    task = extract_task(text)
-    if task:
-        args["task"] = task
-    backbone = _BACKBONE.search(text)
-    if backbone:
-        args["backbone"] = _normalise_backbone(backbone.group(1))
-    classes = _NUM_CLASSES.search(text)
-    if classes:
-        args["num_classes"] = int(classes.group(1))
-    elif _BINARY.search(text):
-        args["num_classes"] = 2
-    size = _IMAGE_SIZE.search(text)
-    if size:
-        args["image_size"] = int(next(group for group in size.groups() if group))
+    from agent.understanding import parse_slots
+
+    args = parse_slots(text).generate_args()
     if _PACKAGE_PL.search(text):
         args["package"] = "pytorch_lightning"
     return args
