@@ -22,6 +22,7 @@ from langgraph.prebuilt import ToolNode, tools_condition
 from agent.dialogue.state import DIALOGUE_KEY, DialogueState
 from agent.dialogue.tracker import track
 from agent.prompts import system_prompt
+from agent.user_errors import tool_error_text
 
 
 class AgentState(MessagesState):
@@ -38,8 +39,8 @@ def _system_message(prompt: str, dialogue: DialogueState) -> SystemMessage:
 
 
 def _tool_error_message(error: Exception) -> str:
-    """What the model reads when a tool raised: the error itself, without blaming the user."""
-    return f"{type(error).__name__}: {error}"
+    """What the model reads when a tool raised: a plain sentence (the detail goes to the server log)."""
+    return tool_error_text(error)
 
 
 def build_graph(

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from agent.code_context import latest_code
 from agent.settings import Settings
+from agent.user_errors import TOOL_NAMES, friendly_validation
 from tools.workers import WorkerPool
 
 ToolOutput = tuple[str, dict[str, Any]]
@@ -42,15 +43,12 @@ class ToolContext:
 
 def _failure(tool: str, message: str) -> ToolOutput:
     """A tool-level failure reported as data, so the agent explains it instead of the run crashing."""
-    return f"**{tool} could not run:** {message}", {"error": message}
+    what = TOOL_NAMES.get(tool, tool)
+    return f"**I could not run {what}:** {message}", {"error": message}
 
 
-def _validation_message(error: ValidationError) -> str:
-    parts = []
-    for item in error.errors():
-        where = ".".join(str(p) for p in item.get("loc", ())) or "input"
-        parts.append(f"{where}: {item.get('msg')}")
-    return "; ".join(parts)
+def _validation_message(error: ValidationError, tool: str | None = None) -> str:
+    return friendly_validation(error, tool)
 
 
 def _resolve_files(

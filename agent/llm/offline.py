@@ -118,7 +118,7 @@ def compose_final_answer(messages: Sequence[BaseMessage], preface: str = "") -> 
         intro = _INTROS.get(message.name or "", "").format(origin=origin)
         body = message_text(message).strip()
         if message.status == "error":
-            sections.append(f"**The `{message.name}` tool failed:** {body}")
+            sections.append(body)
             continue
         plain = "error" in artifact or "alternative" in artifact
         sections.append(body if plain or not intro else f"{intro}\n\n{body}".strip())
