@@ -19,6 +19,7 @@ from knowledge.models import TaskKnowledge
 
 Area = Literal["training", "data", "evaluation", "export"]
 TASK_PREFIX = "task:"
+GLOSSARY_FILE = "glossary.yaml"  # query expansion for retrieval, not entries (read by knowledge.retrieval)
 
 
 class _Strict(BaseModel):
@@ -104,7 +105,11 @@ class PracticeBase(_Strict):
 
 def _practice_files() -> list[str]:
     folder = resources.files("knowledge").joinpath("practices")
-    return sorted(entry.name for entry in folder.iterdir() if entry.name.endswith(".yaml"))
+    return sorted(
+        entry.name
+        for entry in folder.iterdir()
+        if entry.name.endswith(".yaml") and entry.name != GLOSSARY_FILE
+    )
 
 
 def parse_practices(files: dict[str, str]) -> PracticeBase:
