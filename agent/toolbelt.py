@@ -371,6 +371,26 @@ class CompareArgs(BaseModel):
     )
 
 
+# --- general questions --------------------------------------------------------------------------------------
+
+
+class AnswerArgs(BaseModel):
+    """Arguments of the answer_question tool."""
+
+    question: str = Field(
+        min_length=1, max_length=4000, description="The user's question in their own words."
+    )
+
+
+def answer_question(question: str) -> ToolOutput:
+    """A general ML-engineering answer composed from the knowledge base, naming its entries (or saying that
+    nothing fits)."""
+    from knowledge.answer import answer_question as answer
+
+    result = answer(question)
+    return result.markdown, result.model_dump(mode="json")
+
+
 # --- explain ------------------------------------------------------------------------------------------------
 
 
@@ -509,6 +529,13 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
             "smoke_run",
             "Train code for a few steps in the sandbox; reports losses, speed, memory.",
             coroutine=smoke_run,
+        ),
+        make(
+            answer_question,
+            AnswerArgs,
+            "answer_question",
+            "Answer a general ML-engineering question (Lightning training, data, evaluation, export, CV tasks) "
+            "from the curated knowledge base; says when the question is outside it.",
         ),
         make(
             explain_checklist_item,

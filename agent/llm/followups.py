@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from agent.dialogue.state import DialogueState, Pending
-from agent.llm.intents import Intent, detect_intents
+from agent.llm.intents import Intent, detect_intents, is_small_talk
 from agent.understanding import core_intent_hints, detect_language, normalise
 
 _WHY_NOT = re.compile(
@@ -229,6 +229,9 @@ def plan_turn(
             and (dialogue.recommendation is not None or dialogue.spec.get("task"))
         ):
             plan.intents = [Intent("generate_project", {})]
+        if not plan.intents and not is_small_talk(text) and len(text.split()) >= 2:
+            # Not a request for a tool: a question for the knowledge base, which says when nothing fits.
+            plan.intents = [Intent("answer_question", {"question": text})]
     for intent in plan.intents:
         if intent.tool == "compare_experiments":
             intent.args["ids"] = _EXPERIMENT_ID.findall(text) or intent.args.get("ids") or dialogue.runs[-2:]

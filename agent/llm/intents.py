@@ -199,6 +199,11 @@ def detect_intents(prose: str, *, has_code_in_message: bool, has_code_in_thread:
     return []
 
 
+def is_small_talk(text: str) -> bool:
+    """Greetings, thanks and "what can you do": answered with the help text, not a tool."""
+    return bool(_HELP.search(text))
+
+
 def _smoke_args(text: str) -> dict[str, Any]:
     steps = extract_steps(text)
     return {"steps": steps} if steps else {}
