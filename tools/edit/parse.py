@@ -434,21 +434,18 @@ def parse_instruction(text: str) -> list[EditSpec] | None:
         elif kinds:
             merged.append((clause, kinds))
     del raw_clauses
-    specs: list[EditSpec] = []
-    seen: dict[str, int] = {}
+    wanted: dict[str, dict[str, Any]] = {}
     for clause, kinds in merged:
         if _NEGATE.search(clause) and not any(k in ("precision", "cosine_schedule") for k, _ in kinds):
             continue
         for kind, params in kinds:
-            try:
-                spec = _ADAPTER.validate_python({"kind": kind, **params})
-            except ValidationError:
-                continue
-            if kind in seen:
-                specs[seen[kind]] = spec
-            else:
-                seen[kind] = len(specs)
-                specs.append(spec)
+            wanted.setdefault(kind, {}).update(params)  # "AdamW with lr 3e-4 and weight decay 0.01": one edit
+    specs: list[EditSpec] = []
+    for kind, params in wanted.items():
+        try:
+            specs.append(_ADAPTER.validate_python({"kind": kind, **params}))
+        except ValidationError:
+            continue
     return specs or None
 
 

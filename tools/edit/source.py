@@ -25,6 +25,7 @@ class CallSite:
     stmt: cst.BaseStatement | None
     func: cst.FunctionDef | None
     cls: cst.ClassDef | None
+    block: cst.Module | cst.IndentedBlock | None = None
 
 
 @dataclass
@@ -108,6 +109,16 @@ class _Collector(cst.CSTVisitor):
         self.stmts: list[cst.BaseStatement] = []
         self.funcs: list[cst.FunctionDef] = []
         self.classes: list[cst.ClassDef] = []
+        self.blocks: list[cst.Module | cst.IndentedBlock] = []
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self.blocks.append(node)
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self.blocks.append(node)
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
+        self.blocks.pop()
 
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
@@ -159,7 +170,8 @@ class _Collector(cst.CSTVisitor):
         stmt = self.stmts[-1] if self.stmts else None
         func = self.funcs[-1] if self.funcs else None
         cls = self.classes[-1] if self.classes else None
-        self.src.calls.append(CallSite(node, "", stmt, func, cls))
+        block = self.blocks[-1] if self.blocks else None
+        self.src.calls.append(CallSite(node, "", stmt, func, cls, block))
 
 
 def parse_file(path: str, text: str) -> SourceFile | None:

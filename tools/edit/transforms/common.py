@@ -217,7 +217,7 @@ def add_method(cls: cst.ClassDef, code: str) -> cst.ClassDef:
     body = cls.body
     if not isinstance(body, cst.IndentedBlock):
         return cls
-    func = func.with_changes(leading_lines=[cst.EmptyLine()])
+    func = func.with_changes(leading_lines=[cst.EmptyLine(indent=False)])
     return cls.with_changes(body=body.with_changes(body=[*body.body, func]))
 
 

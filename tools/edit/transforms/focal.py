@@ -9,6 +9,8 @@ kept. Binary and multi-label (``nn.BCEWithLogitsLoss`` / ``F.binary_cross_entrop
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from tools.edit.models import FocalLossEdit
@@ -136,6 +138,14 @@ def focal_loss(spec: FocalLossEdit, project: Project) -> Outcome:
                     continue
                 kept, dropped = _kwargs(f, call, _CE_KEEP, 2)
                 pos = [f.code(a.value) for a in call.args if a.keyword is None][:2]
+                first = call.args[0].value
+                if (
+                    isinstance(first, cst.Call)
+                    and first.args
+                    and f.qualify(first.func).split(".")[-1] == "softmax"
+                ):
+                    pos[0] = f.code(first.args[0].value)
+                    dropped.append(f"the {f.code(first.func)}(...) around the logits: the loss applies it")
                 new = (
                     f"softmax_focal_loss({pos[0]}, {pos[1]}, gamma={g}"
                     + "".join(f", {k}" for k in kept)
@@ -158,7 +168,7 @@ def focal_loss(spec: FocalLossEdit, project: Project) -> Outcome:
                 new = f"sigmoid_focal_loss({pos[0]}, {pos[1]}.to({pos[0]}.dtype), gamma={g}, {reduction})"
                 need_sigmoid = True
             out.edit(f.path, Edit(call, replace=replace_with(cst.parse_expression(new))))
-            note = f" (dropped {', '.join(dropped)}: focal loss has no such option)" if dropped else ""
+            note = f" (dropped {', '.join(dropped)})" if dropped else ""
             out.applied.append(f"{f.where(call)}: {f.code(call.func)}(...) -> {new}{note}")
         anchor = _helper_anchor(f)
         helpers = (SOFTMAX_HELPERS if need_softmax and "def softmax_focal_loss" not in f.text else "") + (
@@ -184,11 +194,9 @@ def focal_loss(spec: FocalLossEdit, project: Project) -> Outcome:
         out.skipped.append(
             "focal loss: no nn.CrossEntropyLoss / F.cross_entropy / BCEWithLogitsLoss found to replace"
         )
-    elif out.fixes:
+    elif any(re.search(r"\bsoftmax_focal_loss\(|\bFocalLoss\(", a) for a in out.applied):
         out.applied.append(
-            "focal loss down-weights easy examples (gamma="
-            + g
-            + "); single-label targets must be class indices, "
+            f"focal loss down-weights easy examples (gamma={g}); single-label targets must be class indices, "
             "not one-hot or soft labels (mixup/cutmix need a soft-label loss instead)"
         )
     return out

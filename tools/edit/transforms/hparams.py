@@ -278,6 +278,9 @@ def batch_size(spec: BatchSizeEdit, project: Project) -> Outcome:
     for f, node, old in defaults:
         if isinstance(literal(old), int):
             done.add(id(node))
+            if literal(old) == spec.value:
+                out.applied.append(f"{f.where(node)}: batch_size is already {spec.value} (unchanged)")
+                continue
             out.edit(f.path, Edit(node, replace=replace_with(cst.Integer(str(spec.value)))))
             out.applied.append(f"{f.where(node)}: batch_size {f.code(old)} -> {spec.value}")
     for f, site in project.calls_named("DataLoader"):
@@ -302,11 +305,11 @@ def batch_size(spec: BatchSizeEdit, project: Project) -> Outcome:
             out.applied.append(
                 f"{f.where(site.node)}: DataLoader(...) now has batch_size={spec.value} (it used the default 1)"
             )
-    if not out.fixes:
+    if not out.fixes and not out.applied:
         out.skipped.append(
             "batch size: no batch_size default, constant or DataLoader(batch_size=...) literal found in the code"
         )
-    else:
+    elif out.fixes:
         out.applied.append(
             "with a larger batch, consider scaling the learning rate (linear rule for SGD, sqrt for Adam)"
         )

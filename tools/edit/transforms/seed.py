@@ -55,7 +55,7 @@ def seed(spec: SeedEdit, project: Project) -> Outcome:
         return out
     done: set[int] = set()
     for f, site in trainers:
-        anchor = _anchor(f, site.func)
+        anchor = _anchor(f, site.block)
         if anchor is None or id(anchor) in done:
             continue
         done.add(id(anchor))
@@ -64,20 +64,16 @@ def seed(spec: SeedEdit, project: Project) -> Outcome:
             f.path, Edit(anchor, insert_before=[f"{name}({spec.seed}, workers=True)"]), [imp] if imp else []
         )
         out.applied.append(
-            f"{f.where(anchor)}: added {name}({spec.seed}, workers=True) here, before the model and data are built"
+            f"{f.where(anchor)}: added {name}({spec.seed}, workers=True) above this statement, before the model and data are built"
         )
     return out
 
 
-def _anchor(f: SourceFile, func: cst.FunctionDef | None) -> cst.BaseStatement | None:
-    """The first statement of the function holding the Trainer (after its docstring), or of the module's code."""
-    if func is not None and isinstance(func.body, cst.IndentedBlock):
-        for i, stmt in enumerate(func.body.body):
-            if i == 0 and _is_docstring(stmt):
-                continue
-            return stmt
-        return None
-    for stmt in f.module.body:
+def _anchor(f: SourceFile, block: cst.Module | cst.IndentedBlock | None) -> cst.BaseStatement | None:
+    """The first statement of the block holding the Trainer (a function, ``if __name__ == "__main__":``, the
+    module), after its docstring and imports, and never a class or function definition."""
+    body = block.body if block is not None else f.module.body
+    for stmt in body:
         if _is_docstring(stmt) or isinstance(stmt, cst.ClassDef | cst.FunctionDef):
             continue
         if isinstance(stmt, cst.SimpleStatementLine) and all(
