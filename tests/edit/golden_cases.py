@@ -28,5 +28,8 @@ CASES: dict[str, tuple[str, str]] = {
     "batch_size_constant": ("pl_multilabel.py", "set batch size to 64"),
     "batch_size_field": ("flowers_finetune.py", "set batch size to 64"),
     "ddp": ("lightning_script.py", "use 4 GPUs with DDP"),
-    "combined": ("lightning_script.py", "use bf16, add early stopping on val/loss and switch to a cosine schedule with warm-up"),
+    "combined": (
+        "lightning_script.py",
+        "use bf16, add early stopping on val/loss and switch to a cosine schedule with warm-up",
+    ),
 }

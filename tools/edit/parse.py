@@ -138,9 +138,7 @@ _TRANSLATE: list[tuple[str, str]] = [
     (r"\bgrafikkarten\b|\bcartes graphiques\b", "gpus"),
 ]
 
-_SPLIT = re.compile(
-    r"\s*(?:;|\band\b|\bplus\b|\bthen\b|\balso\b|,\s*(?=(?:add|use|set|switch|make|log|freeze|clip|seed|train|run)\b))\s*"
-)
+_SPLIT = re.compile(r"\s*(?:;|,|\band\b|\bplus\b|\bthen\b|\balso\b)\s*")
 _NUM = r"(\d+(?:\.\d+)?(?:e-?\d+)?|\.\d+)"
 _NEGATE = re.compile(r"\b(?:remove|delete|drop|disable|get rid of|turn off|no more|without)\b")
 
@@ -339,7 +337,7 @@ def _optimizer(c: str) -> dict[str, Any] | None:
     m = re.search(r"\b(" + "|".join(_OPTIMIZERS) + r")\b", c)
     if m:
         params["name"] = _OPTIMIZERS[m.group(1)]
-    lr = _num(r"(?:\blr|learning rate)\s*(?:of|=|:|to|at|is)?\s*" + _NUM, c)
+    lr = _num(r"(?:\blr|learning rate)\W*(?:[a-z]+\W+){0,2}?" + _NUM, c)
     if lr is not None:
         params["lr"] = lr
     wd = _num(r"weight[ _]decay\s*(?:of|=|:|to|at)?\s*" + _NUM, c)
@@ -350,7 +348,7 @@ def _optimizer(c: str) -> dict[str, Any] | None:
 
 def _batch(c: str) -> dict[str, Any] | None:
     value = (
-        _num(r"batch[ _-]?size\s*(?:of|=|:|to|at|is)?\s*(\d+)", c)
+        _num(r"batch[ _-]?size\W*(?:[a-z]+\W+){0,2}?(\d+)", c)
         or _num(r"\bbs\s*[=:]?\s*(\d+)", c)
         or _num(r"(\d+)\s*(?:as (?:the )?)?(?:samples? per )?batch", c)
         or _num(r"batch(?:es)? of (\d+)", c)

@@ -210,7 +210,7 @@ def _add_args(call: cst.Call, new: list[cst.Arg]) -> cst.Call:
     else:
         last_comma = cst.Comma(whitespace_after=sep)
         final = comma
-    out = args[:-1] + [last.with_changes(comma=last_comma, whitespace_after_arg=cst.SimpleWhitespace(""))]
+    out = [*args[:-1], last.with_changes(comma=last_comma, whitespace_after_arg=cst.SimpleWhitespace(""))]
     for i, arg in enumerate(new):
         if i == len(new) - 1:
             out.append(arg.with_changes(comma=final, whitespace_after_arg=last.whitespace_after_arg))

@@ -8,7 +8,7 @@ import libcst as cst
 
 from tools.edit.models import EarlyStoppingEdit, FreezeBackboneEdit
 from tools.edit.source import Project, SourceFile, dotted_name, methods
-from tools.edit.transforms.common import Outcome, add_callback, add_method
+from tools.edit.transforms.common import Outcome, add_callback, adding_method
 from tools.review.rules.base import Edit
 
 #: Metric-name fragments where a larger value is better (everything else: smaller is better).
@@ -197,8 +197,8 @@ def freeze_backbone(spec: FreezeBackboneEdit, project: Project) -> Outcome:
             method = "def on_train_epoch_start(self) -> None:\n" + "".join(f"    {line}\n" for line in lines)
             out.edit(
                 f.path,
-                Edit(cls, replace=lambda n, m=method: add_method(n, m) if isinstance(n, cst.ClassDef) else n),
-            )  # type: ignore[misc]
+                Edit(cls, replace=adding_method(method)),
+            )
             out.applied.append(
                 f"{f.where(cls)}: added {cls.name.value}.on_train_epoch_start, which freezes self.{spec.attribute} for {spec.epochs} epoch(s)"
             )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -10,6 +10,40 @@ import libcst as cst
 from tools.edit.source import CallSite, Project, SourceFile, kwarg, literal
 from tools.review.fix import append_list_items, set_kwargs
 from tools.review.rules.base import Edit, Fix, replace_with
+
+Replace = Callable[[cst.CSTNode], cst.CSTNode]
+
+
+def setting_kwargs(pairs: list[tuple[str, str]]) -> Replace:
+    """An ``Edit.replace`` that sets keyword arguments on a call (see ``set_kwargs``)."""
+
+    def _replace(node: cst.CSTNode) -> cst.CSTNode:
+        return set_kwargs(node, pairs) if isinstance(node, cst.Call) else node
+
+    return _replace
+
+
+def appending(items: list[str]) -> Replace:
+    """An ``Edit.replace`` that appends items to a list literal (see ``append_list_items``)."""
+
+    def _replace(node: cst.CSTNode) -> cst.CSTNode:
+        return append_list_items(node, items) if isinstance(node, cst.List) else node
+
+    return _replace
+
+
+def adding_method(code: str) -> Replace:
+    def _replace(node: cst.CSTNode) -> cst.CSTNode:
+        return add_method(node, code) if isinstance(node, cst.ClassDef) else node
+
+    return _replace
+
+
+def with_body(body: cst.IndentedBlock) -> Replace:
+    def _replace(node: cst.CSTNode) -> cst.CSTNode:
+        return node.with_changes(body=body) if isinstance(node, cst.FunctionDef) else node
+
+    return _replace
 
 
 @dataclass
@@ -57,8 +91,8 @@ def set_trainer_kwargs(project: Project, out: Outcome, what: str, pairs: list[tu
         changes = [
             (k, v)
             for k, v in pairs
-            if old[k] is None or literal(kwarg(site.node, k).value) != literal(cst.parse_expression(v))
-        ]  # type: ignore[union-attr]
+            if old[k] is None or _current(site.node, k) != literal(cst.parse_expression(v))
+        ]
         if not changes:
             out.applied.append(
                 f"{f.where(site.node)}: {what}: the Trainer already has {_pairs(pairs)} (unchanged)"
@@ -66,13 +100,18 @@ def set_trainer_kwargs(project: Project, out: Outcome, what: str, pairs: list[tu
             continue
         out.edit(
             f.path,
-            Edit(site.node, replace=lambda n, c=changes: set_kwargs(n, c) if isinstance(n, cst.Call) else n),
-        )  # type: ignore[misc]
+            Edit(site.node, replace=setting_kwargs(changes)),
+        )
         was = ", ".join(f"{k} was {old[k]}" for k, _ in changes if old[k] is not None)
         out.applied.append(
             f"{f.where(site.node)}: {f.code(site.node.func)}(...) now has {_pairs(changes)}"
             + (f" ({was})" if was else "")
         )
+
+
+def _current(call: cst.Call, name: str) -> object:
+    arg = kwarg(call, name)
+    return literal(arg.value) if arg is not None else ...
 
 
 def _pairs(pairs: Sequence[tuple[str, str]]) -> str:
@@ -105,9 +144,9 @@ def add_callback(
                     f.path,
                     Edit(
                         existing,
-                        replace=lambda n, u=update: set_kwargs(n, u) if isinstance(n, cst.Call) else n,
+                        replace=setting_kwargs(update),
                     ),
-                )  # type: ignore[misc]
+                )
                 out.applied.append(f"{f.where(existing)}: the existing {short}(...) now has {_pairs(update)}")
             else:
                 out.applied.append(f"{f.where(existing)}: {short}(...) is already there (unchanged)")
@@ -119,12 +158,10 @@ def add_callback(
                 f.path,
                 Edit(
                     site.node,
-                    replace=lambda n, v=lst: (
-                        set_kwargs(n, [("callbacks", v)]) if isinstance(n, cst.Call) else n
-                    ),
+                    replace=setting_kwargs([("callbacks", lst)]),
                 ),
                 imports,
-            )  # type: ignore[misc]
+            )
             out.applied.append(
                 f"{f.where(site.node)}: added callbacks=[{code}] to {f.code(site.node.func)}(...)"
             )
@@ -135,10 +172,10 @@ def add_callback(
                 f.path,
                 Edit(
                     target,
-                    replace=lambda n, c=code: append_list_items(n, [c]) if isinstance(n, cst.List) else n,
+                    replace=appending([code]),
                 ),
                 imports,
-            )  # type: ignore[misc]
+            )
             out.applied.append(f"{f.where(target)}: appended {code} to the Trainer's callbacks")
         else:
             wrapped = f"[*{f.code(arg.value)}, {code}]"
@@ -176,21 +213,18 @@ def _list_for(f: SourceFile, site: CallSite, value: cst.BaseExpression) -> cst.L
         return value
     if not isinstance(value, cst.Name):
         return None
+    name = value.value
     scope: cst.CSTNode = site.func if site.func is not None else f.module
     found: list[cst.List] = []
 
     class _Find(cst.CSTVisitor):
         def visit_Assign(self, node: cst.Assign) -> None:
             for t in node.targets:
-                if isinstance(t.target, cst.Name) and t.target.value == value.value:
+                if isinstance(t.target, cst.Name) and t.target.value == name:
                     found.append(node.value if isinstance(node.value, cst.List) else cst.List([]))
 
         def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-            if (
-                isinstance(node.target, cst.Name)
-                and node.target.value == value.value
-                and node.value is not None
-            ):
+            if isinstance(node.target, cst.Name) and node.target.value == name and node.value is not None:
                 found.append(node.value if isinstance(node.value, cst.List) else cst.List([]))
 
     scope.visit(_Find())

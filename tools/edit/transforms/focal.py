@@ -103,7 +103,8 @@ def _kind(f: SourceFile, site: CallSite) -> str | None:
 def _kwargs(
     f: SourceFile, call: cst.Call, keep: tuple[str, ...], skip_positional: int
 ) -> tuple[list[str], list[str]]:
-    kept, dropped = [], []
+    kept: list[str] = []
+    dropped: list[str] = []
     for i, arg in enumerate(call.args):
         if arg.keyword is None:
             if i >= skip_positional:

@@ -10,7 +10,7 @@ import libcst as cst
 
 from tools.edit.models import BatchSizeEdit, OptimizerEdit
 from tools.edit.source import Project, SourceFile, dotted_name, kwarg, literal, methods
-from tools.edit.transforms.common import Outcome
+from tools.edit.transforms.common import Outcome, setting_kwargs
 from tools.review.fix import set_kwargs
 from tools.review.rules.base import Edit, replace_with
 
@@ -297,11 +297,9 @@ def batch_size(spec: BatchSizeEdit, project: Project) -> Outcome:
                 f.path,
                 Edit(
                     site.node,
-                    replace=lambda n, v=spec.value: (
-                        set_kwargs(n, [("batch_size", str(v))]) if isinstance(n, cst.Call) else n
-                    ),
+                    replace=setting_kwargs([("batch_size", str(spec.value))]),
                 ),
-            )  # type: ignore[misc]
+            )
             out.applied.append(
                 f"{f.where(site.node)}: DataLoader(...) now has batch_size={spec.value} (it used the default 1)"
             )

@@ -8,8 +8,8 @@ import libcst as cst
 
 from tools.edit.models import MLflowEdit
 from tools.edit.source import Project, kwarg, literal
-from tools.edit.transforms.common import Outcome, _local, open_trainers
-from tools.review.fix import append_list_items, argument_indent, list_literal, set_kwargs
+from tools.edit.transforms.common import Outcome, _local, appending, open_trainers, setting_kwargs
+from tools.review.fix import argument_indent, list_literal
 from tools.review.rules.base import Edit, replace_with
 
 
@@ -40,12 +40,10 @@ def mlflow_logger(spec: MLflowEdit, project: Project) -> Outcome:
                 f.path,
                 Edit(
                     site.node,
-                    replace=lambda n, c=code: (
-                        set_kwargs(n, [("logger", c)]) if isinstance(n, cst.Call) else n
-                    ),
+                    replace=setting_kwargs([("logger", code)]),
                 ),
                 imports,
-            )  # type: ignore[misc]
+            )
             was = "" if arg is None else f" (was logger={f.code(arg.value)})"
             out.applied.append(
                 f"{where}: the Trainer logs to MLflow: logger={code}{was}; it replaces Lightning's default TensorBoard/CSV logger"
@@ -60,10 +58,10 @@ def mlflow_logger(spec: MLflowEdit, project: Project) -> Outcome:
                 f.path,
                 Edit(
                     arg.value,
-                    replace=lambda n, c=code: append_list_items(n, [c]) if isinstance(n, cst.List) else n,
+                    replace=appending([code]),
                 ),
                 imports,
-            )  # type: ignore[misc]
+            )
             out.applied.append(f"{f.where(arg)}: added {code} to the Trainer's loggers")
         else:
             both = list_literal([f.code(arg.value), code], argument_indent(site.node))

@@ -8,7 +8,7 @@ import libcst as cst
 
 from tools.edit.models import CosineScheduleEdit
 from tools.edit.source import Project, SourceFile, methods
-from tools.edit.transforms.common import Outcome
+from tools.edit.transforms.common import Outcome, with_body
 from tools.review.rules.base import Edit
 
 
@@ -125,7 +125,7 @@ def _rewrite(
     lines: list[str] = []
     if isinstance(opt_expr, cst.Name):
         opt = opt_expr.value
-    else:
+    elif opt_expr is not None:
         opt = "optimizer"
         lines.append(f"optimizer = {f.code(opt_expr)}")
     kept_code = "".join(f.code(s) for s in kept)
@@ -165,7 +165,7 @@ def _rewrite(
         f.path,
         Edit(
             conf,
-            replace=lambda n, b=new_body: n.with_changes(body=b) if isinstance(n, cst.FunctionDef) else n,
+            replace=with_body(new_body),
         ),
         [("torch", None, None)],
     )
