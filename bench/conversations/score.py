@@ -1,6 +1,7 @@
 """Conversation benchmark: real multi-turn chats through the real agent, scored turn by turn.
 
-Usage: ``.venv/bin/python bench/conversations/score.py [--only ID] [--tag T] [--json] [--list] [--check]``.
+Usage: ``.venv/bin/python bench/conversations/score.py [--only ID] [--tag T] [--json] [--save PATH] [--list]
+[--check]``.
 
 Each conversation in ``cases/*.yaml`` runs as one thread of the agent exactly as the server runs it
 (``create_app`` + its lifespan: SQLite checkpointer, review workers, smoke-run queue, offline planner) in a
@@ -60,10 +61,12 @@ if str(REPO) not in sys.path:
 CASES_DIR = Path(__file__).resolve().parent / "cases"
 
 # The one place the pass mark lives: tests/agent/test_conversations.py asserts the score is at least this.
-# It is the first-sight turn accuracy of main, rounded down; raise it as the agent improves (target 0.95).
-MIN_TURN_ACCURACY = 0.0
-# Replies that leaked internal error text. The contract is zero; see README.md for the first-sight count.
-MAX_INTERNAL_ERROR_TURNS = 0
+# First sight on main 6686098 (2026-11-30): 65/207 turns = 31.4%, rounded down. Raise it as the agent improves
+# (issue 7 targets 0.95).
+MIN_TURN_ACCURACY = 0.30
+# Replies that leaked internal error text. The contract is zero; main leaked it in 4 replies at first sight, so
+# this ceiling only stops it from getting worse. Set it to 0 once the leaks are fixed (an xfail test says when).
+MAX_INTERNAL_ERROR_TURNS = 4
 
 TOOL_NAMES = frozenset(
     {
@@ -401,7 +404,7 @@ def check_turn(
     for item in expect.reply_has:
         options_text = [str(substitute(text, experiments)) for text in _flatten([item])]
         if not any(text.lower() in lowered for text in options_text):
-            where = _fmt_tools(names) if names else "no tool"
+            where = _fmt_tools(names) if names else "no tool called"
             failures.append(
                 Failure(
                     "reply_has",
@@ -502,7 +505,8 @@ class Report:
         return table
 
     def top_reasons(self, limit: int = 15) -> list[tuple[str, int]]:
-        counts = Counter(failure.reason for turn in self.turns for failure in turn.failures)
+        """The reasons that failed the most turns (a reason counts once per turn)."""
+        counts = Counter(reason for turn in self.turns for reason in {f.reason for f in turn.failures})
         return counts.most_common(limit)
 
     def latency(self) -> dict[str, float]:
@@ -679,6 +683,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="print corpus counts and exit (runs nothing)")
     parser.add_argument("--check", action="store_true", help="exit 1 below MIN_TURN_ACCURACY or on leaks")
     parser.add_argument("--failing", type=int, default=None, help="show at most N failing turns")
+    parser.add_argument("--save", type=Path, metavar="PATH", help="also write the full JSON report to PATH")
     args = parser.parse_args(argv)
     try:
         conversations = select(load_corpus(), args.only, args.tag)
@@ -693,8 +698,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     logging.getLogger("mlagent").setLevel(logging.WARNING)
     report = score(conversations)
+    full = json.dumps(report.as_dict(), indent=2, ensure_ascii=False, default=str)
+    if args.save:
+        args.save.write_text(full + "\n", encoding="utf-8")
     if args.json:
-        print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False, default=str))
+        print(full)
     else:
         print(render_table(report, failing_limit=args.failing))
     if args.check and (
