@@ -43,6 +43,7 @@ bench: setup
 	$(PY) bench/review_bench.py
 	$(PY) bench/sandbox_bench.py
 	$(PY) bench/smoke_bench.py
+	$(PY) bench/conversations/score.py --failing 0
 
 clean:
 	rm -rf $(VENV) .mlagent .pytest_cache .mypy_cache .ruff_cache
