@@ -25,7 +25,7 @@ _CODE_START = re.compile(
 _YAML_LANGS = {"yaml", "yml"}
 
 # Tool results that carry files, by tool name and the artifact key holding {path: text}.
-_FILE_ARTIFACTS = {"generate_project": "files", "review_code": "fixed_files"}
+_FILE_ARTIFACTS = {"generate_project": "files", "review_code": "fixed_files", "edit_code": "files"}
 
 
 def _suffix_for(lang: str, text: str) -> str:

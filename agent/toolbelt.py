@@ -371,6 +371,77 @@ class CompareArgs(BaseModel):
     )
 
 
+# --- edit -------------------------------------------------------------------------------------------------
+
+
+class EditArgs(BaseModel):
+    """Arguments of the edit_code tool."""
+
+    instruction: str = Field(
+        min_length=1,
+        max_length=2000,
+        description='What to change, in words: "make it use bf16", "add early stopping".',
+    )
+    code: str | None = Field(default=None, description="Code to edit. Empty: the latest code in the thread.")
+    files: dict[str, str] | None = Field(default=None, description="Project files: path -> text.")
+    state: Annotated[dict[str, Any] | None, InjectedState] = None
+
+
+def render_edit_result(result: Any) -> str:
+    """Markdown of an edit: what changed where, what could not be done, the diff and the review delta."""
+    lines = ["### Edits"]
+    lines += [f"- {sentence}" for sentence in result.applied] or ["- Nothing changed."]
+    if result.skipped:
+        lines += ["", "**Not done:**", *[f"- {sentence}" for sentence in result.skipped]]
+    if result.diff:
+        lines += ["", "```diff", result.diff.rstrip(), "```"]
+    if result.score_before is not None and result.score_after is not None:
+        lines += ["", f"Review score {result.score_before:g} -> {result.score_after:g}."]
+    changed = [c for c in result.checklist if c.before != c.after]
+    if changed:
+        lines += [f"- `{c.id}`: {c.before} -> {c.after}" for c in changed]
+    if result.diff:
+        lines += [
+            "",
+            'The edited code is now the code of this conversation: say "smoke-test it" to train it.',
+        ]
+    return "\n".join(lines)
+
+
+def edit_code(
+    instruction: str,
+    code: str | None = None,
+    files: dict[str, str] | None = None,
+    state: dict[str, Any] | None = None,
+    pool: WorkerPool | None = None,
+) -> ToolOutput:
+    """Apply LibCST edits the instruction asks for to the code, show the diff and re-review the result."""
+    from tools.edit import EditRequest, describe_supported, parse_instruction
+    from tools.edit import edit_code as run_edit
+    from tools.workers import WorkerError
+
+    resolved = _resolve_files(code, files, state)
+    if resolved is None:
+        return _failure("edit_code", NO_CODE)
+    target, origin = resolved
+    if not parse_instruction(instruction):
+        return _failure(
+            "edit_code",
+            f"I did not recognise an edit in that request. I can do these:\n\n{describe_supported()}",
+        )
+    try:
+        request = EditRequest(files=target, instruction=instruction)
+        # Editing parses the user's code with LibCST: in the server that happens in a bounded worker.
+        result = pool.call("tools.edit:edit_code", request) if pool else run_edit(request)
+    except ValidationError as error:
+        return _failure("edit_code", _validation_message(error, "edit_code"))
+    except WorkerError as error:
+        return _failure("edit_code", f"the edit was stopped: {error}")
+    artifact = result.model_dump(mode="json")
+    artifact["edited"] = origin
+    return render_edit_result(result), artifact
+
+
 # --- general questions --------------------------------------------------------------------------------------
 
 
@@ -412,6 +483,14 @@ def explain_checklist_item(item: str) -> ToolOutput:
 
 def build_tools(ctx: ToolContext) -> list[BaseTool]:
     """The tool belt bound to one host (CLI process or server)."""
+
+    def edit_with_host_pool(
+        instruction: str,
+        code: str | None = None,
+        files: dict[str, str] | None = None,
+        state: dict[str, Any] | None = None,
+    ) -> ToolOutput:
+        return edit_code(instruction, code, files, state, pool=ctx.review_pool)
 
     def review_with_host_pool(
         code: str | None = None,
@@ -529,6 +608,14 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
             "smoke_run",
             "Train code for a few steps in the sandbox; reports losses, speed, memory.",
             coroutine=smoke_run,
+        ),
+        make(
+            edit_with_host_pool,
+            EditArgs,
+            "edit_code",
+            "Edit the thread's code on request (precision/bf16, early stopping, cosine warm-up schedule, focal "
+            "loss, MLflow logger, freeze backbone, clipping, seed, optimizer/lr, batch size, devices); shows the "
+            "diff and re-reviews.",
         ),
         make(
             answer_question,

@@ -162,6 +162,15 @@ def _complete_generate(intent: Intent, text: str, dialogue: DialogueState, plan:
     return None
 
 
+def _asks_for_edit(text: str) -> bool:
+    """A request to change the code ("make it use bf16", "add early stopping"), not a review or a question."""
+    from tools.edit import parse_instruction
+
+    if re.match(r"\s*(?:what|why|how|is|are|does|do|should|explain)\b", text, re.IGNORECASE):
+        return False
+    return bool(parse_instruction(text))
+
+
 _LANGUAGE_NAMES = {"de": "German", "fr": "French", "es": "Spanish", "it": "Italian", "pt": "Portuguese"}
 
 
@@ -213,6 +222,8 @@ def plan_turn(
     elif _COMPARE_RUNS.search(text) and not has_code_in_message:
         ids = _EXPERIMENT_ID.findall(text) or dialogue.runs[-2:]
         return Plan([Intent("compare_experiments", {"ids": ids})])
+    elif (has_code_in_thread or has_code_in_message) and _asks_for_edit(text):
+        return Plan([Intent("edit_code", {"instruction": text})])
     elif _RUN_AGAIN.search(text) and (has_code_in_thread or has_code_in_message):
         return Plan([Intent("smoke_run", {})])
     else:

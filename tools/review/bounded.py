@@ -21,7 +21,7 @@ from tools.workers import (
 )
 
 JOB = "tools.review.bounded:review_job"
-PRELOAD = ("tools.review.bounded",)
+PRELOAD = ("tools.review.bounded", "tools.edit")
 
 
 class ReviewRefused(Exception):
