@@ -8,6 +8,7 @@ thread, so editing the persona applies to old threads too.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -43,10 +44,38 @@ def _tool_error_message(error: Exception) -> str:
     return tool_error_text(error)
 
 
+def _knowledge_context(messages: list[Any]) -> str:
+    """Retrieved knowledge-base entries for the latest user message (retrieval-augmented answers for an LLM)."""
+    from langchain_core.messages import HumanMessage
+
+    from agent.code_context import message_text, strip_code
+    from knowledge.answer import context_for
+
+    latest = next((m for m in reversed(messages) if isinstance(m, HumanMessage)), None)
+    if latest is None:
+        return ""
+    question = strip_code(message_text(latest)).strip()
+    if not question:
+        return ""
+    return (
+        "## Knowledge-base entries for the user's latest message\n"
+        "Ground general answers in these entries and name their ids; if none fits, say the question is "
+        f"outside what you know well instead of improvising.\n\n{context_for(question[:2000])}"
+    )
+
+
 def build_graph(
-    model: BaseChatModel, tools: list[BaseTool], checkpointer: BaseCheckpointSaver[Any] | None = None
+    model: BaseChatModel,
+    tools: list[BaseTool],
+    checkpointer: BaseCheckpointSaver[Any] | None = None,
+    *,
+    retrieval: bool = False,
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
-    """Compile the agent: ``agent`` decides, ``tools`` executes, back to ``agent`` until it answers."""
+    """Compile the agent: ``agent`` decides, ``tools`` executes, back to ``agent`` until it answers.
+
+    ``retrieval`` adds the knowledge-base entries retrieved for the latest user message to the system prompt
+    (for a real LLM; the offline planner calls the answer_question tool instead).
+    """
     bound = model.bind_tools(tools)
     prompt = system_prompt()
 
@@ -55,6 +84,10 @@ def build_graph(
 
     async def call_model(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         system = _system_message(prompt, DialogueState.load(state.get("dialogue")))
+        if retrieval:
+            context = await asyncio.to_thread(_knowledge_context, state["messages"])
+            if context:
+                system.content = f"{system.content}\n\n{context}"
         response = await bound.ainvoke([system, *state["messages"]], config)
         return {"messages": [response]}
 

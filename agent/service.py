@@ -217,6 +217,20 @@ async def _review_pool(settings: Settings) -> AsyncIterator[WorkerPool]:
         await asyncio.to_thread(pool.close)
 
 
+def _warm_up_understanding(settings: Settings) -> None:
+    """Load the knowledge index (sentence-embedding model) and the slot parser's vocabulary in the background,
+    so the first chat turn does not pay for them; the server answers meanwhile (a question asked before the
+    index is ready waits for it)."""
+    import threading
+
+    from agent.understanding import warm_up
+    from knowledge.retrieval import configure, warm_up_in_background
+
+    configure(settings.data_dir / "cache")  # the quantised encoder and entry vectors, reused across restarts
+    warm_up_in_background()
+    threading.Thread(target=warm_up, name="understanding-warm-up", daemon=True).start()
+
+
 @asynccontextmanager
 async def open_agent(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     """Open the checkpointer, build the model, tools and graph, and expose them on ``app.state``."""
@@ -237,12 +251,14 @@ async def open_agent(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         app.state.checkpointer = checkpointer
         app.state.review_pool = review_pool
         app.state.tool_context = ToolContext(settings=settings, review_pool=review_pool)
+        _warm_up_understanding(settings)
         tools = build_tools(app.state.tool_context)
-        app.state.graph = build_graph(model, tools, checkpointer)
+        retrieval = settings.llm != "offline"
+        app.state.graph = build_graph(model, tools, checkpointer, retrieval=retrieval)
         app.state.chat = ChatService(app.state.graph, recursion_limit=settings.recursion_limit)
         # Chat Completions clients send the whole conversation each time: no checkpointer for them.
         app.state.stateless_chat = ChatService(
-            build_graph(model, tools), recursion_limit=settings.recursion_limit
+            build_graph(model, tools, retrieval=retrieval), recursion_limit=settings.recursion_limit
         )
         yield
 

@@ -151,7 +151,15 @@ def recommend_architecture(
                 "task": answer.task,
                 "architecture": answer.architecture,
             }
-        if task:
+        if task and question:
+            # The planner knows the task (from the thread or its slot parser); the question adds constraints.
+            from knowledge import load_knowledge
+            from tools.recommend import parse_question
+
+            _, parsed, _ = parse_question(question, load_knowledge())
+            merged = {**parsed.model_dump(exclude_none=True), **(constraints or {})}
+            request = RecommendRequest(task=task, constraints=Constraints.model_validate(merged))
+        elif task:
             request = RecommendRequest(task=task, constraints=Constraints.model_validate(constraints or {}))
         else:
             request = RecommendRequest(question=question or "")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from agent.dialogue.state import DialogueState, Pending
 from agent.llm.intents import Intent, detect_intents, is_small_talk
-from agent.understanding import core_intent_hints, detect_language, normalise
+from agent.understanding import core_intent_hints, detect_language, normalise, parse_slots
 
 _WHY_NOT = re.compile(
     r"\b(?:why not|what about|how about|wouldn'?t|would|isn'?t|is|instead of|rather than|compared? (?:to|with)|"
@@ -162,11 +162,25 @@ def _complete_generate(intent: Intent, text: str, dialogue: DialogueState, plan:
     return None
 
 
-def _asks_for_edit(text: str) -> bool:
+_FOREIGN_QUESTION = re.compile(
+    r"^\s*(?:¿|wie|welche[rsmn]?|was|warum|wieso|soll|kann|pourquoi|comment|quel(?:le)?s?|est-ce|qu'?est|"
+    r"qué|que|cómo|como|cuál|cual|por qué|puedo|come|quale|quali|perché|posso|qual|quais|porque|devo)\b",
+    re.IGNORECASE,
+)
+_IMPERATIVE = re.compile(
+    r"^\s*(?:(?:please|pls|ok|okay|now|then|and|also|can you|could you)\s+)*"
+    r"(?:make|add|use|switch|set|change|enable|turn|log|freeze|clip|seed|put|replace|swap|move|train on|bump)\b",
+    re.IGNORECASE,
+)
+
+
+def _asks_for_edit(text: str, *, code: bool = True) -> bool:
     """A request to change the code ("make it use bf16", "add early stopping"), not a review or a question."""
     from tools.edit import parse_instruction
 
-    if re.match(r"\s*(?:what|why|how|is|are|does|do|should|explain)\b", text, re.IGNORECASE):
+    if _is_question(text) or _FOREIGN_QUESTION.search(text):
+        return False
+    if not code and not _IMPERATIVE.search(text):
         return False
     return bool(parse_instruction(text))
 
@@ -210,11 +224,183 @@ def _from_language_hints(text: str, code_available: bool) -> Plan:
     )
 
 
+_QUESTION_FORM = re.compile(
+    r"^\s*(?:how|what|what'?s|whats|when|why|which|where|should|is|are|can|could|do|does|did|would|will|"
+    r"any (?:tips|advice|idea)|best way|is it ok)\b",
+    re.IGNORECASE,
+)
+_MODEL_CHOICE = re.compile(
+    r"\b(?:architecture|model|backbone|network|detector|segmenter|classifier|yolo|resnet|vit)s?\b",
+    re.IGNORECASE,
+)
+_CHOICE_WORDS = re.compile(
+    r"\b(?:which|what|recommend|suggest|best|should i (?:use|pick|go with)|good choice|pick|approach|tackle|"
+    r"go about|start with)\b",
+    re.IGNORECASE,
+)
+_USE_FOR_TASK = re.compile(
+    r"\b(?:what|which)(?:'s| is)? (?:good|best|should i use|do you suggest|would you use|works)\b|"
+    r"\bhow (?:would|should) (?:i|you|we) (?:approach|tackle|start|go about)\b",
+    re.IGNORECASE,
+)
+_ANOMALY = re.compile(
+    r"\bonly (?:have )?(?:pictures |images |photos |samples )?(?:of )?(?:good|normal|ok|defect-?free)\b|"
+    r"\b(?:no|zero|without(?: any)?) (?:labell?ed )?(?:defect|anomal\w*|bad)(?:ive)? ?(?:examples?|samples?|images?|labels?)\b",
+    re.IGNORECASE,
+)
+_GENERATIVE = re.compile(
+    r"\b(?:gans?|diffusion|stable diffusion|text-to-image|image generation|generate (?:fake|synthetic|new|realistic) "
+    r"(?:images|faces|photos|pictures))\b",
+    re.IGNORECASE,
+)
+_TASK_IDS = {
+    "segmentation_3d": "medical_3d_segmentation",
+    "video_classification": "video",
+    "multilabel_classification": "multi_label",
+    "multilabel": "multi_label",
+}
+_VAGUE_TRAIN = re.compile(
+    r"\b(?:train|build|make|need|want)\b[^.?!]*\b(?:model|network|net|ai|classifier|detector)\b",
+    re.IGNORECASE,
+)
+_NOT_WORKING = re.compile(
+    r"^\s*(?:it'?s|its|my (?:code|model|training|script))?\s*(?:not working|doesn'?t work|does not work|broken|"
+    r"crash(?:es|ed|ing)?|fails?|failing|error)\b[\s!.?]*$",
+    re.IGNORECASE,
+)
+_PACKAGE_SWITCH = re.compile(r"\bpytorch[_ -]lightning\b|\blightning(?:\.pytorch)?\b", re.IGNORECASE)
+_TASK_QUESTION_GENERAL = (
+    "What should the model output? **A label per image** (classification), **boxes** (detection), **a class "
+    "per pixel** (semantic segmentation), **masks per object** (instance segmentation), **keypoints**, or **a "
+    "number** (regression)? Tell me roughly how many classes and images you have and where it will run."
+)
+_NEEDS_CODE = (
+    "I need to see it to help: paste the code (a fenced ```python block is best) and the full error message or "
+    "traceback, and say what you expected to happen. I can then review it and train it for a few steps in the "
+    "sandbox to reproduce the problem."
+)
+
+
+def _vague_training_request(text: str, dialogue: DialogueState) -> bool:
+    """ "I want to train a model on my images": no task anywhere, so the useful answer is a question."""
+    if is_small_talk(text) or _is_question(text) or not _VAGUE_TRAIN.search(text):
+        return False
+    return not parse_slots(text).task and not dialogue.spec.get("task")
+
+
+def _is_question(text: str) -> bool:
+    return bool(_QUESTION_FORM.search(text)) or text.rstrip().endswith("?")
+
+
+def _wants_model_choice(text: str) -> bool:
+    if _USE_FOR_TASK.search(text):
+        return True
+    if _MODEL_CHOICE.search(text) and _CHOICE_WORDS.search(text):
+        return True
+    # A project description ("1024x1024 images, ~800 labelled, detect solder defects, 3 classes, what model?")
+    slots = parse_slots(text).values()
+    described = [
+        key
+        for key in ("num_classes", "dataset_size", "device_target", "latency_ms", "image_size")
+        if key in slots
+    ]
+    return bool(slots.get("task") and described)
+
+
+def knowledge_task(text: str, dialogue: DialogueState | None = None) -> str | None:
+    """The knowledge base's task id a message is about (slot parser, then anomaly/tiny-object signals)."""
+    from knowledge import load_knowledge
+
+    slots = parse_slots(text)
+    if _ANOMALY.search(text):
+        return "anomaly_detection"
+    name = slots.task.value if slots.task else None
+    if slots.tiny_objects and name in (None, "detection"):
+        return "tiny_object_detection"
+    if name is None:
+        return None
+    task = load_knowledge().task(_TASK_IDS.get(name, name))
+    return task.id if task else None
+
+
+def _with_context(text: str, dialogue: DialogueState) -> str:
+    """A follow-up question ("which metric for that?") with the thread's task made explicit for retrieval."""
+    task = dialogue.spec.get("task")
+    if task and _REFERS_BACK.search(text) and not parse_slots(text).task:
+        label = (
+            "multi-label classification" if dialogue.spec.get("multi_label") else str(task).replace("_", " ")
+        )
+        return f"{text} (task: {label})"
+    return text
+
+
+def _refine_recommendation(text: str, dialogue: DialogueState) -> Intent | None:
+    """ "it has to run on a jetson nano", "we only have 200 images": the same recommendation, new constraints."""
+    if (
+        dialogue.recommendation is None
+        or dialogue.has_project
+        or (_is_question(text) and not _wants_model_choice(text))
+    ):
+        return None
+    values = parse_slots(text).values()
+    keys = (
+        "num_classes",
+        "dataset_size",
+        "device_target",
+        "latency_ms",
+        "image_size",
+        "throughput_fps",
+        "realtime",
+    )
+    commercial = re.search(r"closed[- ]source|commercial|proprietary|sell (?:it|this)", text, re.IGNORECASE)
+    if (
+        not any(key in values for key in keys)
+        and not commercial
+        and not (values.get("task") and len(text.split()) > 3)
+    ):
+        return None
+    task = knowledge_task(text) or dialogue.recommendation.task
+    return Intent("recommend_architecture", {"task": task, "constraints": _constraints(dialogue)})
+
+
+def _refine_project(text: str, dialogue: DialogueState) -> Intent | None:
+    """ "bump it to 160", "same but on resnet50", "use pytorch-lightning instead": regenerate with the change."""
+    if not dialogue.has_project or _is_question(text):
+        return None
+    from agent.dialogue.reading import message_slots
+
+    stated = {k: v for k, v in message_slots(text).items() if k in {"image_size", "backbone", "num_classes"}}
+    numbers = re.findall(r"\b(\d{2,4})\b", text)
+    if (
+        not stated
+        and re.search(
+            r"\b(?:images?|size|resolution|px|input|bildgr(?:ö|oe)(?:ß|ss)e|gr(?:ö|oe)(?:ß|ss)e|taille|tama(?:ñ|n)o|aufl(?:ö|oe)sung|dimensione)\b|\bbump\b",
+            text,
+            re.I,
+        )
+        and numbers
+    ):
+        stated["image_size"] = int(numbers[-1])
+    package = _PACKAGE_SWITCH.search(text)
+    if package and re.search(r"\b(?:use|switch|instead|with|on)\b", text, re.IGNORECASE):
+        stated["package"] = "pytorch_lightning" if "pytorch" in package.group(0).lower() else "lightning"
+    if not stated:
+        return None
+    args = {
+        k: dialogue.spec[k] for k in ("task", "num_classes", "image_size", "backbone") if dialogue.spec.get(k)
+    }
+    if dialogue.spec.get("package"):
+        args["package"] = dialogue.spec["package"]
+    args.update(stated)
+    return Intent("generate_project", args)
+
+
 def plan_turn(
     prose: str, dialogue: DialogueState, *, has_code_in_message: bool, has_code_in_thread: bool
 ) -> Plan:
     """The turn's plan from the message (code removed) and the dialogue state."""
     text = normalise(prose.strip())
+    code = has_code_in_message or has_code_in_thread
     if dialogue.resume:
         plan = Plan([Intent(str(dialogue.resume["tool"]), dict(dialogue.resume.get("args") or {}))])
     elif (why := _why_not(text, dialogue)) is not None:
@@ -222,34 +408,93 @@ def plan_turn(
     elif _COMPARE_RUNS.search(text) and not has_code_in_message:
         ids = _EXPERIMENT_ID.findall(text) or dialogue.runs[-2:]
         return Plan([Intent("compare_experiments", {"ids": ids})])
-    elif (has_code_in_thread or has_code_in_message) and _asks_for_edit(text):
+    elif code and _asks_for_edit(text):
         return Plan([Intent("edit_code", {"instruction": text})])
-    elif _RUN_AGAIN.search(text) and (has_code_in_thread or has_code_in_message):
-        return Plan([Intent("smoke_run", {})])
+    elif _RUN_AGAIN.search(text) and code:
+        from agent.llm.intents import extract_steps
+
+        steps = extract_steps(text)
+        return Plan([Intent("smoke_run", {"steps": steps} if steps else {})])
+    elif (refined := _refine_project(text, dialogue)) is not None:
+        plan = Plan([refined])
+    elif _GENERATIVE.search(text) and not code:
+        return Plan([Intent("answer_question", {"question": text})])
+    elif (again := _refine_recommendation(text, dialogue)) is not None:
+        return Plan([again])
+    elif not code and _NOT_WORKING.search(text):
+        return Plan(say=Say(_NEEDS_CODE))
     else:
-        plan = Plan(
-            detect_intents(
-                text, has_code_in_message=has_code_in_message, has_code_in_thread=has_code_in_thread
-            )
-        )
-        if not plan.intents and detect_language(text) != "en":
-            plan = _from_language_hints(text, has_code_in_message or has_code_in_thread)
+        plan = Plan(detect_intents(text, has_code_in_message=has_code_in_message, has_code_in_thread=code))
+        plan = _prefer_knowledge_for_questions(plan, text, code)
+        if detect_language(text) != "en" and not _FOREIGN_QUESTION.search(text):
+            hinted = _from_language_hints(text, code)
+            if hinted.intents and [i.tool for i in hinted.intents] != [i.tool for i in plan.intents]:
+                plan = hinted
         if (
             not plan.intents
             and _GENERATE_REFERENCE.search(text)
             and (dialogue.recommendation is not None or dialogue.spec.get("task"))
         ):
             plan.intents = [Intent("generate_project", {})]
+        if not plan.intents and not code and _asks_for_edit(text, code=False):
+            return Plan([Intent("edit_code", {"instruction": text})])  # the tool asks for the code
+        if not plan.intents and _vague_training_request(text, dialogue):
+            pending = Pending(tool="recommend_architecture", slot="task", args={})
+            return Plan(ask=Ask(_TASK_QUESTION_GENERAL, pending))
         if not plan.intents and not is_small_talk(text) and len(text.split()) >= 2:
             # Not a request for a tool: a question for the knowledge base, which says when nothing fits.
             plan.intents = [Intent("answer_question", {"question": text})]
     for intent in plan.intents:
         if intent.tool == "compare_experiments":
             intent.args["ids"] = _EXPERIMENT_ID.findall(text) or intent.args.get("ids") or dialogue.runs[-2:]
-        if intent.tool == "generate_project":
+        elif intent.tool == "answer_question":
+            intent.args["question"] = _with_context(str(intent.args.get("question") or text), dialogue)
+        elif intent.tool == "recommend_architecture":
+            _complete_recommend(intent, text, dialogue)
+        elif intent.tool == "generate_project":
             blocked = _complete_generate(intent, text, dialogue, plan)
             if isinstance(blocked, Ask):
                 return Plan(ask=blocked)
             if isinstance(blocked, Say):
                 return Plan(say=blocked)
+    return plan
+
+
+def _complete_recommend(intent: Intent, text: str, dialogue: DialogueState) -> None:
+    """Give the recommender the task the thread or the slot parser knows, with the thread's constraints."""
+    args = intent.args
+    if "alternative" in args:
+        return
+    if "question" not in args and "task" in args:
+        args.setdefault("constraints", _constraints(dialogue))
+        return
+    task = knowledge_task(text)
+    if task is not None:
+        args["task"] = task
+    elif dialogue.spec.get("task") and _REFERS_BACK.search(text):
+        args["task"] = dialogue.spec["task"]
+    if "task" in args:
+        # The slot parser's reading of sizes and counts wins over the recommender's own question parser.
+        args["constraints"] = _constraints(dialogue)
+
+
+def _prefer_knowledge_for_questions(plan: Plan, text: str, code: bool) -> Plan:
+    """A how/what question that is not a model choice goes to the knowledge base, not to a tool run.
+
+    "how do I export a Lightning model to ONNX in general?" wants an explanation, not an export of the thread's
+    code; "how do I keep boxes right when augmenting?" wants practice, not a ranking of detectors.
+    """
+    tools = [intent.tool for intent in plan.intents]
+    if not _is_question(text) or len(tools) != 1:
+        return plan
+    asks_about_code = re.search(r"\b(?:my|this|the) (?:code|script|module|model)\b|\bit\b", text, re.I)
+    if tools == ["recommend_architecture"] and not _wants_model_choice(text):
+        return Plan([Intent("answer_question", {"question": text})])
+    how_to = re.match(r"\s*(?:how|what|why|when|which|should|can)\b", text, re.IGNORECASE)
+    if (
+        tools[0] in {"export_onnx", "smoke_run"}
+        and how_to
+        and (not code or not asks_about_code or "in general" in text)
+    ):
+        return Plan([Intent("answer_question", {"question": text})])
     return plan

@@ -13,8 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _HELP = re.compile(
-    r"^\s*(?:hi|hello|hey|yo|help|\?|thanks?|thank you|good (?:morning|afternoon|evening))\b[\s!.?]*$"
-    r"|what can you do|what do you do|who are you|what are you|how do i use you|your capabilities|\bhelp me\b$",
+    r"^\s*(?:hi+|hello|hey+(?: there)?|yo|hiya|howdy|help|\?|thanks?(?: a lot| so much)?|thx|ty|cheers|"
+    r"thank you(?: so much| very much)?|(?:good )?(?:morning|afternoon|evening)|great|cool|nice|perfect|"
+    r"ok(?:ay)?|bye|goodbye|see you|that'?s all(?: for (?:now|today))?)\b[\s!.?,]*"
+    r"(?:(?:thanks?|thx|that'?s all|for (?:now|today)|bye|there|again|everyone|all|mate|!)[\s!.?,]*)*$"
+    r"|what can (?:you|u) do|what do (?:you|u) do|who are (?:you|u)|what are (?:you|u)\b|how do i use (?:you|u)"
+    r"|your capabilities|\bhelp me\b$",
     re.IGNORECASE,
 )
 _FIX = re.compile(
@@ -44,6 +48,11 @@ _EXPLAIN = re.compile(
 )
 _EXPORT = re.compile(r"\bonnx\b|\bexport (?:it|this|the model|my model)\b", re.IGNORECASE)
 _RULE_ID = re.compile(r"\bMLR\d{3}\b", re.IGNORECASE)
+_CHECKLIST_NAMED = re.compile(
+    r"\bMLR\d{3}\b|\b(?:lightning-module|data-module|pydantic-config|metric-prefixes|lr-scheduler|"
+    r"gradient-clipping|mixed-precision|data-leakage|experiment-tracking|onnx-export|loss-function)\b(?=[^\w-]|$)",
+    re.IGNORECASE,
+)
 _EXPERIMENTS = re.compile(r"\bexperiments?\b|\bruns? history\b|\bpast runs\b", re.IGNORECASE)
 _COMPARE = re.compile(r"\bcompare\b|\bvs\.?\b|\bversus\b|side by side", re.IGNORECASE)
 _REVIEW = re.compile(
@@ -184,6 +193,18 @@ def detect_intents(prose: str, *, has_code_in_message: bool, has_code_in_thread:
         return [Intent("list_experiments", {})]
     if _HELP.search(text):
         return []
+    named = _CHECKLIST_NAMED.search(text)
+    if named:
+        return [
+            Intent(
+                "explain_checklist_item",
+                {
+                    "item": named.group(0).upper()
+                    if named.group(0)[:3].lower() == "mlr"
+                    else named.group(0).lower()
+                },
+            )
+        ]
     target = _explain_target(text) if (_EXPLAIN.search(text) or _RULE_ID.search(text)) else None
     if target and not _RECOMMEND.search(text):
         return [Intent("explain_checklist_item", {"item": target})]
