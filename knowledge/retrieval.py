@@ -280,10 +280,10 @@ class _Embedder:
     def __init__(self, cache_dir: Path | None, quantized: bool = QUANTIZED) -> None:
         import onnxruntime as ort  # deferred: only needed in hybrid mode
 
-        from knowledge.embedding import MAX_TOKENS, SentenceEncoder, bundled_model_dir
+        from knowledge import model_files
 
         started = time.perf_counter()
-        model_dir = bundled_model_dir()
+        model_dir = model_files.bundled_model_dir()
         weights = model_dir / "model.safetensors"
         stat = weights.stat()
         key = f"{weights}:{stat.st_size}:{stat.st_mtime_ns}:int8={quantized}"
@@ -294,9 +294,10 @@ class _Embedder:
         options.intra_op_num_threads = 1  # one query at a time; leaves the other cores to the server
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        encoder = SentenceEncoder(model_dir) if onnx_path is None or not onnx_path.is_file() else None
-        if encoder is not None:
-            model_bytes = _export_onnx(encoder)
+        if onnx_path is None or not onnx_path.is_file():
+            from knowledge.embedding import SentenceEncoder  # torch is only needed to build the ONNX file
+
+            model_bytes = _export_onnx(SentenceEncoder(model_dir))
             if quantized:
                 model_bytes = _quantize(model_bytes)
             if onnx_path is not None:
@@ -314,7 +315,7 @@ class _Embedder:
         from tokenizers import Tokenizer
 
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.tokenizer.enable_truncation(model_files.MAX_TOKENS)
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         self.load_seconds = time.perf_counter() - started
 
