@@ -61,6 +61,7 @@ DENSE_WEIGHT = 0.65
 STRONG_FIELD, WEAK_FIELD = 1.0, 0.3
 BM25_K1, BM25_B = 1.2, 0.6
 FUZZY_CUTOFF = 84.0
+MAX_QUERY_CHARS = 2_000
 QUANTIZED = True  # INT8 encoder: measured accuracy in knowledge/README.md, latency roughly halved
 
 _STOPWORDS = frozenset(
@@ -472,6 +473,7 @@ class KnowledgeIndex:
         """The ``k`` best entries for ``query``, best first (empty list for an empty query)."""
         if not query.strip():
             return []
+        query = query[:MAX_QUERY_CHARS]  # a pasted file is not a question; bound the fuzzy and BM25 work
         corrected = self.correct(query)
         expanded = self.glossary.expand(corrected)
         lexical = self._lexical(expanded)
