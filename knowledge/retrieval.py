@@ -61,6 +61,7 @@ DENSE_WEIGHT = 0.65
 STRONG_FIELD, WEAK_FIELD = 1.0, 0.3
 BM25_K1, BM25_B = 1.2, 0.6
 FUZZY_CUTOFF = 84.0
+MAX_QUERY_CHARS = 2_000
 QUANTIZED = True  # INT8 encoder: measured accuracy in knowledge/README.md, latency roughly halved
 
 _STOPWORDS = frozenset(
@@ -280,10 +281,10 @@ class _Embedder:
     def __init__(self, cache_dir: Path | None, quantized: bool = QUANTIZED) -> None:
         import onnxruntime as ort  # deferred: only needed in hybrid mode
 
-        from knowledge.embedding import MAX_TOKENS, SentenceEncoder, bundled_model_dir
+        from knowledge import model_files
 
         started = time.perf_counter()
-        model_dir = bundled_model_dir()
+        model_dir = model_files.bundled_model_dir()
         weights = model_dir / "model.safetensors"
         stat = weights.stat()
         key = f"{weights}:{stat.st_size}:{stat.st_mtime_ns}:int8={quantized}"
@@ -294,9 +295,10 @@ class _Embedder:
         options.intra_op_num_threads = 1  # one query at a time; leaves the other cores to the server
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        encoder = SentenceEncoder(model_dir) if onnx_path is None or not onnx_path.is_file() else None
-        if encoder is not None:
-            model_bytes = _export_onnx(encoder)
+        if onnx_path is None or not onnx_path.is_file():
+            from knowledge.embedding import SentenceEncoder  # torch is only needed to build the ONNX file
+
+            model_bytes = _export_onnx(SentenceEncoder(model_dir))
             if quantized:
                 model_bytes = _quantize(model_bytes)
             if onnx_path is not None:
@@ -314,7 +316,7 @@ class _Embedder:
         from tokenizers import Tokenizer
 
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.tokenizer.enable_truncation(model_files.MAX_TOKENS)
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         self.load_seconds = time.perf_counter() - started
 
@@ -471,6 +473,7 @@ class KnowledgeIndex:
         """The ``k`` best entries for ``query``, best first (empty list for an empty query)."""
         if not query.strip():
             return []
+        query = query[:MAX_QUERY_CHARS]  # a pasted file is not a question; bound the fuzzy and BM25 work
         corrected = self.correct(query)
         expanded = self.glossary.expand(corrected)
         lexical = self._lexical(expanded)

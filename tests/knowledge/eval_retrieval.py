@@ -78,6 +78,22 @@ def main() -> None:
     for q in data["out_of_scope"]:
         hit = index.search(q, 1)[0]
         print(f"  OOS {hit.score:.3f} (d={hit.dense:.2f} l={hit.lexical:.2f}) {hit.id:32s} <- {q}")
+    from knowledge.answer import answer_question
+
+    answers = [(case, answer_question(case["q"], index)) for case in data["in_scope"]]
+    right = sum(a.entry_ids[:1] and a.entry_ids[0] in c["expect"] and not a.out_of_scope for c, a in answers)
+    confident = sum(a.confident for _, a in answers)
+    wrong_confident = sum(a.confident and a.entry_ids[0] not in c["expect"] for c, a in answers)
+    refused = sum(a.out_of_scope for _, a in answers)
+    print(
+        f"answers on held-out: right entry first {right}/{len(answers)}, confident {confident}, "
+        f"confident but wrong {wrong_confident}, wrongly out of scope {refused}"
+    )
+    oos = [answer_question(q, index) for q in data["out_of_scope"]]
+    print(
+        f"out-of-scope answers: out_of_scope {sum(a.out_of_scope for a in oos)}/{len(oos)}, "
+        f"confident {sum(a.confident for a in oos)}"
+    )
     latencies = []
     for case in data["in_scope"]:
         t = time.perf_counter()

@@ -76,3 +76,39 @@ def test_context_for_llm_tags_entries_and_flags_scope(index: KnowledgeIndex) -> 
     assert context_for("best hiking trail near Zurich in autumn", 3, index).startswith(
         "No knowledge-base entry"
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "scope"),
+    [
+        ("track people across video frames", "scope:tracking_reid"),
+        ("super resolution for old photos", "scope:image_restoration"),
+        ("image captioning model", "scope:vision_language"),
+    ],
+)
+def test_vision_tasks_without_curated_knowledge_are_not_answered_confidently(
+    index: KnowledgeIndex, question: str, scope: str
+) -> None:
+    """Probes written after the held-out run: near-domain tasks must not borrow another task's answer."""
+    answer = answer_question(question, index)
+    assert answer.out_of_scope and answer.entry_ids[0] == scope
+
+
+def test_detection_in_video_is_still_detection(index: KnowledgeIndex) -> None:
+    answer = answer_question("detect cars in traffic video", index)
+    assert answer.entry_ids[0] == "task:detection" and not answer.out_of_scope
+
+
+def test_a_pasted_file_is_bounded(index: KnowledgeIndex) -> None:
+    answer = answer_question("how do I export to ONNX? " + "x = model(x)\n" * 5000, index)
+    assert answer.entry_ids and answer.entry_ids[0] == "onnx_export"
+
+
+def test_a_near_tie_with_a_scope_note_answers_from_the_entry_without_confidence(
+    index: KnowledgeIndex,
+) -> None:
+    """'6000x4000 photos' is about input resolution, not super-resolution (a scope note scores about the same)."""
+    hits = index.search("my photos are 6000x4000, what input resolution", 3)
+    assert {"scope:image_restoration", "image_resolution"} <= {h.id for h in hits[:2]}
+    answer = answer_question("my photos are 6000x4000, what input resolution", index)
+    assert answer.entry_ids[0] == "image_resolution" and not answer.out_of_scope and not answer.confident

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from rapidfuzz import fuzz
 
-import knowledge.embedding
+import knowledge.model_files
 from knowledge.retrieval import KnowledgeIndex, all_documents, tokenize
 from tests.knowledge.eval_retrieval import accuracy, load_heldout, own_phrasings
 
@@ -86,7 +86,7 @@ def test_empty_query_returns_nothing(index: KnowledgeIndex) -> None:
 def test_missing_model_degrades_to_lexical_and_logs(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(knowledge.embedding, "bundled_model_dir", lambda: tmp_path / "no-model-here")
+    monkeypatch.setattr(knowledge.model_files, "bundled_model_dir", lambda: tmp_path / "no-model-here")
     with caplog.at_level(logging.WARNING, logger="knowledge.retrieval"):
         degraded = KnowledgeIndex(all_documents(), cache_dir=tmp_path)
     assert degraded.mode == "lexical" and degraded.load_error
