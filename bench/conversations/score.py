@@ -1,7 +1,7 @@
 """Conversation benchmark: real multi-turn chats through the real agent, scored turn by turn.
 
-Usage: ``.venv/bin/python bench/conversations/score.py [--only ID] [--tag T] [--json] [--save PATH] [--list]
-[--check]``.
+Usage: ``.venv/bin/python bench/conversations/score.py [--cases DIR] [--only ID] [--tag T] [--json] [--save PATH]
+[--list] [--check]``.
 
 Each conversation in ``cases/*.yaml`` runs as one thread of the agent exactly as the server runs it
 (``create_app`` + its lifespan: SQLite checkpointer, review workers, smoke-run queue, offline planner) in a
@@ -59,6 +59,9 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 CASES_DIR = Path(__file__).resolve().parent / "cases"
+# A batch written by someone who never saw the agent's replies, scored at first sight with ``--cases``: it
+# tells whether a gain on cases/ comes from tuning to that corpus or carries over to new conversations.
+HELDOUT_DIR = Path(__file__).resolve().parent / "heldout"
 
 # The one place the pass mark lives: tests/agent/test_conversations.py asserts the score is at least this.
 # First sight on main 6686098 (2026-11-30): 65/207 turns = 31.4%, rounded down. Raise it as the agent improves
@@ -677,6 +680,14 @@ def render_table(report: Report, *, failing_limit: int | None = None) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Score the agent on the conversation corpus.")
+    parser.add_argument(
+        "--cases",
+        type=Path,
+        default=CASES_DIR,
+        metavar="DIR",
+        help="folder of *.yaml conversations to load (default: cases/; bench/conversations/heldout for the "
+        "held-out batch)",
+    )
     parser.add_argument("--only", action="append", default=[], metavar="ID", help="run this conversation")
     parser.add_argument("--tag", help="run the conversations carrying this tag")
     parser.add_argument("--json", action="store_true", help="print the full report as JSON")
@@ -685,8 +696,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--failing", type=int, default=None, help="show at most N failing turns")
     parser.add_argument("--save", type=Path, metavar="PATH", help="also write the full JSON report to PATH")
     args = parser.parse_args(argv)
+    if not args.cases.is_dir():
+        print(f"score.py: --cases {args.cases} is not a folder", file=sys.stderr)
+        return 2
     try:
-        conversations = select(load_corpus(), args.only, args.tag)
+        conversations = select(load_corpus(args.cases), args.only, args.tag)
     except ValueError as error:
         print(f"score.py: {error}", file=sys.stderr)
         return 2

@@ -32,6 +32,41 @@ def test_corpus_is_big_varied_and_within_its_sandbox_budget() -> None:
     assert len(no_tool_allowed) >= 20  # greetings, questions the agent must ask, honest limits
 
 
+def test_heldout_batch_loads_validates_and_is_new() -> None:
+    """The held-out batch (scored at first sight with ``--cases``) must be valid and really held out."""
+    heldout = score.load_corpus(score.HELDOUT_DIR)
+    turns = [(conversation, turn) for conversation in heldout for turn in conversation.turns]
+    assert len(heldout) >= 30 and len(turns) >= 80
+    assert sum(c.uses_sandbox(t) for c, t in turns) <= 2
+    languages = {"de", "fr", "es", "it", "pt"}
+    foreign = [t for c, t in turns if languages & (set(c.tags) | set(t.tags))]
+    assert len(foreign) >= 8
+    assert languages <= {tag for c in heldout for tag in c.tags}
+    tags = {tag for c in heldout for tag in c.tags}
+    assert {"follow-up", "slot-answer", "code-edit", "review", "out-of-scope", "vague", "recommend"} <= tags
+    # New conversations, not copies: no id and no user message is shared with cases/.
+    cases = score.load_corpus()
+    assert not {c.id for c in heldout} & {c.id for c in cases}
+
+    def normalised(text: str) -> str:
+        return " ".join(text.lower().split())
+
+    case_messages = {normalised(t.user) for c in cases for t in c.turns}
+    assert not [t.user for _, t in turns if normalised(t.user) in case_messages]
+
+
+def test_cases_option_lists_the_chosen_folder(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert score.main(["--cases", str(score.HELDOUT_DIR), "--list"]) == 0
+    heldout = score.load_corpus(score.HELDOUT_DIR)
+    turns = sum(len(c.turns) for c in heldout)
+    assert capsys.readouterr().out.startswith(f"{len(heldout)} conversations, {turns} turns")
+    assert score.main(["--list"]) == 0  # the default is still cases/
+    cases = score.load_corpus()
+    assert capsys.readouterr().out.startswith(f"{len(cases)} conversations,")
+    assert score.main(["--cases", str(tmp_path / "missing"), "--list"]) == 2
+    assert "not a folder" in capsys.readouterr().err
+
+
 def test_checker_accepts_a_right_turn_with_normalised_arguments() -> None:
     expect = Expect.model_validate(
         {
