@@ -2,7 +2,8 @@
 
 The same graph runs with the offline planner and with a real LLM; only the chat model differs. The system
 prompt (persona + tool instructions from ``prompts/``) is prepended at call time and never stored in the
-thread, so editing the persona applies to old threads too.
+thread, so editing the persona applies to old threads too. The model reads a bounded window of the thread
+(``agent.history.model_window``), so a long thread costs the model no more than a short one.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt import ToolNode, tools_condition
 
+from agent.history import HistoryPolicy, model_window
 from agent.prompts import system_prompt
 
 
@@ -27,14 +29,21 @@ def _tool_error_message(error: Exception) -> str:
 
 
 def build_graph(
-    model: BaseChatModel, tools: list[BaseTool], checkpointer: BaseCheckpointSaver[Any] | None = None
+    model: BaseChatModel,
+    tools: list[BaseTool],
+    checkpointer: BaseCheckpointSaver[Any] | None = None,
+    history: HistoryPolicy | None = None,
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
     """Compile the agent: ``agent`` decides, ``tools`` executes, back to ``agent`` until it answers."""
     bound = model.bind_tools(tools)
-    prompt = SystemMessage(content=system_prompt())
+    prompt = system_prompt()
+    policy = history or HistoryPolicy()
 
     async def call_model(state: MessagesState, config: RunnableConfig) -> dict[str, Any]:
-        response = await bound.ainvoke([prompt, *state["messages"]], config)
+        window = model_window(state["messages"], policy)
+        # One system message (some local servers reject a second one), saying what the window leaves out.
+        system = SystemMessage(content=prompt + window.note())
+        response = await bound.ainvoke([system, *window.messages], config)
         return {"messages": [response]}
 
     builder = StateGraph(MessagesState)

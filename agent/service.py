@@ -211,20 +211,24 @@ async def open_agent(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     from agent.chat import ChatService
     from agent.graph import build_graph
     from agent.llm import build_chat_model
+    from agent.thread_store import prepare_storage
     from agent.toolbelt import ToolContext, build_tools
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     model = build_chat_model(settings)
     async with AsyncSqliteSaver.from_conn_string(str(settings.checkpoint_db)) as checkpointer:
-        await checkpointer.setup()
+        history = settings.history_policy()
+        await prepare_storage(checkpointer, history.keep_checkpoints)  # runs the saver's setup() too
         app.state.checkpointer = checkpointer
         app.state.tool_context = ToolContext(settings=settings)
         tools = build_tools(app.state.tool_context)
-        app.state.graph = build_graph(model, tools, checkpointer)
-        app.state.chat = ChatService(app.state.graph, recursion_limit=settings.recursion_limit)
+        app.state.graph = build_graph(model, tools, checkpointer, history)
+        app.state.chat = ChatService(
+            app.state.graph, recursion_limit=settings.recursion_limit, history=history
+        )
         # Chat Completions clients send the whole conversation each time: no checkpointer for them.
         app.state.stateless_chat = ChatService(
-            build_graph(model, tools), recursion_limit=settings.recursion_limit
+            build_graph(model, tools, history=history), recursion_limit=settings.recursion_limit
         )
         yield
 
