@@ -71,8 +71,20 @@ class ThreadArchive:
 
     def __init__(self, saver: Any) -> None:
         self.saver = saver
+        self._ready = False
+
+    async def _ensure_table(self) -> None:
+        """Create the table on first use (a saver opened without ``prepare_storage``, e.g. in-process)."""
+        if self._ready:
+            return
+        await self.saver.setup()
+        async with self.saver.lock:
+            await self.saver.conn.execute(_SCHEMA)
+            await self.saver.conn.commit()
+        self._ready = True
 
     async def append(self, thread_id: str, messages: Sequence[BaseMessage]) -> None:
+        await self._ensure_table()
         rows = []
         for message in messages:
             if message.id is None:
@@ -89,6 +101,7 @@ class ThreadArchive:
             await self.saver.conn.commit()
 
     async def messages(self, thread_id: str) -> list[BaseMessage]:
+        await self._ensure_table()
         async with self.saver.lock:
             cursor = await self.saver.conn.execute(
                 "SELECT type, message FROM thread_archive WHERE thread_id = ? ORDER BY seq", (thread_id,)
@@ -97,6 +110,7 @@ class ThreadArchive:
         return [self.saver.serde.loads_typed((kind, blob)) for kind, blob in rows]
 
     async def delete(self, thread_id: str) -> None:
+        await self._ensure_table()
         async with self.saver.lock:
             await self.saver.conn.execute("DELETE FROM thread_archive WHERE thread_id = ?", (thread_id,))
             await self.saver.conn.commit()

@@ -3,8 +3,9 @@
 Usage: ``.venv/bin/python bench/long_thread.py [--turns 500] [--legacy]``. Drives the real ``ChatService`` and
 graph in-process with LangGraph's ``AsyncSqliteSaver`` on a fresh data dir, cycling through cheap offline turns
 (greeting, explain a rule, review a pasted 19-line loop, fix the issues), and prints, at turns 10/100/500
-(and the last): the median turn time of the 10 turns before, the database size (file + WAL), the messages
-stored, bytes per message and checkpoint rows; then the size after deleting the thread.
+(and the last): the median wall and CPU time of the 10 turns before (CPU time is what contention on a shared
+machine does not inflate), the database size (file + WAL), the messages stored, bytes per message and
+checkpoint rows; then the size after deleting the thread.
 
 ``--legacy`` runs the pre-fix policy (a checkpoint per graph step, none pruned, no archive) for comparison.
 """
@@ -62,7 +63,8 @@ async def run(turns: int, legacy: bool, data_dir: Path) -> list[str]:
     )
     marks = sorted({mark for mark in (10, 100, 500) if mark <= turns} | {turns})
     lines = [
-        f"{'turn':>5} {'p50 ms (10 turns)':>18} {'db MB':>8} {'messages':>9} {'bytes/msg':>10} {'checkpoints':>12}"
+        f"{'turn':>5} {'wall p50 ms':>12} {'cpu p50 ms':>11} {'db MB':>8} {'messages':>9} {'bytes/msg':>10}"
+        f" {'checkpoints':>12}"
     ]
     async with AsyncSqliteSaver.from_conn_string(str(db)) as saver:
         if legacy:
@@ -73,17 +75,21 @@ async def run(turns: int, legacy: bool, data_dir: Path) -> list[str]:
         graph = build_graph(OfflinePlannerChatModel(), tools, saver, policy)
         service = ChatService(graph, recursion_limit=24, history=policy)
         times: list[float] = []
+        cpu: list[float] = []
         for index in range(turns):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             await service.turn(MESSAGES[index % len(MESSAGES)], THREAD)
             times.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - cpu_started)
             if index + 1 in marks:
                 stored = len(await service.history(THREAD))
                 size = db_bytes(db)
                 rows = await count(saver, "SELECT COUNT(*) FROM checkpoints")
                 p50 = statistics.median(times[-10:]) * 1000
+                cpu50 = statistics.median(cpu[-10:]) * 1000
                 lines.append(
-                    f"{index + 1:>5} {p50:>18.1f} {size / 1e6:>8.2f} {stored:>9} {size / stored:>10.0f} {rows:>12}"
+                    f"{index + 1:>5} {p50:>12.1f} {cpu50:>11.1f} {size / 1e6:>8.2f} {stored:>9}"
+                    f" {size / stored:>10.0f} {rows:>12}"
                 )
         before = db_bytes(db)
         await service.delete(THREAD)
