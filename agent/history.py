@@ -237,6 +237,9 @@ def _window_turns(
         count += end - start
         chars += size
     first = chosen[0][0] if chosen else len(messages)
+    if first == starts[0] and first > 0:
+        chosen.insert(0, (0, first))  # whatever preceded the first user message (a client's greeting)
+        first = 0
     if not any(_has_code(m) for m in messages[first:]):
         for start, end in reversed(bounds):
             if start < first and any(_has_code(m) for m in messages[start:end]):

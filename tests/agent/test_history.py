@@ -138,3 +138,11 @@ def test_compaction_bounds_the_state_and_archives_in_order() -> None:
     assert plan_turn(history[:12], policy, can_archive=True).archive == []
     # Without an archive the state is never cut.
     assert plan_turn(history, policy, can_archive=False).input_prefix == []
+
+
+def test_window_keeps_what_precedes_the_first_user_message_while_it_fits() -> None:
+    greeting = AIMessage("Hi, paste code to review.", id="g")
+    short = [greeting, *complete_turn(1), HumanMessage("next", id="n")]
+    assert [m.id for m in model_window(short, HistoryPolicy()).messages] == ["g", "h1", "a1", "n"]
+    long = [greeting, *[m for n in range(30) for m in complete_turn(n)], HumanMessage("next", id="n")]
+    assert "g" not in [m.id for m in model_window(long, HistoryPolicy(window_messages=6)).messages]
