@@ -4,8 +4,9 @@ Usage: ``.venv/bin/python bench/long_thread.py [--turns 500] [--legacy]``. Drive
 graph in-process with LangGraph's ``AsyncSqliteSaver`` on a fresh data dir, cycling through cheap offline turns
 (greeting, explain a rule, review a pasted 19-line loop, fix the issues), and prints, at turns 10/100/500
 (and the last): the median wall and CPU time of the 10 turns before (CPU time is what contention on a shared
-machine does not inflate), the database size (file + WAL), the messages stored, bytes per message and
-checkpoint rows; then the size after deleting the thread.
+machine does not inflate), the database on disk (file + write-ahead log) and its data (pages in use), the messages stored, data bytes per
+message (overall, and added since the previous mark: flat when storage is linear) and checkpoint rows; then
+the size on disk after deleting the thread.
 
 ``--legacy`` runs the pre-fix policy (a checkpoint per graph step, none pruned, no archive) for comparison.
 """
@@ -63,8 +64,8 @@ async def run(turns: int, legacy: bool, data_dir: Path) -> list[str]:
     )
     marks = sorted({mark for mark in (10, 100, 500) if mark <= turns} | {turns})
     lines = [
-        f"{'turn':>5} {'wall p50 ms':>12} {'cpu p50 ms':>11} {'db MB':>8} {'messages':>9} {'bytes/msg':>10}"
-        f" {'checkpoints':>12}"
+        f"{'turn':>5} {'wall p50 ms':>12} {'cpu p50 ms':>11} {'disk MB':>8} {'data MB':>8} {'messages':>9}"
+        f" {'data B/msg':>11} {'added B/msg':>12} {'checkpoints':>12}"
     ]
     async with AsyncSqliteSaver.from_conn_string(str(db)) as saver:
         if legacy:
@@ -76,6 +77,7 @@ async def run(turns: int, legacy: bool, data_dir: Path) -> list[str]:
         service = ChatService(graph, recursion_limit=24, history=policy)
         times: list[float] = []
         cpu: list[float] = []
+        previous = (0, 0)  # file size and messages at the previous mark
         for index in range(turns):
             started, cpu_started = time.perf_counter(), time.process_time()
             await service.turn(MESSAGES[index % len(MESSAGES)], THREAD)
@@ -83,13 +85,17 @@ async def run(turns: int, legacy: bool, data_dir: Path) -> list[str]:
             cpu.append(time.process_time() - cpu_started)
             if index + 1 in marks:
                 stored = len(await service.history(THREAD))
-                size = db_bytes(db)
+                disk = db_bytes(db)
+                pages = await count(saver, "PRAGMA page_count") - await count(saver, "PRAGMA freelist_count")
+                size = pages * await count(saver, "PRAGMA page_size")
                 rows = await count(saver, "SELECT COUNT(*) FROM checkpoints")
                 p50 = statistics.median(times[-10:]) * 1000
                 cpu50 = statistics.median(cpu[-10:]) * 1000
+                added = (size - previous[0]) / max(1, stored - previous[1])
+                previous = (size, stored)
                 lines.append(
-                    f"{index + 1:>5} {p50:>12.1f} {cpu50:>11.1f} {size / 1e6:>8.2f} {stored:>9}"
-                    f" {size / stored:>10.0f} {rows:>12}"
+                    f"{index + 1:>5} {p50:>12.1f} {cpu50:>11.1f} {disk / 1e6:>8.2f} {size / 1e6:>8.2f} {stored:>9}"
+                    f" {size / stored:>11.0f} {added:>12.0f} {rows:>12}"
                 )
         before = db_bytes(db)
         await service.delete(THREAD)
