@@ -12,7 +12,7 @@ import asyncio
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -180,30 +180,36 @@ class ChatService:
     ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         """Stream the graph on new messages as ``(event, data)`` pairs (see ``stream_turn``)."""
         thread_id = thread_id or new_thread_id()
+        inner = self._stream_locked(new_messages, thread_id)
         try:
-            async for event in self._stream_locked(new_messages, thread_id):
+            async for event in inner:
                 yield event
         finally:
+            await (
+                inner.aclose()
+            )  # a dropped client: end the run (and write its checkpoint) inside the lock now
             self._forget_lock(thread_id)
 
     async def _stream_locked(
         self, new_messages: list[BaseMessage], thread_id: str
-    ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    ) -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
         async with self._locks[thread_id]:
             calls: dict[str, ToolCallRecord] = {}
             reply_parts: list[str] = []
             final_reply = ""
             config = self._config(thread_id)
+            stream: Any = None
             try:
                 turn_input = await begin_turn(
                     self.graph, self._archive, config, new_messages, self.history_policy
                 )
-                async for mode, payload in self.graph.astream(
+                stream = self.graph.astream(
                     {"messages": turn_input},
                     config,
                     stream_mode=["updates", "messages"],
                     **run_options(self.graph, self.history_policy),
-                ):
+                )
+                async for mode, payload in stream:
                     if mode == "messages":
                         chunk, metadata = payload
                         if (
@@ -243,6 +249,12 @@ class ChatService:
                     {"message": f"the turn failed: {type(error).__name__}: {error}", "thread_id": thread_id},
                 )
                 return
+            finally:
+                if stream is not None:
+                    # Close the run here, inside the thread's lock, also when the client went away: LangGraph
+                    # writes a cut run's checkpoint (durability "exit") while closing, and the next turn on the
+                    # thread must read it. Left to garbage collection, it lands after the lock is released.
+                    await stream.aclose()
             await end_turn(self.graph, thread_id, self.history_policy)
             reply = final_reply or "".join(reply_parts)
             yield "done", ChatTurn(thread_id, reply, list(calls.values())).as_dict()

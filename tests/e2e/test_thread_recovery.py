@@ -196,3 +196,30 @@ def test_server_killed_mid_tool_call_keeps_and_repairs_the_partial_turn(
     after = history(restarted)
     assert after[:5] == shown and [item["role"] for item in after[5:]] == ["user", "assistant"]
     assert not any(item.get("interrupted") for item in after[5:])
+
+
+def test_stream_closed_mid_tool_call_leaves_a_repairable_turn(tmp_path: Path) -> None:
+    """A client that drops ``/v1/chat/stream`` closes the turn's generator: the next turn repairs what it left."""
+
+    async def scenario() -> tuple[list[BaseMessage], list[dict[str, Any]], Any]:
+        settings = Settings(data_dir=tmp_path)
+        async with AsyncSqliteSaver.from_conn_string(str(settings.checkpoint_db)) as saver:
+            await prepare_storage(saver)
+            graph = build_graph(OfflinePlannerChatModel(), held_tools(settings), saver)
+            service = ChatService(graph, recursion_limit=24)
+            stream = service.stream_turn(REVIEW_REQUEST, "s")
+            async for event, _ in stream:
+                if event == "tool_start":
+                    break
+            await stream.aclose()  # what the server does when the client goes away
+            state = await graph.aget_state({"configurable": {"thread_id": "s"}})
+            left = list(state.values["messages"])
+            shown = await service.history("s")
+            turn = await service.turn("what can you do?", "s")
+            return left, shown, turn
+
+    left, shown, turn = asyncio.run(scenario())
+    assert [m.type for m in left] == ["human", "ai"] and left[-1].tool_calls  # type: ignore[attr-defined]
+    assert [item["role"] for item in shown] == ["user", "assistant", "tool"]
+    assert all(item["interrupted"] for item in shown)
+    assert turn.tool_calls == [] and "Review" in turn.reply
