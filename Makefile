@@ -40,6 +40,7 @@ test: lint typecheck unit
 # Benchmarks print tables; they are measurements, not tests (compare ratios within one run).
 bench: setup
 	$(PY) bench/chat_bench.py
+	$(PY) bench/long_thread.py
 	$(PY) bench/review_bench.py
 	$(PY) bench/sandbox_bench.py
 	$(PY) bench/smoke_bench.py

@@ -12,7 +12,7 @@ import asyncio
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Huma
 from langgraph.errors import GraphRecursionError
 
 from agent.code_context import message_text
+from agent.history import HistoryPolicy, is_interrupted, with_repairs
+from agent.thread_store import archive_for, begin_turn, delete_thread, end_turn, run_options, stored_messages
 
 THREAD_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
 
@@ -109,15 +111,20 @@ def message_as_dict(message: BaseMessage) -> dict[str, Any]:
         item["name"] = message.name
         item["tool_call_id"] = message.tool_call_id
         item["result"] = _tool_result(message)
+    if is_interrupted(message):
+        item["interrupted"] = True
     return item
 
 
 class ChatService:
     """Runs turns on the compiled agent graph; serialises turns per thread."""
 
-    def __init__(self, graph: Any, *, recursion_limit: int) -> None:
+    def __init__(self, graph: Any, *, recursion_limit: int, history: HistoryPolicy | None = None) -> None:
         self.graph = graph
         self.recursion_limit = recursion_limit
+        # Repair, compaction, durability and pruning of stored history: agent.history / agent.thread_store.
+        self.history_policy = history or HistoryPolicy()
+        self._archive = archive_for(getattr(graph, "checkpointer", None))
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     def _config(self, thread_id: str) -> dict[str, Any]:
@@ -131,10 +138,17 @@ class ChatService:
         """Run the graph on new messages (appended to the thread when there is a checkpointer)."""
         thread_id = thread_id or new_thread_id()
         async with self._locks[thread_id]:
+            config = self._config(thread_id)
+            turn_input = await begin_turn(
+                self.graph, self._archive, config, new_messages, self.history_policy
+            )
             try:
-                state = await self.graph.ainvoke({"messages": new_messages}, self._config(thread_id))
+                state = await self.graph.ainvoke(
+                    {"messages": turn_input}, config, **run_options(self.graph, self.history_policy)
+                )
             except GraphRecursionError:
                 state = None
+            await end_turn(self.graph, thread_id, self.history_policy)
         self._forget_lock(thread_id)
         if state is None:
             return ChatTurn(thread_id, self._loop_message())
@@ -166,25 +180,36 @@ class ChatService:
     ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         """Stream the graph on new messages as ``(event, data)`` pairs (see ``stream_turn``)."""
         thread_id = thread_id or new_thread_id()
+        inner = self._stream_locked(new_messages, thread_id)
         try:
-            async for event in self._stream_locked(new_messages, thread_id):
+            async for event in inner:
                 yield event
         finally:
+            await (
+                inner.aclose()
+            )  # a dropped client: end the run (and write its checkpoint) inside the lock now
             self._forget_lock(thread_id)
 
     async def _stream_locked(
         self, new_messages: list[BaseMessage], thread_id: str
-    ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    ) -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
         async with self._locks[thread_id]:
             calls: dict[str, ToolCallRecord] = {}
             reply_parts: list[str] = []
             final_reply = ""
+            config = self._config(thread_id)
+            stream: Any = None
             try:
-                async for mode, payload in self.graph.astream(
-                    {"messages": new_messages},
-                    self._config(thread_id),
+                turn_input = await begin_turn(
+                    self.graph, self._archive, config, new_messages, self.history_policy
+                )
+                stream = self.graph.astream(
+                    {"messages": turn_input},
+                    config,
                     stream_mode=["updates", "messages"],
-                ):
+                    **run_options(self.graph, self.history_policy),
+                )
+                async for mode, payload in stream:
                     if mode == "messages":
                         chunk, metadata = payload
                         if (
@@ -224,19 +249,28 @@ class ChatService:
                     {"message": f"the turn failed: {type(error).__name__}: {error}", "thread_id": thread_id},
                 )
                 return
+            finally:
+                if stream is not None:
+                    # Close the run here, inside the thread's lock, also when the client went away: LangGraph
+                    # writes a cut run's checkpoint (durability "exit") while closing, and the next turn on the
+                    # thread must read it. Left to garbage collection, it lands after the lock is released.
+                    await stream.aclose()
+            await end_turn(self.graph, thread_id, self.history_policy)
             reply = final_reply or "".join(reply_parts)
             yield "done", ChatTurn(thread_id, reply, list(calls.values())).as_dict()
 
     async def history(self, thread_id: str) -> list[dict[str, Any]]:
-        """The stored messages of a thread; UnknownThreadError if there is none."""
-        state = await self.graph.aget_state({"configurable": {"thread_id": thread_id}})
-        messages = (state.values or {}).get("messages") if state else None
+        """The stored messages of a thread, interrupted turns marked; UnknownThreadError if there is none."""
+        messages = await stored_messages(self.graph, self._archive, thread_id)
         if not messages:
             raise UnknownThreadError(thread_id)
-        return [message_as_dict(message) for message in messages]
+        lock = self._locks.get(thread_id)
+        # A turn in progress is not an interrupted one; with exit durability it is not in the state at all.
+        running = lock is not None and lock.locked() and self.history_policy.durability != "exit"
+        return [message_as_dict(message) for message in with_repairs(messages, judge_last_turn=not running)]
 
     async def delete(self, thread_id: str) -> None:
         """Remove a thread and its checkpoints; UnknownThreadError if there is none."""
         await self.history(thread_id)
-        await self.graph.checkpointer.adelete_thread(thread_id)
+        await delete_thread(self.graph, self._archive, thread_id)
         self._locks.pop(thread_id, None)

@@ -3,7 +3,8 @@
 The same graph runs with the offline planner and with a real LLM; only the chat model differs. ``understand``
 folds each turn into the dialogue state (checkpointed with the thread); the system prompt (persona + tool
 instructions from ``prompts/``, plus a summary of that state) is prepended at call time and never stored in the
-thread, so editing the persona applies to old threads too.
+thread, so editing the persona applies to old threads too. The model reads a bounded window of the thread
+(``agent.history.model_window``), so a long thread costs the model no more than a short one.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from langgraph.prebuilt import ToolNode, tools_condition
 
 from agent.dialogue.state import DIALOGUE_KEY, DialogueState
 from agent.dialogue.tracker import track
+from agent.history import HistoryPolicy, model_window
 from agent.prompts import system_prompt
 from agent.user_errors import tool_error_text
 
@@ -68,6 +70,7 @@ def build_graph(
     model: BaseChatModel,
     tools: list[BaseTool],
     checkpointer: BaseCheckpointSaver[Any] | None = None,
+    history: HistoryPolicy | None = None,
     *,
     retrieval: bool = False,
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
@@ -78,17 +81,21 @@ def build_graph(
     """
     bound = model.bind_tools(tools)
     prompt = system_prompt()
+    policy = history or HistoryPolicy()
 
     def understand(state: AgentState) -> dict[str, Any]:
         return {"dialogue": track(state.get("dialogue"), state["messages"]).dump()}
 
     async def call_model(state: AgentState, config: RunnableConfig) -> dict[str, Any]:
-        system = _system_message(prompt, DialogueState.load(state.get("dialogue")))
+        window = model_window(state["messages"], policy)
+        # One system message (some local servers reject a second one): prompt, what the window leaves out,
+        # the dialogue state, and with a real LLM the retrieved knowledge.
+        system = _system_message(prompt + window.note(), DialogueState.load(state.get("dialogue")))
         if retrieval:
             context = await asyncio.to_thread(_knowledge_context, state["messages"])
             if context:
                 system.content = f"{system.content}\n\n{context}"
-        response = await bound.ainvoke([system, *state["messages"]], config)
+        response = await bound.ainvoke([system, *window.messages], config)
         return {"messages": [response]}
 
     builder = StateGraph(AgentState)

@@ -239,6 +239,7 @@ async def open_agent(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     from agent.chat import ChatService
     from agent.graph import build_graph
     from agent.llm import build_chat_model
+    from agent.thread_store import prepare_storage
     from agent.toolbelt import ToolContext, build_tools
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -247,18 +248,22 @@ async def open_agent(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         AsyncSqliteSaver.from_conn_string(str(settings.checkpoint_db)) as checkpointer,
         _review_pool(settings) as review_pool,
     ):
-        await checkpointer.setup()
+        history = settings.history_policy()
+        await prepare_storage(checkpointer, history.keep_checkpoints)  # runs the saver's setup() too
         app.state.checkpointer = checkpointer
         app.state.review_pool = review_pool
         app.state.tool_context = ToolContext(settings=settings, review_pool=review_pool)
         _warm_up_understanding(settings)
         tools = build_tools(app.state.tool_context)
         retrieval = settings.llm != "offline"
-        app.state.graph = build_graph(model, tools, checkpointer, retrieval=retrieval)
-        app.state.chat = ChatService(app.state.graph, recursion_limit=settings.recursion_limit)
+        app.state.graph = build_graph(model, tools, checkpointer, history, retrieval=retrieval)
+        app.state.chat = ChatService(
+            app.state.graph, recursion_limit=settings.recursion_limit, history=history
+        )
         # Chat Completions clients send the whole conversation each time: no checkpointer for them.
         app.state.stateless_chat = ChatService(
-            build_graph(model, tools, retrieval=retrieval), recursion_limit=settings.recursion_limit
+            build_graph(model, tools, history=history, retrieval=retrieval),
+            recursion_limit=settings.recursion_limit,
         )
         yield
 

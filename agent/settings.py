@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tools.workers import PoolLimits
+
+if TYPE_CHECKING:
+    from agent.history import HistoryPolicy
 
 
 class Settings(BaseSettings):
@@ -40,6 +43,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=2_000_000, ge=1024, description="Largest accepted request body.")
     max_message_chars: int = Field(default=200_000, ge=1)
     recursion_limit: int = Field(default=24, ge=4, le=200, description="LangGraph super-steps per chat turn.")
+    # Thread history (agent/history.py, agent/thread_store.py)
+    checkpoint_durability: Literal["exit", "async", "sync"] = Field(
+        default="exit", description="exit: one checkpoint per turn; async/sync: one per graph step."
+    )
+    history_window_messages: int = Field(default=40, ge=4, le=10_000, description="Messages the model reads.")
+    history_window_chars: int = Field(default=100_000, ge=1_000, description="Characters the model reads.")
     log_level: str = "INFO"
     # Reviews of submitted code run in worker processes (deadline, memory cap, crash isolation)
     review_workers: int = Field(default=2, ge=1, le=32, description="Review worker processes.")
@@ -76,6 +85,16 @@ class Settings(BaseSettings):
     def experiments_db(self) -> Path:
         """SQLite file holding smoke runs and experiments."""
         return self.data_dir / "experiments.sqlite"
+
+    def history_policy(self) -> HistoryPolicy:
+        """How chat turns checkpoint and bound thread history."""
+        from agent.history import HistoryPolicy  # LangChain imports stay off the CLI's review path
+
+        return HistoryPolicy(
+            durability=self.checkpoint_durability,
+            window_messages=self.history_window_messages,
+            window_chars=self.history_window_chars,
+        )
 
 
 @lru_cache(maxsize=1)

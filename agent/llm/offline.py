@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -157,7 +158,10 @@ def plan_next_message(messages: Sequence[BaseMessage], tool_names: set[str]) -> 
     )
     if len(done) < len(plan) and not failed:
         intent = plan[len(done)]
-        call_id = f"call_{len(messages)}_{len(done)}"
+        # Unique per turn (the user message's id), not per position: the model reads a bounded window of the
+        # thread, so positions repeat from turn to turn and clients correlate tool calls by id.
+        anchor = (messages[index].id if index >= 0 else None) or uuid.uuid4().hex
+        call_id = f"call_{anchor.replace('-', '')[:16]}_{len(done)}"
         return AIMessage(content="", tool_calls=[{"name": intent.tool, "args": intent.args, "id": call_id}])
     if not results:
         text = message_text(messages[index]) if index >= 0 else ""
