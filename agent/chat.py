@@ -8,11 +8,10 @@ result).
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
-from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +19,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Huma
 from langgraph.errors import GraphRecursionError
 
 from agent.code_context import message_text
+from agent.storage import LocalTurnLocks, TurnLocks
 
 THREAD_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
 
@@ -115,10 +115,11 @@ def message_as_dict(message: BaseMessage) -> dict[str, Any]:
 class ChatService:
     """Runs turns on the compiled agent graph; serialises turns per thread."""
 
-    def __init__(self, graph: Any, *, recursion_limit: int) -> None:
+    def __init__(self, graph: Any, *, recursion_limit: int, locks: TurnLocks | None = None) -> None:
         self.graph = graph
         self.recursion_limit = recursion_limit
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # One turn per thread at a time (in this process, or across processes with Postgres: agent/storage.py).
+        self.locks: TurnLocks = locks or LocalTurnLocks()
 
     def _config(self, thread_id: str) -> dict[str, Any]:
         return {"configurable": {"thread_id": thread_id}, "recursion_limit": self.recursion_limit}
@@ -130,24 +131,17 @@ class ChatService:
     async def run_turn(self, new_messages: list[BaseMessage], thread_id: str | None = None) -> ChatTurn:
         """Run the graph on new messages (appended to the thread when there is a checkpointer)."""
         thread_id = thread_id or new_thread_id()
-        async with self._locks[thread_id]:
+        async with self.locks.hold(thread_id):
             try:
                 state = await self.graph.ainvoke({"messages": new_messages}, self._config(thread_id))
             except GraphRecursionError:
                 state = None
-        self._forget_lock(thread_id)
         if state is None:
             return ChatTurn(thread_id, self._loop_message())
         messages: list[BaseMessage] = state["messages"]
         turn = last_turn(messages)
         reply = message_text(turn[-1]) if turn and isinstance(turn[-1], AIMessage) else ""
         return ChatTurn(thread_id, reply, tool_calls_of_turn(turn))
-
-    def _forget_lock(self, thread_id: str) -> None:
-        """Drop an idle thread's lock so the lock table does not grow with every thread ever seen."""
-        lock = self._locks.get(thread_id)
-        if lock is not None and not lock.locked() and not getattr(lock, "_waiters", None):
-            self._locks.pop(thread_id, None)
 
     def _loop_message(self) -> str:
         return (
@@ -157,25 +151,28 @@ class ChatService:
 
     def stream_turn(
         self, message: str, thread_id: str | None = None
-    ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    ) -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
         """Run one turn, yielding ``(event, data)``: token, tool_start, tool_end, then done (or error)."""
         return self.stream([HumanMessage(content=message)], thread_id)
 
     async def stream(
         self, new_messages: list[BaseMessage], thread_id: str | None = None
-    ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
-        """Stream the graph on new messages as ``(event, data)`` pairs (see ``stream_turn``)."""
+    ) -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
+        """Stream the graph on new messages as ``(event, data)`` pairs (see ``stream_turn``).
+
+        Close the iterator (``aclose``, ``contextlib.aclosing``) when abandoning it early: that releases the
+        thread's lock at once; an iterator merely dropped holds it until it is garbage-collected.
+        """
         thread_id = thread_id or new_thread_id()
-        try:
-            async for event in self._stream_locked(new_messages, thread_id):
+        # aclosing: closing this generator must close the one holding the lock too, not leave it to the GC.
+        async with aclosing(self._stream_locked(new_messages, thread_id)) as events:
+            async for event in events:
                 yield event
-        finally:
-            self._forget_lock(thread_id)
 
     async def _stream_locked(
         self, new_messages: list[BaseMessage], thread_id: str
-    ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
-        async with self._locks[thread_id]:
+    ) -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
+        async with self.locks.hold(thread_id):
             calls: dict[str, ToolCallRecord] = {}
             reply_parts: list[str] = []
             final_reply = ""
@@ -239,4 +236,3 @@ class ChatService:
         """Remove a thread and its checkpoints; UnknownThreadError if there is none."""
         await self.history(thread_id)
         await self.graph.checkpointer.adelete_thread(thread_id)
-        self._locks.pop(thread_id, None)

@@ -205,23 +205,28 @@ def document_error_responses(schema: dict[str, Any], open_paths: set[str]) -> di
 
 @asynccontextmanager
 async def open_agent(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
-    """Open the checkpointer, build the model, tools and graph, and expose them on ``app.state``."""
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+    """Open the checkpointer, build the model, tools and graph, and expose them on ``app.state``.
 
+    Holds the data directory for the duration (agent/storage.py): DataDirBusy if another process has it.
+    """
     from agent.chat import ChatService
     from agent.graph import build_graph
     from agent.llm import build_chat_model
+    from agent.storage import open_storage
     from agent.toolbelt import ToolContext, build_tools
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     model = build_chat_model(settings)
-    async with AsyncSqliteSaver.from_conn_string(str(settings.checkpoint_db)) as checkpointer:
-        await checkpointer.setup()
+    owner = getattr(app.state, "data_dir_owner", "an in-process mlagent")
+    async with open_storage(settings, owner) as storage:
+        checkpointer = storage.checkpointer
+        app.state.storage = storage
         app.state.checkpointer = checkpointer
         app.state.tool_context = ToolContext(settings=settings)
         tools = build_tools(app.state.tool_context)
         app.state.graph = build_graph(model, tools, checkpointer)
-        app.state.chat = ChatService(app.state.graph, recursion_limit=settings.recursion_limit)
+        app.state.chat = ChatService(
+            app.state.graph, recursion_limit=settings.recursion_limit, locks=storage.locks
+        )
         # Chat Completions clients send the whole conversation each time: no checkpointer for them.
         app.state.stateless_chat = ChatService(
             build_graph(model, tools), recursion_limit=settings.recursion_limit

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=200_000, ge=1)
     recursion_limit: int = Field(default=24, ge=4, le=200, description="LangGraph super-steps per chat turn.")
     log_level: str = "INFO"
+    # Threads in PostgreSQL instead of SQLite: several API processes behind one database (agent/storage.py).
+    database_url: SecretStr | None = Field(
+        default=None, description="postgresql://user:password@host:port/db; unset: SQLite in data_dir."
+    )
+    database_pool_size: int = Field(default=10, ge=1, le=500, description="Connections per pool and process.")
+    database_connect_timeout_s: float = Field(default=10.0, gt=0, le=600)
     # Smoke runs / sandbox
     smoke_concurrency: int = Field(default=1, ge=1, le=64)
     sandbox_backend: Literal["local", "ray"] = "local"
@@ -50,6 +56,15 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not value.get_secret_value().startswith(("postgresql://", "postgres://")):
+            raise ValueError("only postgresql:// URLs are supported (leave it unset for SQLite)")
+        return value
 
     @property
     def checkpoint_db(self) -> Path:
