@@ -24,6 +24,7 @@ from agent.settings import Settings
 from agent.storage import Storage, open_storage
 from tests.conftest import RunningServer
 from tests.e2e.test_openai_provider import run_serve
+from tests.e2e.test_stream_disconnect import FOLLOW_UP_LIMIT_S, MESSAGES, open_and_drop, timed_follow_up
 from tests.postgres import PostgresServer, find_bindir
 
 pytestmark = pytest.mark.slow
@@ -164,6 +165,16 @@ def test_two_servers_on_one_database_lose_and_interleave_nothing(
             prefix = f"hello, client {server_index}.{client_index} turn "
             order = [int(u.removeprefix(prefix)) for u in users if u.startswith(prefix)]
             assert order == list(range(turns_per_client))  # each client's turns in the order it sent them
+
+    # A stream dropped on one server releases the thread for the other at once (advisory lock released on
+    # cancellation, not when the dropped generator is garbage-collected).
+    for stall_s in (0.0, 0.5):
+        thread_id = f"xdrop-{int(stall_s * 10)}"
+        open_and_drop(
+            servers[0], "/v1/chat/stream", {"message": MESSAGES[0], "thread_id": thread_id}, stall_s=stall_s
+        )
+        elapsed = timed_follow_up(servers[1], thread_id)
+        assert elapsed < FOLLOW_UP_LIMIT_S, f"follow-up on the other server took {elapsed:.1f}s"
 
     # One database: a thread deleted through one server is gone for the other.
     assert httpx.delete(f"{servers[1].url}/v1/threads/shared").status_code == 204
