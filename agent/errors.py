@@ -8,12 +8,15 @@ from typing import Any
 class ApiError(Exception):
     """Raise from any endpoint (or a tool called by one) to answer with the contract's JSON error body."""
 
-    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.details = details
+        self.headers = headers
 
     def body(self) -> dict[str, Any]:
         """The JSON body sent to the client."""

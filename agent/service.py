@@ -6,6 +6,7 @@ its endpoints; they reach shared objects through ``request.app.state``.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import json
 import logging
@@ -33,6 +34,7 @@ from agent.middleware import (
     RequestLogMiddleware,
 )
 from agent.settings import Settings, get_settings
+from tools.workers import WorkerPool
 
 log = logging.getLogger("mlagent.service")
 
@@ -100,7 +102,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, error: ApiError) -> JSONResponse:
-        return JSONResponse(error.body(), status_code=error.status)
+        return JSONResponse(error.body(), status_code=error.status, headers=error.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, error: RequestValidationError) -> JSONResponse:
@@ -204,6 +206,18 @@ def document_error_responses(schema: dict[str, Any], open_paths: set[str]) -> di
 
 
 @asynccontextmanager
+async def _review_pool(settings: Settings) -> AsyncIterator[WorkerPool]:
+    """The review worker pool for the server's lifetime (submitted code is never parsed in this process)."""
+    from tools.review.bounded import start_review_pool
+
+    pool = await asyncio.to_thread(start_review_pool, settings.review_pool_limits())
+    try:
+        yield pool
+    finally:
+        await asyncio.to_thread(pool.close)
+
+
+@asynccontextmanager
 async def open_agent(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     """Open the checkpointer, build the model, tools and graph, and expose them on ``app.state``.
 
@@ -217,11 +231,15 @@ async def open_agent(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
 
     model = build_chat_model(settings)
     owner = getattr(app.state, "data_dir_owner", "an in-process mlagent")
-    async with open_storage(settings, owner) as storage:
+    async with (
+        open_storage(settings, owner) as storage,  # first: a refused second process starts no workers
+        _review_pool(settings) as review_pool,
+    ):
         checkpointer = storage.checkpointer
         app.state.storage = storage
         app.state.checkpointer = checkpointer
-        app.state.tool_context = ToolContext(settings=settings)
+        app.state.review_pool = review_pool
+        app.state.tool_context = ToolContext(settings=settings, review_pool=review_pool)
         tools = build_tools(app.state.tool_context)
         app.state.graph = build_graph(model, tools, checkpointer)
         app.state.chat = ChatService(

@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tools.workers import PoolLimits
+
 
 class Settings(BaseSettings):
     """All runtime settings. Environment variables use the ``MLAGENT_`` prefix unless an alias says otherwise."""
@@ -45,6 +47,11 @@ class Settings(BaseSettings):
     )
     database_pool_size: int = Field(default=10, ge=1, le=500, description="Connections per pool and process.")
     database_connect_timeout_s: float = Field(default=10.0, gt=0, le=600)
+    # Reviews of submitted code run in worker processes (deadline, memory cap, crash isolation)
+    review_workers: int = Field(default=2, ge=1, le=32, description="Review worker processes.")
+    review_timeout_s: float = Field(default=20.0, gt=0, le=600, description="Deadline of one review.")
+    review_memory_mb: int = Field(default=1536, ge=256, description="Address-space limit of a review worker.")
+    review_worker_max_jobs: int = Field(default=200, ge=1, description="Jobs before a worker is replaced.")
     # Smoke runs / sandbox
     smoke_concurrency: int = Field(default=1, ge=1, le=64)
     sandbox_backend: Literal["local", "ray"] = "local"
@@ -65,6 +72,15 @@ class Settings(BaseSettings):
         if not value.get_secret_value().startswith(("postgresql://", "postgres://")):
             raise ValueError("only postgresql:// URLs are supported (leave it unset for SQLite)")
         return value
+
+    def review_pool_limits(self) -> PoolLimits:
+        """The review worker pool's limits from these settings."""
+        return PoolLimits(
+            workers=self.review_workers,
+            timeout_s=self.review_timeout_s,
+            memory_mb=self.review_memory_mb,
+            max_jobs=self.review_worker_max_jobs,
+        )
 
     @property
     def checkpoint_db(self) -> Path:

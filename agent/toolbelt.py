@@ -21,6 +21,8 @@ from pydantic import BaseModel, Field, ValidationError
 
 from agent.code_context import latest_code
 from agent.settings import Settings
+from agent.user_errors import TOOL_NAMES, friendly_validation
+from tools.workers import WorkerPool
 
 ToolOutput = tuple[str, dict[str, Any]]
 NO_CODE = (
@@ -31,23 +33,22 @@ NO_CODE = (
 
 @dataclass
 class ToolContext:
-    """What the tools need from their host: the settings and, inside the server, the shared smoke-run queue."""
+    """What the tools need from their host: the settings and, inside the server, the smoke queue and workers."""
 
     settings: Settings
     smoke_manager: Any | None = None
+    review_pool: WorkerPool | None = None
+    """Worker processes for reviews in the server; None reviews in this process (the command line)."""
 
 
 def _failure(tool: str, message: str) -> ToolOutput:
     """A tool-level failure reported as data, so the agent explains it instead of the run crashing."""
-    return f"**{tool} could not run:** {message}", {"error": message}
+    what = TOOL_NAMES.get(tool, tool)
+    return f"**I could not run {what}:** {message}", {"error": message}
 
 
-def _validation_message(error: ValidationError) -> str:
-    parts = []
-    for item in error.errors():
-        where = ".".join(str(p) for p in item.get("loc", ())) or "input"
-        parts.append(f"{where}: {item.get('msg')}")
-    return "; ".join(parts)
+def _validation_message(error: ValidationError, tool: str | None = None) -> str:
+    return friendly_validation(error, tool)
 
 
 def _resolve_files(
@@ -82,18 +83,22 @@ def review_code(
     files: dict[str, str] | None = None,
     fix: bool = False,
     state: dict[str, Any] | None = None,
+    pool: WorkerPool | None = None,
 ) -> ToolOutput:
     """Review PyTorch/Lightning code against the 14-item checklist (and fix it when asked)."""
-    from tools.review import ReviewRequest, render, review
+    from tools.review import ReviewRequest, render
+    from tools.review.bounded import ReviewRefused, review_bounded
 
     resolved = _resolve_files(code, files, state)
     if resolved is None:
         return _failure("review_code", NO_CODE)
     target, origin = resolved
     try:
-        report = review(ReviewRequest(files=target, fix=fix))
+        report = review_bounded(ReviewRequest(files=target, fix=fix), pool)
     except ValidationError as error:
         return _failure("review_code", _validation_message(error))
+    except ReviewRefused as refused:
+        return _failure("review_code", refused.message)
     artifact = report.model_dump(mode="json")
     artifact["reviewed"] = origin
     content = render(report, "markdown")
@@ -121,15 +126,31 @@ class RecommendArgs(BaseModel):
     constraints: dict[str, Any] | None = Field(
         default=None, description="dataset_size, latency_ms, device, ..."
     )
+    alternative: str | None = Field(
+        default=None,
+        description='An architecture the user asks about ("why not YOLO?"): compared with the top pick for task.',
+    )
 
 
 def recommend_architecture(
-    question: str | None = None, task: str | None = None, constraints: dict[str, Any] | None = None
+    question: str | None = None,
+    task: str | None = None,
+    constraints: dict[str, Any] | None = None,
+    alternative: str | None = None,
 ) -> ToolOutput:
     """Ranked architecture/backbone/loss/augmentation/metric advice computed from the knowledge base."""
+    from tools.alternatives import explain_alternative
     from tools.recommend import Constraints, RecommendRequest, recommend, render_recommendation
 
     try:
+        if alternative and task:
+            answer = explain_alternative(task, alternative, Constraints.model_validate(constraints or {}))
+            return answer.markdown, {
+                "alternative": alternative,
+                "found": answer.found,
+                "task": answer.task,
+                "architecture": answer.architecture,
+            }
         if task:
             request = RecommendRequest(task=task, constraints=Constraints.model_validate(constraints or {}))
         else:
@@ -343,7 +364,31 @@ class ExperimentsArgs(BaseModel):
 class CompareArgs(BaseModel):
     """Arguments of the compare_experiments tool."""
 
-    ids: list[str] = Field(min_length=2, max_length=10, description="Experiment ids to compare.")
+    ids: list[str] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Experiment ids (exp-...) to compare; fewer than two: the most recent runs fill up.",
+    )
+
+
+# --- general questions --------------------------------------------------------------------------------------
+
+
+class AnswerArgs(BaseModel):
+    """Arguments of the answer_question tool."""
+
+    question: str = Field(
+        min_length=1, max_length=4000, description="The user's question in their own words."
+    )
+
+
+def answer_question(question: str) -> ToolOutput:
+    """A general ML-engineering answer composed from the knowledge base, naming its entries (or saying that
+    nothing fits)."""
+    from knowledge.answer import answer_question as answer
+
+    result = answer(question)
+    return result.markdown, result.model_dump(mode="json")
 
 
 # --- explain ------------------------------------------------------------------------------------------------
@@ -367,6 +412,14 @@ def explain_checklist_item(item: str) -> ToolOutput:
 
 def build_tools(ctx: ToolContext) -> list[BaseTool]:
     """The tool belt bound to one host (CLI process or server)."""
+
+    def review_with_host_pool(
+        code: str | None = None,
+        files: dict[str, str] | None = None,
+        fix: bool = False,
+        state: dict[str, Any] | None = None,
+    ) -> ToolOutput:
+        return review_code(code, files, fix, state, pool=ctx.review_pool)
 
     async def smoke_run(
         code: str | None = None,
@@ -421,14 +474,27 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
             records = store.list(limit=limit)
         return render_experiment_list(records), {"experiments": [r.model_dump(mode="json") for r in records]}
 
-    def compare_experiments(ids: list[str]) -> ToolOutput:
+    def compare_experiments(ids: list[str] | None = None) -> ToolOutput:
         from sandbox.experiments import ExperimentStore, render_comparison
 
         try:
             with ExperimentStore(ctx.settings.experiments_db) as store:
-                comparison = store.compare(ids)
+                chosen = list(dict.fromkeys(ids or []))
+                if len(chosen) < 2:
+                    # "compare the last two runs": the most recent runs fill up what was not named.
+                    recent = [record.id for record in store.list(limit=4) if record.id not in chosen]
+                    chosen = (chosen + recent)[:2]
+                if len(chosen) < 2:
+                    return _failure(
+                        "compare_experiments",
+                        "there is nothing to compare yet: it takes two recorded runs, and "
+                        f"{'only one exists' if chosen else 'none exists'}. Say **smoke-test it** to record one.",
+                    )
+                comparison = store.compare(chosen)
         except KeyError as error:  # ExperimentNotFound: its str() names the unknown ids
             return _failure("compare_experiments", str(error).strip("'\""))
+        except ValueError as error:
+            return _failure("compare_experiments", str(error))
         return render_comparison(comparison), comparison.model_dump(mode="json")
 
     def make(
@@ -445,7 +511,7 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
 
     return [
         make(
-            review_code,
+            review_with_host_pool,
             ReviewArgs,
             "review_code",
             "Static review of PyTorch/Lightning code (14-item checklist).",
@@ -463,6 +529,13 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
             "smoke_run",
             "Train code for a few steps in the sandbox; reports losses, speed, memory.",
             coroutine=smoke_run,
+        ),
+        make(
+            answer_question,
+            AnswerArgs,
+            "answer_question",
+            "Answer a general ML-engineering question (Lightning training, data, evaluation, export, CV tasks) "
+            "from the curated knowledge base; says when the question is outside it.",
         ),
         make(
             explain_checklist_item,

@@ -46,11 +46,18 @@ __all__ = [
 # Order in which tasks are listed to users (most common first).
 _TASK_ORDER = (
     "classification",
+    "multi_label",
     "detection",
+    "tiny_object_detection",
     "segmentation",
     "instance_segmentation",
     "keypoints",
     "regression",
+    "anomaly_detection",
+    "medical_3d_segmentation",
+    "ocr",
+    "change_detection",
+    "video",
 )
 
 

@@ -169,7 +169,7 @@ class Hyperparameters(_Strict):
 class TaskKnowledge(_Strict):
     """Everything the recommender and the code generator know about one computer-vision task."""
 
-    id: str = Field(pattern=r"^[a-z_]+$")
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str
     description: str
     aliases: list[str] = Field(default_factory=list, description="Other names users give the task.")
@@ -181,6 +181,10 @@ class TaskKnowledge(_Strict):
     metrics: list[MetricOption] = Field(min_length=1)
     hyperparameters: Hyperparameters
     tips: list[str] = Field(min_length=1)
+    pitfalls: list[str] = Field(default_factory=list, description="Mistakes users make on this task.")
+    questions: list[str] = Field(
+        default_factory=list, description="How users ask for this task; indexed by knowledge.retrieval."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> TaskKnowledge:
@@ -192,6 +196,11 @@ class TaskKnowledge(_Strict):
         if not any(loss.use_when in ("default", "always") for loss in self.losses):
             raise ValueError(f"task {self.id} needs a default loss")
         return self
+
+    @property
+    def generate_supported(self) -> bool:
+        """True when `mlagent generate` can write a project for this task; False = recommend/knowledge only."""
+        return any(arch.generate_supported for arch in self.architectures)
 
     def architecture(self, arch_id: str) -> Architecture:
         """The architecture with this id (KeyError when absent)."""

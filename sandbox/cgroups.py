@@ -173,6 +173,14 @@ class RunCgroup:
                 return True
         return False
 
+    def pids_limit_hits(self) -> int:
+        """How many forks the pids limit refused (``max`` in ``pids.events``, v1 and v2 alike)."""
+        for line in _read(self.pids_dir / "pids.events").splitlines():
+            key, _, value = line.partition(" ")
+            if key == "max" and value.strip().isdigit():
+                return int(value)
+        return 0
+
     def peak_memory_bytes(self) -> int | None:
         name = "memory.max_usage_in_bytes" if self.layout.version == 1 else "memory.peak"
         text = _read(self.memory_dir / name).strip()

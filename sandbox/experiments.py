@@ -16,6 +16,7 @@ import os
 import platform
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -48,7 +49,23 @@ CREATE TABLE IF NOT EXISTS experiments (
 );
 CREATE INDEX IF NOT EXISTS experiments_created ON experiments (created_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS experiments_run ON experiments (run_id);
+CREATE TABLE IF NOT EXISTS accepted_runs (
+    run_id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    accepted_at REAL NOT NULL,
+    started_at REAL,
+    updated_at REAL NOT NULL,
+    status TEXT NOT NULL,
+    reproduces TEXT,
+    backend TEXT,
+    spec_json TEXT NOT NULL,
+    files_json TEXT NOT NULL,
+    losses_json TEXT NOT NULL DEFAULT '[]'
+);
 """
+
+# The error of a run that a server crash (or kill -9) interrupted, written when the next server starts.
+RESTARTED_ERROR = "the server restarted during the run"
 
 MAX_COMPARE = 10
 
@@ -268,6 +285,9 @@ class ExperimentStore:
         created_at = datetime.now(UTC).isoformat(timespec="microseconds")
         digest = code_hash(spec.files)
         with self._lock:
+            # The run is final now: its acceptance record (if the server made one) is replaced in the same
+            # transaction, so a crash leaves either the pending run or the experiment, never both or neither.
+            self._db.execute("DELETE FROM accepted_runs WHERE run_id = ?", (result.id,))
             self._db.execute(
                 "INSERT INTO experiments (id, run_id, created_at, status, code_hash, reproduces, spec_json,"
                 " environment_json, metrics_json, result_json, files_json) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -301,6 +321,103 @@ class ExperimentStore:
         )
         log_to_mlflow(experiment)
         return experiment
+
+    # --- runs in flight: recorded when accepted, so that a server crash cannot lose them ---
+
+    def accept(
+        self,
+        run_id: str,
+        spec: RunSpec,
+        *,
+        owner: str,
+        reproduces: str | None = None,
+        backend: str | None = None,
+    ) -> None:
+        """Record a run the moment it is accepted (queued); ``record`` replaces it when the run finishes.
+
+        ``owner`` names the server process that runs it (see ``recover_interrupted``).
+        """
+        now = time.time()
+        spec_data = spec.model_dump(mode="json", exclude={"files"})
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO accepted_runs (run_id, owner, accepted_at, updated_at, status, reproduces,"
+                " backend, spec_json, files_json) VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    run_id,
+                    owner,
+                    now,
+                    now,
+                    "queued",
+                    reproduces,
+                    backend,
+                    json.dumps(spec_data),
+                    json.dumps(spec.files, sort_keys=True),
+                ),
+            )
+            self._db.commit()
+
+    def mark_running(self, run_id: str) -> None:
+        """The accepted run has started."""
+        now = time.time()
+        with self._lock:
+            self._db.execute(
+                "UPDATE accepted_runs SET status = 'running', started_at = ?, updated_at = ? WHERE run_id = ?",
+                (now, now, run_id),
+            )
+            self._db.commit()
+
+    def save_losses(self, run_id: str, losses: Sequence[float]) -> None:
+        """The per-step losses streamed so far (what a crash would otherwise take with it)."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE accepted_runs SET losses_json = ?, updated_at = ? WHERE run_id = ?",
+                (json.dumps(list(losses)), time.time(), run_id),
+            )
+            self._db.commit()
+
+    def pending(self, run_id: str) -> RunResult | None:
+        """A run that is accepted but not finished (queued or running, maybe in another process), if any."""
+        with self._lock:
+            row = self._db.execute("SELECT * FROM accepted_runs WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None:
+            return None
+        losses = [float(v) for v in json.loads(row["losses_json"])]
+        limits = json.loads(row["spec_json"]).get("limits", {})
+        return RunResult(id=run_id, status=row["status"], steps=len(losses), losses=losses, limits=limits)
+
+    def recover_interrupted(self, is_alive: Callable[[str], bool]) -> builtins.list[Experiment]:
+        """Record every accepted run whose owner process is gone as a failed experiment.
+
+        Such a run was queued or running in a server that crashed or was killed: it can never finish, so it
+        becomes ``failed`` with ``RESTARTED_ERROR`` and keeps the losses it had streamed. Runs of live owners
+        (another server process on this data dir) are left alone.
+        """
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM accepted_runs ORDER BY accepted_at").fetchall()
+        recovered = []
+        for row in rows:
+            if is_alive(row["owner"]):
+                continue
+            files = json.loads(row["files_json"])
+            spec = RunSpec.model_validate({**json.loads(row["spec_json"]), "files": files})
+            losses = [float(v) for v in json.loads(row["losses_json"])]
+            started = row["started_at"]
+            error = (
+                RESTARTED_ERROR if row["status"] == "running" else f"{RESTARTED_ERROR} (it was still queued)"
+            )
+            result = RunResult(
+                id=row["run_id"],
+                status="failed",
+                error=error,
+                steps=len(losses),
+                losses=losses,
+                duration_s=round(max(0.0, row["updated_at"] - started), 3) if started else 0.0,
+                limits=spec.limits.model_dump(),
+            )
+            environment = capture_environment(result, backend=row["backend"])
+            recovered.append(self.record(spec, result, environment=environment, reproduces=row["reproduces"]))
+        return recovered
 
     def count(self) -> int:
         """How many experiments are recorded."""

@@ -629,6 +629,11 @@ class LocalSandbox:
             if peak:
                 fields["peak_memory_mb"] = round(peak / 2**20, 1)
         status, error = self._classify(limits, outcome, reported, oom_killed, code, capture)
+        refused = cgroup.pids_limit_hits() if cgroup is not None else 0
+        if refused and status != "succeeded":
+            # A run starved of processes fails in odd ways (DataLoader workers, a stuck fork bomb): say so.
+            note = f"its process limit of {limits.max_pids} refused {refused} fork(s)"
+            error = f"{error}; {note}" if error else note
         try:
             return RunResult(
                 id=run_id, status=status, error=error, duration_s=duration, stdout_tail=capture.text(),

@@ -18,11 +18,14 @@ import itertools
 import logging
 import threading
 import time
+import uuid
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import psutil
 
 from sandbox.backends import SandboxBackend, execute, final_result, get_backend, new_run_id
 from sandbox.experiments import (
@@ -43,6 +46,7 @@ MAX_QUEUED = 100
 KEEP_FINISHED = 500
 LOG_HISTORY = 200
 STOP_GRACE_S = 30.0
+LOSS_FLUSH_S = 0.25  # how often a running run's streamed losses are written to the store (at most)
 
 _event_seq = itertools.count(1)  # orders steps and logs when a late subscriber replays them
 
@@ -105,6 +109,7 @@ class SmokeRunManager:
         self._executor: ThreadPoolExecutor | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._running = False
+        self.owner = f"{_process_id()}/{uuid.uuid4().hex[:8]}"  # names this manager on the runs it accepts
 
     @property
     def backend(self) -> SandboxBackend:
@@ -130,6 +135,8 @@ class SmokeRunManager:
         if not check.usable:
             log.warning("sandbox not usable, smoke runs will be rejected: %s", check.reason)
         self.store = await asyncio.to_thread(ExperimentStore, self.settings.experiments_db)
+        _live_owners.add(self.owner)
+        await asyncio.to_thread(self._recover, self.store)
         self._executor = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="smoke-run")
         self._queue = asyncio.Queue()
         self._workers = [
@@ -142,6 +149,7 @@ class SmokeRunManager:
         if not self._running:
             return
         self._running = False
+        _live_owners.discard(self.owner)
         for run in list(self._runs.values()):
             if run.result.status == "queued" and not run.cancel.is_set():
                 await self._cancel_unstarted(run, "server shutting down")
@@ -171,6 +179,22 @@ class SmokeRunManager:
         await self.stop()
 
     @staticmethod
+    def _recover(store: ExperimentStore) -> None:
+        """Runs that a crashed predecessor accepted but never finished become failed experiments."""
+        try:
+            recovered = store.recover_interrupted(owner_alive)
+        except Exception as exc:  # a damaged record must not keep the service down
+            log.error("could not recover the runs a previous server left unfinished: %s", exc)
+            return
+        for experiment in recovered:
+            log.warning(
+                "smoke run %s was interrupted by a server restart; recorded as failed (experiment %s, %d losses)",
+                experiment.run_id,
+                experiment.id,
+                len(experiment.metrics.losses),
+            )
+
+    @staticmethod
     def _reap(backend: SandboxBackend) -> None:
         try:
             backend.reap_leftovers()
@@ -194,6 +218,9 @@ class SmokeRunManager:
         )
         self._runs[run_id] = run
         self._trim()
+        self._durably(
+            "accept", run_id, spec, owner=self.owner, reproduces=reproduces, backend=self.backend.name
+        )
         self._publish(run, {"type": "status", "status": "queued", "position": self._queue.qsize() + 1})
         self._queue.put_nowait(run_id)
         return run_id
@@ -207,6 +234,9 @@ class SmokeRunManager:
             experiment = self.store.get_by_run(run_id)
             if experiment is not None:
                 return experiment.result
+            pending = self.store.pending(run_id)  # accepted by another server process on this data dir
+            if pending is not None:
+                return pending
         raise UnknownRun(run_id)
 
     async def wait(self, run_id: str) -> RunResult:
@@ -314,9 +344,20 @@ class SmokeRunManager:
         loop = self._loop
         assert loop is not None
 
+        losses: list[float] = []
+        flushed_at = [0.0]
+
         def on_event(event: dict[str, Any]) -> None:
             with contextlib.suppress(RuntimeError):  # loop closed during shutdown
                 loop.call_soon_threadsafe(self._publish, run, dict(event))
+            if event.get("type") == "step" and isinstance(event.get("loss"), int | float):
+                losses.append(float(event["loss"]))
+                now = time.monotonic()
+                if now - flushed_at[0] >= LOSS_FLUSH_S:  # throttled: a fast run streams thousands of steps
+                    self._durably("save_losses", run.id, losses)
+                    flushed_at[0] = now
+
+        self._durably("mark_running", run.id)
 
         if not self.sandbox_usable and not self.settings.sandbox_unsafe:
             result = final_result(
@@ -330,6 +371,19 @@ class SmokeRunManager:
         if run.cancel.is_set() and result.status not in FINAL_STATUSES:
             result = result.model_copy(update={"status": "cancelled"})
         return self._record(run, result)
+
+    def _durably(self, action: str, run_id: str, *args: Any, **kwargs: Any) -> None:
+        """Write a run's progress to the store (``accept``, ``mark_running``, ``save_losses``).
+
+        A failed write is logged, not raised: the run itself matters more than its crash-safety record.
+        """
+        store = self.store
+        if store is None:
+            return
+        try:
+            getattr(store, action)(run_id, *args, **kwargs)
+        except Exception as exc:
+            log.error("could not record the progress of smoke run %s (%s): %s", run_id, action, exc)
 
     def _record(self, run: _Run, result: RunResult) -> RunResult:
         store = self.store
@@ -385,6 +439,28 @@ class SmokeRunManager:
         finished = [rid for rid, r in self._runs.items() if r.done.is_set()]
         for run_id in finished[: max(0, len(finished) - KEEP_FINISHED)]:
             del self._runs[run_id]
+
+
+def _process_id() -> str:
+    """``pid@start-time`` of this process: a pid alone is reused (in a container the server is often pid 1
+    after every restart)."""
+    process = psutil.Process()
+    return f"{process.pid}@{process.create_time():.2f}"
+
+
+_live_owners: set[str] = set()  # owner ids of the managers running in this process
+
+
+def owner_alive(owner: str) -> bool:
+    """Whether the manager that accepted a run (its ``owner`` id: ``pid@start-time/token``) still runs it."""
+    process, _, _ = owner.partition("/")
+    if process == _process_id():
+        return owner in _live_owners
+    pid, _, started = process.partition("@")
+    try:
+        return abs(psutil.Process(int(pid)).create_time() - float(started)) < 0.5
+    except (ValueError, psutil.Error):
+        return False
 
 
 def _public(event: dict[str, Any]) -> dict[str, Any]:

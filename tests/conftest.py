@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -16,6 +17,9 @@ import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+# What the review engine logs when a rule or a checklist judge raises (logged in strict mode too, before the
+# error propagates): a test whose server logged one of these fails, even if the response looked fine.
+RULE_CRASH = re.compile(r"review rule \S+ crashed|judging \S+ crashed|judged fail without a finding")
 
 
 def free_port() -> int:
@@ -45,18 +49,43 @@ class RunningServer:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def rule_crashes(self) -> list[str]:
+        """Log lines saying that a review rule or judge crashed (none may appear in a passing test)."""
+        return [line[:500] for line in self.log().splitlines() if RULE_CRASH.search(line)]
 
-def start_server(data_dir: Path, env: dict[str, str] | None = None, timeout_s: float = 60.0) -> RunningServer:
-    """Start ``python -m agent.cli serve`` and wait until /healthz answers."""
+
+def check_no_rule_crash(servers: list[RunningServer]) -> None:
+    """Teardown check of every server a test started: fail the test on any "rule crashed" log line."""
+    crashes = [line for server in servers for line in server.rule_crashes()]
+    if crashes:
+        pytest.fail("the review engine crashed in the server:\n" + "\n".join(crashes), pytrace=False)
+
+
+def start_server(
+    data_dir: Path,
+    env: dict[str, str] | None = None,
+    timeout_s: float = 60.0,
+    wrap: list[str] | None = None,
+) -> RunningServer:
+    """Start ``python -m agent.cli serve`` and wait until /healthz answers.
+
+    The review engine runs strict (a crashing rule raises instead of being skipped). ``wrap`` is a command
+    prefix that ends by exec-ing the server (e.g. ``unshare ... sh -c '...; exec "$@"' sh``).
+    """
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("MLAGENT_", "OPENAI_"))}
-    environment.update({"MLAGENT_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"})
+    environment.update(
+        {"MLAGENT_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1", "MLAGENT_REVIEW_STRICT": "1"}
+    )
     environment.update(env or {})
     log_path = data_dir.parent / f"server-{port}.log"
     data_dir.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "agent.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [
+                *(wrap or []),
+                *(sys.executable, "-m", "agent.cli", "serve", "--host", "127.0.0.1", "--port", str(port)),
+            ],
             cwd=REPO,
             env=environment,
             stdout=log_file,
@@ -81,14 +110,17 @@ def server_factory(tmp_path: Path) -> Iterator[Callable[..., RunningServer]]:
     """Start servers on demand; every one is stopped at the end of the test."""
     started: list[RunningServer] = []
 
-    def factory(env: dict[str, str] | None = None, data_dir: Path | None = None) -> RunningServer:
-        server = start_server(data_dir or tmp_path / "data", env)
+    def factory(
+        env: dict[str, str] | None = None, data_dir: Path | None = None, wrap: list[str] | None = None
+    ) -> RunningServer:
+        server = start_server(data_dir or tmp_path / "data", env, wrap=wrap)
         started.append(server)
         return server
 
     yield factory
     for server in started:
         server.stop()
+    check_no_rule_crash(started)
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +129,4 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     running = start_server(tmp_path_factory.mktemp("server") / "data")
     yield running
     running.stop()
+    check_no_rule_crash([running])

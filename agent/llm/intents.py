@@ -126,21 +126,9 @@ def extract_task(text: str) -> str | None:
 
 def extract_generate_args(text: str) -> dict[str, Any]:
     """Task, backbone, number of classes, image size and Lightning package named in a request."""
-    args: dict[str, Any] = {}
-    task = extract_task(text)
-    if task:
-        args["task"] = task
-    backbone = _BACKBONE.search(text)
-    if backbone:
-        args["backbone"] = _normalise_backbone(backbone.group(1))
-    classes = _NUM_CLASSES.search(text)
-    if classes:
-        args["num_classes"] = int(classes.group(1))
-    elif _BINARY.search(text):
-        args["num_classes"] = 2
-    size = _IMAGE_SIZE.search(text)
-    if size:
-        args["image_size"] = int(next(group for group in size.groups() if group))
+    from agent.understanding import parse_slots
+
+    args = parse_slots(text).generate_args()
     if _PACKAGE_PL.search(text):
         args["package"] = "pytorch_lightning"
     return args
@@ -209,6 +197,11 @@ def detect_intents(prose: str, *, has_code_in_message: bool, has_code_in_thread:
         # Asked to act on code, but there is none anywhere in the thread: the review tool says so plainly.
         return [Intent("smoke_run" if wants_smoke else "review_code", {"fix": True} if wants_fix else {})]
     return []
+
+
+def is_small_talk(text: str) -> bool:
+    """Greetings, thanks and "what can you do": answered with the help text, not a tool."""
+    return bool(_HELP.search(text))
 
 
 def _smoke_args(text: str) -> dict[str, Any]:

@@ -18,13 +18,21 @@ from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from agent.code_context import extract_code_files, latest_code, message_text, strip_code
-from agent.llm.intents import Intent, detect_intents
+from agent.dialogue.state import DIALOGUE_KEY, PENDING_KEY, DialogueState
+from agent.llm.followups import Plan, plan_turn
 from agent.prompts import load_prompt
 
 _INTROS = {
@@ -52,14 +60,24 @@ def _current_turn(messages: Sequence[BaseMessage]) -> tuple[int, list[BaseMessag
     return -1, list(messages)
 
 
-def _plan(messages: Sequence[BaseMessage]) -> list[Intent]:
+def _dialogue(messages: Sequence[BaseMessage]) -> DialogueState:
+    """The dialogue state the graph put on the system message (empty when called outside the graph)."""
+    for message in messages:
+        if isinstance(message, SystemMessage) and DIALOGUE_KEY in message.additional_kwargs:
+            return DialogueState.load(message.additional_kwargs[DIALOGUE_KEY])
+    return DialogueState()
+
+
+def _plan(messages: Sequence[BaseMessage]) -> Plan:
     index, _ = _current_turn(messages)
     if index < 0:
-        return []
+        return Plan()
     text = message_text(messages[index])
     in_message = bool(extract_code_files(text))
     in_thread = latest_code(messages[:index]) is not None
-    return detect_intents(strip_code(text), has_code_in_message=in_message, has_code_in_thread=in_thread)
+    return plan_turn(
+        strip_code(text), _dialogue(messages), has_code_in_message=in_message, has_code_in_thread=in_thread
+    )
 
 
 def _tool_results(turn: Sequence[BaseMessage]) -> list[ToolMessage]:
@@ -89,20 +107,21 @@ def _next_steps(results: Sequence[ToolMessage]) -> str:
     return ""
 
 
-def compose_final_answer(messages: Sequence[BaseMessage]) -> str:
+def compose_final_answer(messages: Sequence[BaseMessage], preface: str = "") -> str:
     """The Markdown reply of a turn, written from this turn's tool results only."""
     _, turn = _current_turn(messages)
     results = _tool_results(turn)
-    sections: list[str] = []
+    sections: list[str] = [preface] if preface else []
     for message in results:
         artifact = message.artifact if isinstance(message.artifact, dict) else {}
         origin = artifact.get("reviewed", "your code")
         intro = _INTROS.get(message.name or "", "").format(origin=origin)
         body = message_text(message).strip()
         if message.status == "error":
-            sections.append(f"**The `{message.name}` tool failed:** {body}")
+            sections.append(body)
             continue
-        sections.append(f"{intro}\n\n{body}".strip() if intro and "error" not in artifact else body)
+        plain = "error" in artifact or "alternative" in artifact
+        sections.append(body if plain or not intro else f"{intro}\n\n{body}".strip())
     if results:
         tail = _next_steps(results)
         if tail:
@@ -122,7 +141,13 @@ def _help_answer(text: str) -> str:
 def plan_next_message(messages: Sequence[BaseMessage], tool_names: set[str]) -> AIMessage:
     """The planner's next step: the next tool call of this turn's plan, or the final answer."""
     index, turn = _current_turn(messages)
-    plan = [intent for intent in _plan(messages) if intent.tool in tool_names]
+    decided = _plan(messages)
+    if decided.ask is not None and not turn:
+        pending = decided.ask.pending.model_dump(mode="json")
+        return AIMessage(content=decided.ask.question, additional_kwargs={PENDING_KEY: pending})
+    if decided.say is not None and not turn:
+        return AIMessage(content=decided.say.text)
+    plan = [intent for intent in decided.intents if intent.tool in tool_names]
     done = [message for message in turn if isinstance(message, AIMessage) and message.tool_calls]
     results = _tool_results(turn)
     failed = any(
@@ -135,7 +160,7 @@ def plan_next_message(messages: Sequence[BaseMessage], tool_names: set[str]) -> 
     if not results:
         text = message_text(messages[index]) if index >= 0 else ""
         return AIMessage(content=_help_answer(text))
-    return AIMessage(content=compose_final_answer(messages))
+    return AIMessage(content=compose_final_answer(messages, decided.preface))
 
 
 class OfflinePlannerChatModel(BaseChatModel):

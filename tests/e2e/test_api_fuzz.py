@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.conftest import RunningServer, start_server
+from tests.conftest import RunningServer, check_no_rule_crash, start_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -65,6 +65,7 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSer
     running.stop()
     unhandled = [line for line in running.log().splitlines() if "unhandled error" in line]
     assert not unhandled, f"the server logged an unhandled error while fuzzed: {unhandled[0][:3000]}"
+    check_no_rule_crash([running])
 
 
 @schema.parametrize()

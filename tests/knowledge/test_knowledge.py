@@ -33,7 +33,27 @@ def test_core_tasks_are_covered() -> None:
         assert KB.task(task) is KB.tasks[task]
     assert KB.task("Object Detection") is KB.tasks["detection"]
     assert KB.task("semantic-segmentation") is KB.tasks["segmentation"]
-    assert KB.task("ocr") is None
+    assert KB.task("speech recognition") is None
+
+
+def test_wider_tasks_are_covered_and_marked_knowledge_only() -> None:
+    """Issue 7: tasks users ask for exist as knowledge, and say whether the generator can write them."""
+    for task in (
+        "multi_label",
+        "anomaly_detection",
+        "medical_3d_segmentation",
+        "ocr",
+        "change_detection",
+        "tiny_object_detection",
+        "video",
+    ):
+        knowledge = KB.tasks[task]
+        assert knowledge.pitfalls and knowledge.questions, task
+        assert not knowledge.generate_supported, f"{task}: the code generator has no template for it"
+        assert all(arch.license for arch in knowledge.architectures)
+    assert KB.task("OCR") is KB.tasks["ocr"]
+    assert KB.task("multilabel") is KB.tasks["multi_label"]
+    assert KB.tasks["classification"].generate_supported
 
 
 @pytest.mark.parametrize("name", sorted(KB.backbones))

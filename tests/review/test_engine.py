@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,8 @@ from pydantic import ValidationError
 
 from tools.review import CHECKLIST, ReviewReport, ReviewRequest, review, review_paths
 from tools.review.engine import review_files
+from tools.review.rules import all_rules
+from tools.review.rules.base import PrimaryRule
 
 
 def status(report: ReviewReport, item: str) -> str:
@@ -209,3 +212,45 @@ def test_select_by_checklist_id_and_fixable_flags() -> None:
     assert all(f.fixable for f in report.findings)
     item = next(i for i in report.checklist if i.id == "gradient-clipping")
     assert item.status == "unknown" and "deselected" in item.evidence
+
+
+@pytest.fixture
+def failing_clipping_judge(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clipping item's judge answers ``fail`` (no built-in judge does today; the engine must still show
+    what it does with such an answer rather than turn it into ``unknown`` silently)."""
+    primary = next(
+        r for r in all_rules() if isinstance(r, PrimaryRule) and r.checklist == "gradient-clipping"
+    )
+    monkeypatch.setattr(type(primary), "judge", lambda self, project: ("fail", "clipping is off"))
+
+
+@pytest.mark.usefixtures("failing_clipping_judge")
+def test_a_judged_fail_without_a_finding_says_why_it_is_shown_as_unknown(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The user suppressed the clipping finding: the item cannot fail without it, and the evidence says why.
+    code = "import lightning as L\ntrainer = L.Trainer(max_epochs=1)  # mlagent: ignore[MLR006]\ntrainer.fit(m)\n"
+    with caplog.at_level(logging.WARNING, logger="tools.review.engine"):
+        report = review_files({"train.py": code})
+    assert status(report, "gradient-clipping") == "unknown"
+    assert evidence(report, "gradient-clipping") == (
+        "downgraded from fail: the judge found 'clipping is off', but its findings (MLR006) are suppressed or "
+        "ignored by configuration"
+    )
+    assert any("gradient-clipping: judged fail" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.usefixtures("failing_clipping_judge")
+def test_a_judge_and_rule_disagreeing_is_an_error_in_strict_mode(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A fail that nothing the user chose explains (no finding, none hidden): the rule and its judge disagree.
+    clipped = "import lightning as L\ntrainer = L.Trainer(gradient_clip_val=1.0)\ntrainer.fit(m)\n"
+    with pytest.raises(AssertionError, match="gradient-clipping: judged fail without a finding"):
+        review_files({"train.py": clipped})  # the review tests run strict (tests/review/conftest.py)
+    monkeypatch.setenv("MLAGENT_REVIEW_STRICT", "0")
+    with caplog.at_level(logging.ERROR, logger="tools.review.engine"):
+        report = review_files({"train.py": clipped})
+    assert status(report, "gradient-clipping") == "unknown"
+    assert "rule and judge disagree" in evidence(report, "gradient-clipping")
+    assert any("judged fail without a finding" in r.getMessage() for r in caplog.records)

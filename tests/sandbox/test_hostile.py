@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import socket
 import textwrap
 import threading
@@ -18,7 +19,7 @@ from sandbox import isolation
 from sandbox.local import MAX_LOG_EVENTS, LocalSandbox
 from sandbox.spec import RunLimits, RunSpec
 
-from .conftest import run_script
+from .conftest import run_cgroups, run_script, sandbox_processes
 
 pytestmark = pytest.mark.usefixtures("no_leftovers")
 
@@ -151,16 +152,27 @@ def test_no_network(sandbox: LocalSandbox, loopback_server: tuple[int, list[str]
 
 
 def test_fork_bomb_is_contained(sandbox: LocalSandbox) -> None:
+    # Every process reports its first refused fork once; without a working pids limit none is refused (the
+    # run would only time out, which proves nothing), so the test asserts the limit itself was hit.
     code = """
-    import os
+    import errno, os
+    refused = False
     while True:
         try:
             os.fork()
-        except OSError:
-            pass
+        except OSError as exc:
+            if exc.errno == errno.EAGAIN and not refused:
+                refused = True
+                os.write(1, b"fork refused: EAGAIN\\n")
     """
     result = run_script(sandbox, code, "forkbomb", timeout_s=3, max_pids=32)
     assert result.status == "timeout", result.error
+    assert "fork refused: EAGAIN" in result.stdout_tail  # seen from inside
+    match = re.search(r"process limit of 32 refused (\d+) fork", result.error or "")
+    assert match and int(match.group(1)) > 0, result.error  # counted by the pids cgroup (pids.events max)
+    # Nothing outlives the run: no process, no per-run cgroup, no run directory.
+    assert sandbox_processes() == [] and run_cgroups() == []
+    assert not sandbox.runs_root.is_dir() or list(sandbox.runs_root.iterdir()) == []
 
 
 def test_memory_bomb_is_oom(sandbox: LocalSandbox) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.experiments import (
+    RESTARTED_ERROR,
     ExperimentNotFound,
     ExperimentStore,
     code_hash,
@@ -17,6 +18,7 @@ from sandbox.experiments import (
     format_comparison_text,
     reproduction_report,
 )
+from sandbox.manager import owner_alive
 from sandbox.spec import RunResult, RunSpec
 
 FILES = {"model.py": "import torch\n", "conf/train.yaml": "lr: 0.1\n"}
@@ -174,3 +176,31 @@ def test_mlflow_mirror_is_optional(
         history = mlflow.MlflowClient().get_metric_history(run.info.run_id, "loss")
         assert [(m.step, m.value) for m in history] == [(0, 1.0), (1, 0.5)]
     assert store.get(recorded.id).metrics.losses == [1.0, 0.5]  # the SQLite record does not depend on it
+
+
+def test_accepted_runs_are_recovered_as_failed_only_when_their_owner_is_gone(tmp_path: Path) -> None:
+    spec = RunSpec(files=FILES, steps=7, seed=3)
+    with ExperimentStore(tmp_path / "experiments.sqlite") as store:
+        store.accept("run-done", spec, owner="1@0.00/dead")
+        store.record(spec, _result("run-done", [1.0]))  # finished: the acceptance record goes with it
+        store.accept("run-running", spec, owner="1@0.00/dead", backend="local")
+        store.mark_running("run-running")
+        store.save_losses("run-running", [2.0, 1.5])
+        store.accept("run-queued", spec, owner="1@0.00/dead")
+        store.accept("run-live", spec, owner="live")
+        pending = store.pending("run-running")
+        assert pending is not None and pending.status == "running" and pending.losses == [2.0, 1.5]
+
+        recovered = store.recover_interrupted(lambda owner: owner == "live")
+        by_run = {e.run_id: e for e in recovered}
+        assert sorted(by_run) == ["run-queued", "run-running"]
+        running = by_run["run-running"].result
+        assert running.status == "failed" and running.error == RESTARTED_ERROR
+        assert running.losses == [2.0, 1.5] and running.steps == 2
+        assert by_run["run-queued"].result.error == f"{RESTARTED_ERROR} (it was still queued)"
+        assert store.get(by_run["run-running"].id).run_spec() == spec  # the files are kept: re-runnable
+        assert store.pending("run-running") is None and store.pending("run-live") is not None
+        assert store.recover_interrupted(lambda owner: owner == "live") == []  # nothing twice
+        assert store.count() == 3
+    # pid 1 exists but did not start at the epoch; a malformed owner is no live process either.
+    assert not owner_alive("1@0.00/x") and not owner_alive("garbage")

@@ -20,6 +20,7 @@ import libcst as cst
 from tools.review.checklist import CHECKLIST
 from tools.review.config import ReviewConfig, config_from_files
 from tools.review.fix import apply_fixes, unified_diff
+from tools.review.guard import check_source
 from tools.review.index import FileIndex, build_index
 from tools.review.models import ChecklistItem, Finding, ReviewReport, ReviewRequest, Status, Summary
 from tools.review.project import Project, YamlDoc, load_yaml
@@ -60,6 +61,8 @@ class Analysis:
     yaml_errors: list[Finding] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds per phase: 'parse+index' (one batched traversal per file), 'yaml', then one entry per rule."""
+    hidden: dict[str, set[str]] = field(default_factory=dict)
+    """Checklist id -> codes of rules whose findings were suppressed inline or ignored by configuration."""
 
 
 def _strict() -> bool:
@@ -105,12 +108,14 @@ def _parse(path: str, source: str, rules: Sequence[Rule]) -> _Parsed:
         return _Parsed(
             path, source, None, parse_error_finding(path, "", message="binary file, not Python source")
         )
+    # CPython parses first (bounded, milliseconds): LibCST never sees a text that could overflow its stack.
+    checked = check_source(source, path)
+    if checked.refusal is not None:
+        return _Parsed(path, source, None, parse_error_finding(path, "", message=checked.refusal))
     if not _PREFILTER.search(source):
-        # Nothing for any rule here: skip LibCST, but still report a syntax error (CPython's parser is cheap).
-        try:
-            ast.parse(source, filename=path)
-        except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-            return _Parsed(path, source, None, parse_error_finding(path, source, exc))
+        # Nothing for any rule here: skip LibCST, but still report a syntax error.
+        if checked.tree is None:
+            return _Parsed(path, source, None, parse_error_finding(path, source))
         return _Parsed(path, source, None)
     try:
         module = cst.parse_module(source)
@@ -119,7 +124,7 @@ def _parse(path: str, source: str, rules: Sequence[Rule]) -> _Parsed:
     index = FileIndex(path, source, module)
     visitors = [v for r in rules if (v := r.visitor(index)) is not None]
     try:
-        index = build_index(path, source, module, visitors)
+        index = build_index(path, source, module, visitors, checked.tree)
     except RecursionError:
         return _Parsed(path, source, None, parse_error_finding(path, source, message="file nests too deeply"))
     return _Parsed(path, source, index)
@@ -237,15 +242,16 @@ def analyze(
     project = Project(indexes, yamls, snippet=snippet)
     findings = [p.error for p in parsed.values() if p.error is not None] + yaml_errors
     fixes: dict[str, list[Fix]] = {}
+    hidden_rules: dict[str, set[str]] = {}
     suppressions: dict[str, _Suppressions] = {}
     for rule in rules:
         start = time.perf_counter()
         try:
             hits = list(rule.check(project))
         except Exception:
+            log.exception("review rule %s crashed; its findings are skipped", rule.code)
             if _strict():
                 raise
-            log.exception("review rule %s crashed; its findings are skipped", rule.code)
             continue
         finally:
             timings[rule.code] = time.perf_counter() - start
@@ -261,12 +267,13 @@ def analyze(
                 suppressions[file.path] = _Suppressions.of(file.source)
             hidden = file is not None and suppressions[file.path].hides(finding)
             if hidden or config.ignored(finding.path, rule):
+                hidden_rules.setdefault(str(finding.checklist), set()).add(rule.code)
                 continue
             findings.append(finding)
             if hit.fix is not None:
                 fixes.setdefault(hit.fix.path, []).append(hit.fix)
     findings.sort(key=lambda f: (f.path, f.line, f.column, f.rule))
-    return Analysis(project, findings, fixes, parsed, list(rules), yaml_errors, timings)
+    return Analysis(project, findings, fixes, parsed, list(rules), yaml_errors, timings, hidden_rules)
 
 
 # ---------------------------------------------------------------------------------------- checklist ---
@@ -310,17 +317,50 @@ def build_checklist(analysis: Analysis) -> list[ChecklistItem]:
             try:
                 status, evidence = primary.judge(analysis.project)
             except Exception:
+                log.exception("judging %s crashed", item_id)
                 if _strict():
                     raise
-                log.exception("judging %s crashed", item_id)
                 status, evidence = "unknown", "the reviewer could not judge this item"
-        if status == "fail":  # a judge never fails without a finding; treat as unknown
-            status = "unknown"
+        if status == "fail":  # a fail must point at a finding; without one left, say why it is not shown
+            status, evidence = "unknown", _downgraded(item_id, evidence, analysis, item_rules, active)
         unparsed = [f.path for f in analysis.findings if f.rule == PARSE_ERROR[0]]
         if status == "not_applicable" and unparsed:
             status, evidence = "unknown", f"{', '.join(unparsed[:3])} could not be parsed"
         items.append(ChecklistItem(id=item_id, title=title, status=status, evidence=evidence))
     return items
+
+
+def _downgraded(
+    item_id: str, evidence: str, analysis: Analysis, item_rules: Sequence[Rule], active: set[str]
+) -> str:
+    """Evidence for a judge's ``fail`` that no warning or error finding of the item backs (logged too).
+
+    The usual causes are the user's own choices: findings suppressed inline or ignored by configuration,
+    some of the item's rules deselected, or only info-level findings left. Anything else means a rule and its
+    judge disagree (an engine bug), which strict mode (``MLAGENT_REVIEW_STRICT=1``, the tests) turns into an
+    error.
+    """
+    reasons = []
+    if hidden := sorted(analysis.hidden.get(item_id, ())):
+        reasons.append(f"its findings ({', '.join(hidden)}) are suppressed or ignored by configuration")
+    if off := sorted(r.code for r in item_rules if r.code not in active):
+        reasons.append(f"rules {', '.join(off)} were deselected")
+    info = sorted({f.rule for f in analysis.findings if f.checklist == item_id and f.severity == "info"})
+    if info:
+        reasons.append(f"only info-level findings ({', '.join(info)}) remain")
+    why = "; ".join(reasons)
+    if why:
+        log.warning("checklist item %s: judged fail (%s) but %s; reported as unknown", item_id, evidence, why)
+    else:
+        log.error(
+            "checklist item %s: judged fail without a finding (rule and judge disagree): %s",
+            item_id,
+            evidence,
+        )
+        if _strict():
+            raise AssertionError(f"checklist item {item_id}: judged fail without a finding: {evidence}")
+        why = "no finding of this item points at it (the reviewer's rule and judge disagree)"
+    return f"downgraded from fail: the judge found {evidence!r}, but {why}"
 
 
 def score(items: Sequence[ChecklistItem]) -> float:

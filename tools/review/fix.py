@@ -154,3 +154,100 @@ def unified_diff(path: str, before: str, after: str) -> str:
             before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{path}", f"b/{path}"
         )
     )
+
+
+# Helpers for request-driven edits (tools/edit): they build on the same layout-keeping argument edits. ----------
+
+
+def set_kwargs(call: cst.Call, pairs: Sequence[tuple[str, str]]) -> cst.Call:
+    """Set keyword arguments: a present one gets its value replaced in place, a missing one is added.
+
+    Values are Python source. Replacing in place keeps the argument order and any comment beside it.
+    """
+    values = dict(pairs)
+    args = [
+        a.with_changes(value=cst.parse_expression(values[a.keyword.value]))
+        if a.keyword is not None and a.keyword.value in values
+        else a
+        for a in call.args
+    ]
+    present = {a.keyword.value for a in call.args if a.keyword is not None}
+    missing = [
+        cst.Arg(keyword=cst.Name(k), value=cst.parse_expression(v), equal=_EQ)
+        for k, v in pairs
+        if k not in present
+    ]
+    updated = call.with_changes(args=args)
+    return _add_args(updated, missing) if missing else updated
+
+
+def _add_args(call: cst.Call, new: list[cst.Arg]) -> cst.Call:
+    """Append ``new`` arguments (before any ``**kwargs``), keeping line layout and end-of-line comments in place."""
+    args = list(call.args)
+    if not args:
+        return call.with_changes(args=[a.with_changes(comma=_COMMA) for a in new[:-1]] + new[-1:])
+    sep = _separator(call)
+    stars = [i for i, a in enumerate(args) if a.star == "**"]
+    if stars:
+        at = stars[0]
+        return call.with_changes(
+            args=args[:at] + [a.with_changes(comma=cst.Comma(whitespace_after=sep)) for a in new] + args[at:]
+        )
+    last = args[-1]
+    comma = last.comma
+    if isinstance(comma, cst.Comma) and isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace):
+        # ``arg,  # comment`` then ``)`` on its own line: the comment stays on ``arg``'s line.
+        closing = comma.whitespace_after
+        between = sep if isinstance(sep, cst.ParenthesizedWhitespace) else closing
+        last_comma: cst.Comma | cst.MaybeSentinel = comma.with_changes(
+            whitespace_after=between.with_changes(
+                first_line=closing.first_line, empty_lines=closing.empty_lines
+            )
+        )
+        final: cst.Comma | cst.MaybeSentinel = comma.with_changes(
+            whitespace_after=closing.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+        )
+    else:
+        last_comma = cst.Comma(whitespace_after=sep)
+        final = comma
+    out = [*args[:-1], last.with_changes(comma=last_comma, whitespace_after_arg=cst.SimpleWhitespace(""))]
+    for i, arg in enumerate(new):
+        if i == len(new) - 1:
+            out.append(arg.with_changes(comma=final, whitespace_after_arg=last.whitespace_after_arg))
+        else:
+            out.append(arg.with_changes(comma=cst.Comma(whitespace_after=sep)))
+    return call.with_changes(args=out)
+
+
+def append_list_items(node: cst.List, items: Sequence[str]) -> cst.List:
+    """``[a, b]`` + items, on one line or one item per line, as the list is already written."""
+    new = [cst.Element(cst.parse_expression(code)) for code in items]
+    if not node.elements:
+        return node.with_changes(elements=[e.with_changes(comma=_COMMA) for e in new[:-1]] + new[-1:])
+    last = node.elements[-1]
+    trailing = last.comma
+    ws = _list_separator(node)
+    elements = list(node.elements[:-1])
+    comma: cst.Comma | cst.MaybeSentinel
+    comma = last.comma if isinstance(last.comma, cst.Comma) else cst.Comma(whitespace_after=ws)
+    if isinstance(comma, cst.Comma) and not isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace):
+        comma = cst.Comma(whitespace_after=ws)
+    elements.append(last.with_changes(comma=comma))
+    for i, element in enumerate(new):
+        if i == len(new) - 1:
+            elements.append(element.with_changes(comma=trailing))
+        else:
+            elements.append(element.with_changes(comma=cst.Comma(whitespace_after=ws)))
+    return node.with_changes(elements=elements)
+
+
+def _list_separator(node: cst.List) -> cst.BaseParenthesizableWhitespace:
+    for element in node.elements[:-1]:
+        if isinstance(element.comma, cst.Comma):
+            return element.comma.whitespace_after
+    if isinstance(node.lbracket.whitespace_after, cst.ParenthesizedWhitespace):
+        return node.lbracket.whitespace_after
+    return cst.SimpleWhitespace(" ")
+
+
+_COMMA = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))

@@ -9,6 +9,7 @@ to one canonical spelling, and keeps node identities so that fixes can target th
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -610,9 +611,16 @@ class Indexer(cst.BatchableCSTVisitor):
 
 
 def build_index(
-    path: str, source: str, module: cst.Module, extra_visitors: Sequence[cst.BatchableCSTVisitor] = ()
+    path: str,
+    source: str,
+    module: cst.Module,
+    extra_visitors: Sequence[cst.BatchableCSTVisitor] = (),
+    tree: ast.Module | None = None,
 ) -> FileIndex:
-    """Index one parsed module (one batched traversal shared with ``extra_visitors``)."""
+    """Index one parsed module (one batched traversal shared with ``extra_visitors``).
+
+    ``tree`` is CPython's parse of the same source when the caller has it (positions reuse it).
+    """
     index = FileIndex(path, source, module)
     visitors = [Indexer(index), *extra_visitors]
     if any(getattr(v, "METADATA_DEPENDENCIES", ()) for v in extra_visitors):
@@ -626,6 +634,7 @@ def build_index(
         [loop.node for loop in index.loops],
         index.order_assigns,
         index.order_keywords,
+        tree,
     )
     if positions is None:
         index.provider = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)

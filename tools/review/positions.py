@@ -61,12 +61,17 @@ def ast_positions(
     loops: Sequence[cst.CSTNode],
     assigns: Sequence[cst.CSTNode],
     keywords: Sequence[cst.Arg],
+    tree: ast.Module | None = None,
 ) -> dict[cst.CSTNode, Range] | None:
-    """Positions for the recorded LibCST nodes, or None when the pairing with ``ast`` cannot be trusted."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+    """Positions for the recorded LibCST nodes, or None when the pairing with ``ast`` cannot be trusted.
+
+    ``tree`` is the module CPython already parsed (the engine parses first to guard LibCST); None parses here.
+    """
+    if tree is None:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
     a_calls: list[ast.Call] = []
     a_defs: list[Any] = []
     a_loops: list[Any] = []

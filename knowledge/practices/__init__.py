@@ -1,0 +1,1 @@
+"""Practice entries as YAML data (loaded by knowledge.entries)."""

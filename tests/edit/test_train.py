@@ -1,0 +1,113 @@
+"""The edited code trains: bf16 + early stopping + cosine warm-up applied to a Lightning script, then a real
+(tiny, CPU) fit on synthetic tensors, in-process. It fails if an edit produces code Lightning rejects
+(a bad precision value, a monitor key that is not logged, a scheduler config Lightning cannot step)."""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+
+from tools.edit import EditRequest, edit_code
+
+pytest.importorskip("lightning")
+
+SCRIPT = """
+import lightning as L
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class LitClassifier(L.LightningModule):
+    def __init__(self, lr: float = 1e-3) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.backbone = nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 16), nn.ReLU())
+        self.head = nn.Linear(16, 4)
+
+    def forward(self, x):
+        return self.head(self.backbone(x))
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        loss = F.cross_entropy(self(x), y)
+        self.log("train/loss", loss)
+        return loss
+
+    def validation_step(self, batch, batch_idx):
+        x, y = batch
+        self.log("val/loss", F.cross_entropy(self(x), y))
+
+    def configure_optimizers(self):
+        return torch.optim.AdamW(self.parameters(), lr=self.hparams.lr)
+
+
+def loaders():
+    data = TensorDataset(torch.randn(32, 3, 8, 8), torch.randint(0, 4, (32,)))
+    return DataLoader(data, batch_size=8), DataLoader(data, batch_size=8)
+
+
+def build_trainer(**overrides):
+    return L.Trainer(max_epochs=2, accelerator="cpu", logger=False, enable_checkpointing=False, **overrides)
+"""
+
+
+def _run(code: str) -> types.SimpleNamespace:
+    namespace: dict[str, object] = {}
+    exec(compile(code, "edited.py", "exec"), namespace)  # our own test code, edited by the tool
+    return types.SimpleNamespace(**namespace)
+
+
+@pytest.mark.parametrize(
+    "instruction",
+    [
+        "use bf16, add early stopping on val/loss and switch to a cosine schedule with warm-up",
+        "use focal loss and freeze the backbone for 1 epoch, then seed everything with 3",
+    ],
+)
+def test_edited_code_trains(instruction: str) -> None:
+    script = SCRIPT.replace("**overrides)", "enable_progress_bar=False, enable_model_summary=False)")
+    script = script.replace("def build_trainer(**overrides):", "def build_trainer():")
+    result = edit_code(EditRequest(files={"train.py": script}, instruction=instruction))
+    assert not result.skipped, result.skipped
+    code = result.files["train.py"]
+    mod = _run(code)
+    trainer = mod.build_trainer()
+    model = mod.LitClassifier()
+    train, val = mod.loaders()
+    trainer.fit(model, train, val)
+    assert trainer.global_step == 8  # 2 epochs x 4 batches
+    if "bf16" in instruction:
+        assert 'precision="bf16-mixed"' in code and "EarlyStopping(" in code and "SequentialLR" in code
+        assert type(trainer.precision_plugin).__name__ == "MixedPrecision"
+        assert any(type(c).__name__ == "EarlyStopping" for c in trainer.callbacks)
+        config = trainer.lr_scheduler_configs[0]
+        assert config.interval == "step" and type(config.scheduler).__name__ == "SequentialLR"
+    else:
+        assert any(type(c).__name__ == "BackboneFinetuning" for c in trainer.callbacks)
+        assert "softmax_focal_loss(" in code
+        # After epoch 1 the backbone was unfrozen and added to the optimizer as a second group.
+        assert len(trainer.optimizers[0].param_groups) == 2
+
+
+def test_softmax_focal_loss_matches_cross_entropy_at_gamma_zero_and_handles_segmentation_shapes() -> None:
+    import torch
+    import torch.nn.functional as F
+
+    from tools.edit.transforms.focal import SOFTMAX_HELPERS
+
+    ns: dict[str, object] = {"torch": torch}
+    exec(SOFTMAX_HELPERS, ns)
+    focal = ns["softmax_focal_loss"]
+    logits = torch.randn(4, 5, 6, 6)
+    target = torch.randint(0, 5, (4, 6, 6))
+    target[0, 0, 0] = 255
+    weight = torch.rand(5)
+    ref = F.cross_entropy(logits, target, weight=weight, ignore_index=255)
+    got = focal(logits, target, gamma=0.0, weight=weight, ignore_index=255)  # type: ignore[operator]
+    assert torch.allclose(got, ref, atol=1e-6)
+    assert focal(logits, target, gamma=2.0, ignore_index=255) < F.cross_entropy(
+        logits, target, ignore_index=255
+    )  # type: ignore[operator]
