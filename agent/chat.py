@@ -8,11 +8,10 @@ result).
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
-from collections import defaultdict
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +20,7 @@ from langgraph.errors import GraphRecursionError
 
 from agent.code_context import message_text
 from agent.history import HistoryPolicy, is_interrupted, with_repairs
+from agent.storage import LocalTurnLocks, TurnLocks
 from agent.thread_store import archive_for, begin_turn, delete_thread, end_turn, run_options, stored_messages
 
 THREAD_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
@@ -119,13 +119,21 @@ def message_as_dict(message: BaseMessage) -> dict[str, Any]:
 class ChatService:
     """Runs turns on the compiled agent graph; serialises turns per thread."""
 
-    def __init__(self, graph: Any, *, recursion_limit: int, history: HistoryPolicy | None = None) -> None:
+    def __init__(
+        self,
+        graph: Any,
+        *,
+        recursion_limit: int,
+        history: HistoryPolicy | None = None,
+        locks: TurnLocks | None = None,
+    ) -> None:
         self.graph = graph
         self.recursion_limit = recursion_limit
         # Repair, compaction, durability and pruning of stored history: agent.history / agent.thread_store.
         self.history_policy = history or HistoryPolicy()
         self._archive = archive_for(getattr(graph, "checkpointer", None))
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # One turn per thread at a time (in this process, or across processes with Postgres: agent/storage.py).
+        self.locks: TurnLocks = locks or LocalTurnLocks()
 
     def _config(self, thread_id: str) -> dict[str, Any]:
         return {"configurable": {"thread_id": thread_id}, "recursion_limit": self.recursion_limit}
@@ -137,7 +145,7 @@ class ChatService:
     async def run_turn(self, new_messages: list[BaseMessage], thread_id: str | None = None) -> ChatTurn:
         """Run the graph on new messages (appended to the thread when there is a checkpointer)."""
         thread_id = thread_id or new_thread_id()
-        async with self._locks[thread_id]:
+        async with self.locks.hold(thread_id):
             config = self._config(thread_id)
             turn_input = await begin_turn(
                 self.graph, self._archive, config, new_messages, self.history_policy
@@ -149,19 +157,12 @@ class ChatService:
             except GraphRecursionError:
                 state = None
             await end_turn(self.graph, thread_id, self.history_policy)
-        self._forget_lock(thread_id)
         if state is None:
             return ChatTurn(thread_id, self._loop_message())
         messages: list[BaseMessage] = state["messages"]
         turn = last_turn(messages)
         reply = message_text(turn[-1]) if turn and isinstance(turn[-1], AIMessage) else ""
         return ChatTurn(thread_id, reply, tool_calls_of_turn(turn))
-
-    def _forget_lock(self, thread_id: str) -> None:
-        """Drop an idle thread's lock so the lock table does not grow with every thread ever seen."""
-        lock = self._locks.get(thread_id)
-        if lock is not None and not lock.locked() and not getattr(lock, "_waiters", None):
-            self._locks.pop(thread_id, None)
 
     def _loop_message(self) -> str:
         return (
@@ -171,29 +172,29 @@ class ChatService:
 
     def stream_turn(
         self, message: str, thread_id: str | None = None
-    ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    ) -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
         """Run one turn, yielding ``(event, data)``: token, tool_start, tool_end, then done (or error)."""
         return self.stream([HumanMessage(content=message)], thread_id)
 
     async def stream(
         self, new_messages: list[BaseMessage], thread_id: str | None = None
-    ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
-        """Stream the graph on new messages as ``(event, data)`` pairs (see ``stream_turn``)."""
+    ) -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
+        """Stream the graph on new messages as ``(event, data)`` pairs (see ``stream_turn``).
+
+        Close the iterator (``aclose``, ``contextlib.aclosing``) when abandoning it early: that releases the
+        thread's lock at once; an iterator merely dropped holds it until it is garbage-collected.
+        """
         thread_id = thread_id or new_thread_id()
-        inner = self._stream_locked(new_messages, thread_id)
-        try:
-            async for event in inner:
+        # aclosing: closing this generator must close the one holding the lock too (ending the run and writing
+        # its checkpoint inside the lock), not leave it to the garbage collector.
+        async with aclosing(self._stream_locked(new_messages, thread_id)) as events:
+            async for event in events:
                 yield event
-        finally:
-            await (
-                inner.aclose()
-            )  # a dropped client: end the run (and write its checkpoint) inside the lock now
-            self._forget_lock(thread_id)
 
     async def _stream_locked(
         self, new_messages: list[BaseMessage], thread_id: str
     ) -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
-        async with self._locks[thread_id]:
+        async with self.locks.hold(thread_id):
             calls: dict[str, ToolCallRecord] = {}
             reply_parts: list[str] = []
             final_reply = ""
@@ -264,13 +265,11 @@ class ChatService:
         messages = await stored_messages(self.graph, self._archive, thread_id)
         if not messages:
             raise UnknownThreadError(thread_id)
-        lock = self._locks.get(thread_id)
         # A turn in progress is not an interrupted one; with exit durability it is not in the state at all.
-        running = lock is not None and lock.locked() and self.history_policy.durability != "exit"
+        running = self.locks.held(thread_id) and self.history_policy.durability != "exit"
         return [message_as_dict(message) for message in with_repairs(messages, judge_last_turn=not running)]
 
     async def delete(self, thread_id: str) -> None:
         """Remove a thread and its checkpoints; UnknownThreadError if there is none."""
         await self.history(thread_id)
         await delete_thread(self.graph, self._archive, thread_id)
-        self._locks.pop(thread_id, None)

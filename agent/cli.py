@@ -51,6 +51,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from agent.llm import LLMConfigError, build_chat_model
     from agent.logging_setup import configure_logging
     from agent.service import create_app
+    from agent.storage import StorageError, acquire_data_dir, check_database
 
     settings = _load_settings(host=args.host, port=args.port)
     configure_logging(settings.log_level)
@@ -58,7 +59,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         build_chat_model(settings)
     except LLMConfigError as error:
         raise UsageError(f"LLM configuration: {error}") from None
+    owner = f"mlagent serve on http://{settings.host}:{settings.port}"
+    try:
+        # Held until the process exits: a second server on this data directory is refused here, before it
+        # binds a port, rather than losing turns to this one (agent/storage.py).
+        acquire_data_dir(settings.data_dir, owner)
+        check_database(settings)
+    except StorageError as error:
+        raise UsageError(str(error)) from None
     app = create_app(settings.model_copy(update={"llm_startup_check": False}))
+    app.state.data_dir_owner = owner
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
     return 0
 
@@ -66,14 +76,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
 async def _chat_in_process(message: str, thread_id: str | None) -> dict[str, Any]:
     from agent.llm import LLMConfigError
     from agent.service import create_app, open_agent
+    from agent.storage import DataDirBusy, StorageError
 
     settings = _load_settings()
     app = create_app(settings)
+    app.state.data_dir_owner = "mlagent chat (in-process)"
     try:
         async with open_agent(app, settings):
             turn = await app.state.chat.turn(message, thread_id)
     except LLMConfigError as error:
         raise UsageError(f"LLM configuration: {error}") from None
+    except DataDirBusy as error:
+        url = str(error.holder.get("owner", "")).rpartition(" on ")[2]
+        hint = f"talk to it with --url {url}" if url.startswith("http") else "use --url to talk to a server"
+        raise UsageError(f"{error.args[0].split('; ')[0]}: {hint}, or stop it") from None
+    except StorageError as error:
+        raise UsageError(str(error)) from None
     result: dict[str, Any] = turn.as_dict()
     return result
 

@@ -233,21 +233,25 @@ def _warm_up_understanding(settings: Settings) -> None:
 
 @asynccontextmanager
 async def open_agent(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
-    """Open the checkpointer, build the model, tools and graph, and expose them on ``app.state``."""
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+    """Open the checkpointer, build the model, tools and graph, and expose them on ``app.state``.
 
+    Holds the data directory for the duration (agent/storage.py): DataDirBusy if another process has it.
+    """
     from agent.chat import ChatService
     from agent.graph import build_graph
     from agent.llm import build_chat_model
+    from agent.storage import open_storage
     from agent.thread_store import prepare_storage
     from agent.toolbelt import ToolContext, build_tools
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     model = build_chat_model(settings)
+    owner = getattr(app.state, "data_dir_owner", "an in-process mlagent")
     async with (
-        AsyncSqliteSaver.from_conn_string(str(settings.checkpoint_db)) as checkpointer,
+        open_storage(settings, owner) as storage,  # first: a refused second process starts no workers
         _review_pool(settings) as review_pool,
     ):
+        checkpointer = storage.checkpointer
+        app.state.storage = storage
         history = settings.history_policy()
         await prepare_storage(checkpointer, history.keep_checkpoints)  # runs the saver's setup() too
         app.state.checkpointer = checkpointer
@@ -258,7 +262,7 @@ async def open_agent(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         retrieval = settings.llm != "offline"
         app.state.graph = build_graph(model, tools, checkpointer, history, retrieval=retrieval)
         app.state.chat = ChatService(
-            app.state.graph, recursion_limit=settings.recursion_limit, history=history
+            app.state.graph, recursion_limit=settings.recursion_limit, history=history, locks=storage.locks
         )
         # Chat Completions clients send the whole conversation each time: no checkpointer for them.
         app.state.stateless_chat = ChatService(

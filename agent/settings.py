@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     history_window_messages: int = Field(default=40, ge=4, le=10_000, description="Messages the model reads.")
     history_window_chars: int = Field(default=100_000, ge=1_000, description="Characters the model reads.")
     log_level: str = "INFO"
+    # Threads in PostgreSQL instead of SQLite: several API processes behind one database (agent/storage.py).
+    database_url: SecretStr | None = Field(
+        default=None, description="postgresql://user:password@host:port/db; unset: SQLite in data_dir."
+    )
+    database_pool_size: int = Field(default=10, ge=1, le=500, description="Connections per pool and process.")
+    database_connect_timeout_s: float = Field(default=10.0, gt=0, le=600)
     # Reviews of submitted code run in worker processes (deadline, memory cap, crash isolation)
     review_workers: int = Field(default=2, ge=1, le=32, description="Review worker processes.")
     review_timeout_s: float = Field(default=20.0, gt=0, le=600, description="Deadline of one review.")
@@ -66,6 +72,15 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not value.get_secret_value().startswith(("postgresql://", "postgres://")):
+            raise ValueError("only postgresql:// URLs are supported (leave it unset for SQLite)")
+        return value
 
     def review_pool_limits(self) -> PoolLimits:
         """The review worker pool's limits from these settings."""

@@ -3,7 +3,8 @@
 #
 # Why: the sandbox needs bubblewrap (namespaces + bind mounts), util-linux's setpriv/prlimit (uid switch and
 # rlimits in the exec chain), libseccomp (loaded by the pyseccomp package) and a dedicated unprivileged user
-# that owns nothing on the host. Everything here is Debian packaging plus one `useradd`; nothing is started.
+# that owns nothing on the host. The tests also start a throw-away PostgreSQL cluster (Debian's `postgresql`).
+# Everything here is Debian packaging plus one `useradd`; nothing is started.
 # When not run as root it explains what is missing and carries on, because the service itself still works
 # (smoke runs are then refused, see sandbox/README.md).
 set -u
@@ -21,6 +22,10 @@ missing_packages() {
     command -v unshare >/dev/null 2>&1 || pkgs+=(util-linux)
     command -v mount >/dev/null 2>&1 || pkgs+=(mount)
     if ! ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2'; then pkgs+=(libseccomp2); fi
+    # PostgreSQL server binaries: the tests start a throw-away cluster to test the scale-out storage.
+    if ! command -v pg_ctl >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
+        pkgs+=(postgresql)
+    fi
     # De-duplicate (util-linux may be listed twice).
     printf '%s\n' "${pkgs[@]}" | sort -u | grep -v '^$' || true
 }
@@ -43,12 +48,10 @@ if [ "${#need[@]}" -gt 0 ]; then
     if command -v apt-get >/dev/null 2>&1; then
         say "installing ${need[*]}"
         export DEBIAN_FRONTEND=noninteractive
-        if ! apt-get install -y --no-install-recommends "${need[@]}" >/dev/null 2>&1; then
-            apt-get update >/dev/null 2>&1 || true
-            if ! apt-get install -y --no-install-recommends "${need[@]}" >/dev/null; then
-                say "could not install ${need[*]}; smoke runs will be refused until they are installed."
-                status=1
-            fi
+        apt-get update >/dev/null 2>&1 || say "apt-get update failed; trying the cached package lists"
+        if ! apt-get install -y --no-install-recommends "${need[@]}" >/dev/null; then
+            say "could not install ${need[*]}; smoke runs (and the PostgreSQL tests) need them."
+            status=1
         fi
     else
         say "no apt-get: install ${need[*]} with this system's package manager."

@@ -20,15 +20,14 @@ async def healthz() -> dict[str, str]:
 
 
 async def _database_check(request: Request) -> dict[str, Any]:
-    checkpointer = getattr(request.app.state, "checkpointer", None)
-    if checkpointer is None:
+    storage = getattr(request.app.state, "storage", None)
+    if storage is None:
         return {"ok": False, "reason": "the thread database is not open"}
     try:
-        async with checkpointer.conn.execute("SELECT 1") as cursor:
-            await cursor.fetchone()
+        await storage.ping()
     except Exception as error:
-        return {"ok": False, "reason": f"thread database error: {error}"}
-    return {"ok": True}
+        return {"ok": False, "kind": storage.kind, "reason": f"thread database error: {error}"}
+    return {"ok": True, "kind": storage.kind}
 
 
 def _sandbox_check(request: Request) -> dict[str, Any]:

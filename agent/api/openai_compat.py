@@ -13,13 +13,15 @@ import html
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from typing import Any, Literal
 
 from fastapi import APIRouter, Header, Request
 from fastapi.sse import EventSourceResponse
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, Field
+from starlette.types import Receive, Scope, Send
 
 from agent.chat import THREAD_ID_PATTERN, ChatService, ChatTurn, ToolCallRecord
 from agent.errors import ApiError
@@ -31,6 +33,20 @@ SSE_EVENT_SCHEMA = {
     "type": "object",
     "properties": {"data": {"type": "string"}, "event": {"type": "string"}, "id": {"type": "string"}},
 }
+
+
+class ClosingEventSourceResponse(EventSourceResponse):
+    """An SSE response that closes its event generator when the response ends, however it ends.
+
+    Starlette cancels a streaming response whose client went away but leaves the body generator suspended,
+    so whatever the generator holds (here the thread's turn lock) would wait for the garbage collector.
+    """
+
+    body_iterator: AsyncGenerator[bytes, None]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async with aclosing(self.body_iterator):
+            await super().__call__(scope, receive, send)
 
 
 class CompletionMessage(BaseModel):
@@ -148,7 +164,7 @@ async def chat_completions(
         events = _stream_chunks(
             service, new_messages, thread_id, completion_id, created, include_usage, prompt_text
         )
-        return EventSourceResponse(events)
+        return ClosingEventSourceResponse(events)
     turn: ChatTurn = await service.run_turn(new_messages, thread_id)
     content = "".join(tool_block(call) for call in turn.tool_calls) + turn.reply
     return {
@@ -171,7 +187,7 @@ async def _stream_chunks(
     created: int,
     include_usage: bool,
     prompt_text: str,
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
         payload = {
             "id": completion_id,
@@ -184,15 +200,16 @@ async def _stream_chunks(
 
     yield chunk({"role": "assistant", "content": ""})
     reply = ""
-    async for event, data in service.stream(messages, thread_id):
-        if event == "token":
-            reply += data["text"]
-            yield chunk({"content": data["text"]})
-        elif event == "tool_end":
-            call = ToolCallRecord(data["id"], data["name"], data["args"], data["result"])
-            yield chunk({"content": tool_block(call)})
-        elif event == "error":
-            yield chunk({"content": f"\n\n**Error:** {data['message']}"})
+    async with aclosing(service.stream(messages, thread_id)) as events:
+        async for event, data in events:
+            if event == "token":
+                reply += data["text"]
+                yield chunk({"content": data["text"]})
+            elif event == "tool_end":
+                call = ToolCallRecord(data["id"], data["name"], data["args"], data["result"])
+                yield chunk({"content": tool_block(call)})
+            elif event == "error":
+                yield chunk({"content": f"\n\n**Error:** {data['message']}"})
     yield chunk({}, finish="stop")
     if include_usage:
         usage = {
