@@ -169,10 +169,14 @@ def _vocabulary() -> _Vocabulary:
             exact[squash(form)] = ModelRef(canonical, "architecture", kid, task)
     for task_kb in base.tasks.values():
         for arch in task_kb.architectures:
-            exact.setdefault(squash(arch.id), ModelRef(arch.id, "architecture", arch.id, task_kb.id))
+            # Ids of three letters or fewer ("bit" for the change-detection transformer) are ordinary words and
+            # units ("16-bit"); such a model is only recognised through its curated forms above.
+            if len(squash(arch.id)) > 3:
+                exact.setdefault(squash(arch.id), ModelRef(arch.id, "architecture", arch.id, task_kb.id))
             for variant in arch.variants:
                 variant_ref = ModelRef(variant.name, "architecture", arch.id, task_kb.id)
-                exact.setdefault(squash(variant.name), variant_ref)
+                if len(squash(variant.name)) > 3:
+                    exact.setdefault(squash(variant.name), variant_ref)
     by_prefix: dict[str, list[str]] = {}
     for key in exact:
         if len(key) >= 6:
