@@ -115,7 +115,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     message = sys.stdin.read() if args.message == "-" else args.message
     if not message.strip():
         raise UsageError("the message is empty")
-    if args.thread is not None and not _THREAD_ID.match(args.thread):
+    if args.thread is not None and not _THREAD_ID.fullmatch(args.thread):
         # The server refuses such ids too: a thread created in-process under one could never be read back.
         raise UsageError(f"invalid --thread {args.thread!r}: use 1-128 letters, digits, '_', '.', ':' or '-'")
     if args.url:

@@ -67,6 +67,12 @@ def _validation_message(details: list[dict[str, Any]], error: RequestValidationE
     if any(item.get("type") == "missing" and item.get("loc") == ("body",) for item in error.errors()):
         return "invalid_request", "the request needs a JSON body", 400
     summary = "; ".join(f"{item['field']}: {item['message']}" for item in details[:5])
+    # A malformed id in the path or a header (thread_id, run_id, X-Thread-Id) is named: invalid_thread_id, ...
+    errors = error.errors()
+    if len(errors) == 1 and errors[0].get("loc", ())[:1] in {("path",), ("header",)}:
+        name = str(errors[0]["loc"][-1]).lower().removeprefix("x-").replace("-", "_")
+        shown = repr(errors[0].get("input"))[:80]
+        return f"invalid_{name}", f"invalid {name} {shown}: {details[0]['message']}", 422
     return "invalid_request", f"invalid request: {summary}", 422
 
 
