@@ -194,3 +194,29 @@ class JsonBodyMiddleware:
             if declared in self._RELABEL:
                 scope = dict(scope, headers=[*headers, (b"content-type", b"application/json")])
         await self.app(scope, receive, send)
+
+
+class HeadMiddleware:
+    """Answer ``HEAD`` on every ``GET`` route: the GET's status and headers, no body (RFC 9110 9.3.2).
+
+    FastAPI's routes, unlike Starlette's, do not add HEAD to GET, so it was a 405. The request runs as a GET
+    and the body is dropped; the app is stopped once the headers are out, so that HEAD on an event stream
+    (``/v1/smoke-runs/{id}/events``) ends at once instead of streaming into nothing.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        async with anyio.create_task_group() as group:
+
+            async def headers_only(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    await send(message)
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                    group.cancel_scope.cancel()
+
+            await self.app(dict(scope, method="GET"), receive, headers_only)

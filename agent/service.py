@@ -29,6 +29,7 @@ from agent.middleware import (
     BearerAuthMiddleware,
     BodyLimitMiddleware,
     BodyTooLarge,
+    HeadMiddleware,
     JsonBodyMiddleware,
     RequestLogMiddleware,
 )
@@ -278,6 +279,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api_key=settings.api_key.get_secret_value() if settings.api_key else None,
         open_paths=open_paths,
     )
+    app.add_middleware(HeadMiddleware)
     app.add_middleware(RequestLogMiddleware)
 
     def openapi() -> dict[str, Any]:
