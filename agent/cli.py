@@ -59,7 +59,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except LLMConfigError as error:
         raise UsageError(f"LLM configuration: {error}") from None
     app = create_app(settings.model_copy(update={"llm_startup_check": False}))
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+    from agent.http_server import uvicorn_options
+
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        **uvicorn_options(settings),
+    )
     return 0
 
 

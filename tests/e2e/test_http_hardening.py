@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import socket
+import time
 from typing import Any
 
 import httpx
@@ -50,3 +53,95 @@ def test_get_routes_still_allow_head_in_405(server: RunningServer) -> None:
     response = httpx.put(f"{server.url}/healthz", timeout=10)
     assert response.status_code == 405
     assert {"GET", "HEAD"} <= {method.strip() for method in response.headers["allow"].split(",")}
+
+
+# --- half-open connections --------------------------------------------------------------------------------
+
+READ_TIMEOUT_S = 1.5
+
+
+def _open(server: RunningServer, first_bytes: bytes) -> socket.socket:
+    host, port = server.url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    if first_bytes:
+        sock.sendall(first_bytes)
+    return sock
+
+
+def _closed_by_server(sock: socket.socket) -> bool:
+    """True once the server closed the connection (what it sent before, such as a response, is skipped)."""
+    sock.settimeout(2)
+    try:
+        while sock.recv(65536):
+            pass
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+    return True
+
+
+def _open_fds(server: RunningServer) -> int:
+    return len(os.listdir(f"/proc/{server.process.pid}/fd"))
+
+
+def _healthz_seconds(server: RunningServer) -> float:
+    started = time.perf_counter()
+    assert httpx.get(f"{server.url}/healthz", timeout=5).status_code == 200
+    return time.perf_counter() - started
+
+
+def test_half_open_connections_are_closed_after_the_read_timeout(server_factory: Any) -> None:
+    server = server_factory(env={"MLAGENT_REQUEST_READ_TIMEOUT_S": str(READ_TIMEOUT_S)})
+    baseline = _open_fds(server)
+    kinds = {
+        "nothing": b"",
+        "partial request line": b"GET /heal",
+        "partial headers": b"GET /healthz HTTP/1.1\r\nHost: x\r\n",
+        "partial body": b'POST /v1/chat HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"mess',
+    }
+    sockets = {kind: [_open(server, data) for _ in range(60)] for kind, data in kinds.items()}
+    deadline = time.monotonic() + 1.0  # the server accepts them asynchronously
+    while _open_fds(server) < baseline + 200 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _open_fds(server) >= baseline + 200  # it holds them now
+    slowest = max(_healthz_seconds(server) for _ in range(5))
+    time.sleep(READ_TIMEOUT_S + 1.0)
+    slowest = max(slowest, *(_healthz_seconds(server) for _ in range(5)))
+    for kind, group in sockets.items():
+        closed = sum(_closed_by_server(sock) for sock in group)
+        assert closed == len(group), f"{kind}: {closed} of {len(group)} closed by the server"
+        for sock in group:
+            sock.close()
+    assert slowest < 1.0, f"/healthz took {slowest:.2f}s while 240 half-open connections were held"
+    assert _open_fds(server) <= baseline + 5
+    assert "unhandled error" not in server.log()
+
+
+def test_slow_but_steady_requests_and_idle_keep_alive_are_not_cut(server_factory: Any) -> None:
+    """The deadline is per request head and per pause in a body, not a cap on a slow upload."""
+    server = server_factory(env={"MLAGENT_REQUEST_READ_TIMEOUT_S": str(READ_TIMEOUT_S)})
+    body = b'{"message": "hello there"}'
+    sock = _open(server, b"POST /v1/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n")
+    sock.sendall(f"Content-Length: {len(body)}\r\n\r\n".encode())
+    for index in range(0, len(body), 5):  # ~3.3 s in all, more than twice the timeout, each pause under it
+        time.sleep(0.6)
+        sock.sendall(body[index : index + 5])
+    sock.settimeout(30)
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += sock.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+    sock.close()
+
+    # A keep-alive connection that sends half a request after a pause is closed by the deadline as well.
+    with httpx.Client(base_url=server.url) as client:
+        assert client.get("/healthz").status_code == 200
+    late = _open(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    late.settimeout(5)
+    assert late.recv(65536).startswith(b"HTTP/1.1 200")
+    time.sleep(1.0)  # inside uvicorn's 5 s keep-alive
+    late.sendall(b"GET /heal")
+    time.sleep(READ_TIMEOUT_S + 1.0)
+    assert _closed_by_server(late)
+    late.close()
