@@ -173,6 +173,7 @@ _ERROR_DESCRIPTIONS = {
     404: "Nothing with that id",
     413: "The request body (or the message in it) is over the limit",
     422: "The request is well-formed JSON but a field is invalid",
+    429: "Too many failed API-key attempts from this client; retry after Retry-After seconds",
 }
 
 
@@ -198,9 +199,12 @@ def document_error_responses(schema: dict[str, Any], open_paths: set[str]) -> di
             if "{" in path or any(name.endswith(("id", "ids")) for name in names):
                 statuses.add(404)
             if path not in open_paths:
-                statuses.add(401)
+                statuses |= {401, 429}
             for status in statuses:
-                responses[str(status)] = {"description": _ERROR_DESCRIPTIONS[status]}
+                description = _ERROR_DESCRIPTIONS[status]
+                if status == 429 and "429" in responses:  # the router's own 429 (a full queue) stays named
+                    description = f"{responses['429']['description']} Or: {description}"
+                responses[str(status)] = {"description": description}
             for status, response in responses.items():
                 if status[:1] in {"4", "5"} and ("content" not in response or status == "422"):
                     response["content"] = error_content
@@ -278,6 +282,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BearerAuthMiddleware,
         api_key=settings.api_key.get_secret_value() if settings.api_key else None,
         open_paths=open_paths,
+        max_failures=settings.auth_max_failures,
+        failure_window_s=settings.auth_failure_window_s,
     )
     app.add_middleware(HeadMiddleware)
     app.add_middleware(RequestLogMiddleware)

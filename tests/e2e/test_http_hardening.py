@@ -145,3 +145,52 @@ def test_slow_but_steady_requests_and_idle_keep_alive_are_not_cut(server_factory
     time.sleep(READ_TIMEOUT_S + 1.0)
     assert _closed_by_server(late)
     late.close()
+
+
+# --- failed authentication ---------------------------------------------------------------------------------
+
+
+def _client(server: RunningServer, source: str = "127.0.0.1") -> httpx.Client:
+    return httpx.Client(base_url=server.url, timeout=10, transport=httpx.HTTPTransport(local_address=source))
+
+
+def test_failed_auth_is_rate_limited_per_client(server_factory: Any) -> None:
+    server = server_factory(
+        env={
+            "MLAGENT_API_KEY": "s3cret",
+            "MLAGENT_AUTH_MAX_FAILURES": "3",
+            "MLAGENT_AUTH_FAILURE_WINDOW_S": "3",
+        }
+    )
+    good = {"Authorization": "Bearer s3cret"}
+    with _client(server) as attacker, _client(server, "127.0.0.2") as neighbour:
+        for _ in range(3):
+            assert attacker.get("/v1/models", headers={"Authorization": "Bearer guess"}).status_code == 401
+        limited = attacker.get("/v1/models", headers={"Authorization": "Bearer guess"})
+        assert limited.status_code == 429
+        retry_after = int(limited.headers["retry-after"])
+        assert 1 <= retry_after <= 3
+        error = limited.json()["error"]
+        assert error["code"] == "too_many_auth_failures" and error["details"] == {
+            "retry_after_s": retry_after
+        }
+        # Locked out whatever the key, so that a right guess cannot be told from a wrong one.
+        assert attacker.get("/v1/models", headers=good).status_code == 429
+        assert attacker.head("/v1/models", headers=good).status_code == 429
+        assert attacker.get("/healthz").status_code == 200  # the probes stay open
+        # Another client is not affected, and has its own count.
+        assert neighbour.get("/v1/models", headers=good).status_code == 200
+        assert neighbour.get("/v1/models").status_code == 401
+        time.sleep(retry_after + 0.2)
+        assert attacker.get("/v1/models", headers=good).status_code == 200
+    assert "unhandled error" not in server.log()
+
+
+def test_the_auth_failure_limit_can_be_turned_off(server_factory: Any) -> None:
+    server = server_factory(env={"MLAGENT_API_KEY": "s3cret", "MLAGENT_AUTH_MAX_FAILURES": "0"})
+    with _client(server) as client:
+        statuses = {
+            client.get("/v1/models", headers={"Authorization": "Bearer x"}).status_code for _ in range(30)
+        }
+        assert statuses == {401}
+        assert client.get("/v1/models", headers={"Authorization": "Bearer s3cret"}).status_code == 200
