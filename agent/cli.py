@@ -69,7 +69,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
     app = create_app(settings.model_copy(update={"llm_startup_check": False}))
     app.state.data_dir_owner = owner
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+    from agent.http_server import uvicorn_options
+
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        **uvicorn_options(settings),
+    )
     return 0
 
 
@@ -133,7 +142,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     message = sys.stdin.read() if args.message == "-" else args.message
     if not message.strip():
         raise UsageError("the message is empty")
-    if args.thread is not None and not _THREAD_ID.match(args.thread):
+    if args.thread is not None and not _THREAD_ID.fullmatch(args.thread):
         # The server refuses such ids too: a thread created in-process under one could never be read back.
         raise UsageError(f"invalid --thread {args.thread!r}: use 1-128 letters, digits, '_', '.', ':' or '-'")
     if args.url:

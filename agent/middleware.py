@@ -9,8 +9,10 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import math
 import time
 import uuid
+from collections import OrderedDict, deque
 from typing import Any
 
 import anyio
@@ -35,21 +37,84 @@ async def _send_error(send: Send, error: ApiError, headers: list[tuple[bytes, by
     await send({"type": "http.response.body", "body": body})
 
 
-class BearerAuthMiddleware:
-    """When an API key is configured, every path but the open ones needs ``Authorization: Bearer KEY``."""
+class AuthFailureLimiter:
+    """Counts failed API-key attempts per client over a sliding window; past the limit the client must wait.
 
-    def __init__(self, app: ASGIApp, api_key: str | None, open_paths: set[str]) -> None:
+    Memory is bounded: at most ``max_clients`` clients are tracked, the least recently failing forgotten first.
+    """
+
+    def __init__(self, max_failures: int, window_s: float, max_clients: int = 10_000) -> None:
+        self.max_failures = max_failures
+        self.window_s = window_s
+        self.max_clients = max_clients
+        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+
+    def _recent(self, client: str, now: float) -> deque[float] | None:
+        times = self._failures.get(client)
+        while times and times[0] <= now - self.window_s:
+            times.popleft()
+        if times is not None and not times:
+            del self._failures[client]
+            return None
+        return times
+
+    def retry_after(self, client: str, now: float) -> float | None:
+        """Seconds until ``client`` may try again, or None when it is not locked out."""
+        times = self._recent(client, now)
+        if times is None or len(times) < self.max_failures:
+            return None
+        return times[-self.max_failures] + self.window_s - now
+
+    def record_failure(self, client: str, now: float) -> None:
+        times = self._recent(client, now) or deque()
+        times.append(now)
+        while len(times) > self.max_failures:
+            times.popleft()  # the oldest failures no longer decide when the lockout ends
+        self._failures[client] = times
+        self._failures.move_to_end(client)
+        while len(self._failures) > self.max_clients:
+            self._failures.popitem(last=False)
+
+
+class BearerAuthMiddleware:
+    """When an API key is configured, every path but the open ones needs ``Authorization: Bearer KEY``.
+
+    Failed attempts are limited per client address (``max_failures`` per ``failure_window_s``; 0 turns the limit
+    off): past the limit every request of that client is answered 429 with ``Retry-After`` until the window has
+    moved on, without looking at the key, so that guessing cannot go on at full speed.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        api_key: str | None,
+        open_paths: set[str],
+        max_failures: int = 0,
+        failure_window_s: float = 60.0,
+    ) -> None:
         self.app = app
         self.api_key = api_key.encode() if api_key else None
         self.open_paths = open_paths
+        self.limiter = AuthFailureLimiter(max_failures, failure_window_s) if max_failures > 0 else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self.api_key is None or scope["path"] in self.open_paths:
             await self.app(scope, receive, send)
             return
+        client = str((scope.get("client") or ("unknown",))[0])
+        now = time.monotonic()
+        wait = self.limiter.retry_after(client, now) if self.limiter else None
+        if wait is not None:
+            seconds = max(1, math.ceil(wait))
+            message = f"too many failed authentication attempts from this client; retry in {seconds} s"
+            error = ApiError(429, "too_many_auth_failures", message, {"retry_after_s": seconds})
+            await _send_error(send, error, [(b"retry-after", str(seconds).encode())])
+            return
         headers = dict(scope.get("headers") or [])
         scheme, _, token = headers.get(b"authorization", b"").partition(b" ")
         if scheme.lower() != b"bearer" or not hmac.compare_digest(token.strip(), self.api_key):
+            if self.limiter:
+                self.limiter.record_failure(client, now)
             message = "missing or wrong API key: send 'Authorization: Bearer <MLAGENT_API_KEY>'"
             await _send_error(
                 send, ApiError(401, "unauthorized", message), [(b"www-authenticate", b"Bearer")]
@@ -194,3 +259,29 @@ class JsonBodyMiddleware:
             if declared in self._RELABEL:
                 scope = dict(scope, headers=[*headers, (b"content-type", b"application/json")])
         await self.app(scope, receive, send)
+
+
+class HeadMiddleware:
+    """Answer ``HEAD`` on every ``GET`` route: the GET's status and headers, no body (RFC 9110 9.3.2).
+
+    FastAPI's routes, unlike Starlette's, do not add HEAD to GET, so it was a 405. The request runs as a GET
+    and the body is dropped; the app is stopped once the headers are out, so that HEAD on an event stream
+    (``/v1/smoke-runs/{id}/events``) ends at once instead of streaming into nothing.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        async with anyio.create_task_group() as group:
+
+            async def headers_only(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    await send(message)
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                    group.cancel_scope.cancel()
+
+            await self.app(dict(scope, method="GET"), receive, headers_only)

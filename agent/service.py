@@ -30,6 +30,7 @@ from agent.middleware import (
     BearerAuthMiddleware,
     BodyLimitMiddleware,
     BodyTooLarge,
+    HeadMiddleware,
     JsonBodyMiddleware,
     RequestLogMiddleware,
 )
@@ -69,6 +70,12 @@ def _validation_message(details: list[dict[str, Any]], error: RequestValidationE
     if any(item.get("type") == "missing" and item.get("loc") == ("body",) for item in error.errors()):
         return "invalid_request", "the request needs a JSON body", 400
     summary = "; ".join(f"{item['field']}: {item['message']}" for item in details[:5])
+    # A malformed id in the path or a header (thread_id, run_id, X-Thread-Id) is named: invalid_thread_id, ...
+    errors = error.errors()
+    if len(errors) == 1 and errors[0].get("loc", ())[:1] in {("path",), ("header",)}:
+        name = str(errors[0]["loc"][-1]).lower().removeprefix("x-").replace("-", "_")
+        shown = repr(errors[0].get("input"))[:80]
+        return f"invalid_{name}", f"invalid {name} {shown}: {details[0]['message']}", 422
     return "invalid_request", f"invalid request: {summary}", 422
 
 
@@ -168,6 +175,7 @@ _ERROR_DESCRIPTIONS = {
     404: "Nothing with that id",
     413: "The request body (or the message in it) is over the limit",
     422: "The request is well-formed JSON but a field is invalid",
+    429: "Too many failed API-key attempts from this client; retry after Retry-After seconds",
 }
 
 
@@ -193,9 +201,12 @@ def document_error_responses(schema: dict[str, Any], open_paths: set[str]) -> di
             if "{" in path or any(name.endswith(("id", "ids")) for name in names):
                 statuses.add(404)
             if path not in open_paths:
-                statuses.add(401)
+                statuses |= {401, 429}
             for status in statuses:
-                responses[str(status)] = {"description": _ERROR_DESCRIPTIONS[status]}
+                description = _ERROR_DESCRIPTIONS[status]
+                if status == 429 and "429" in responses:  # the router's own 429 (a full queue) stays named
+                    description = f"{responses['429']['description']} Or: {description}"
+                responses[str(status)] = {"description": description}
             for status, response in responses.items():
                 if status[:1] in {"4", "5"} and ("content" not in response or status == "422"):
                     response["content"] = error_content
@@ -314,7 +325,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BearerAuthMiddleware,
         api_key=settings.api_key.get_secret_value() if settings.api_key else None,
         open_paths=open_paths,
+        max_failures=settings.auth_max_failures,
+        failure_window_s=settings.auth_failure_window_s,
     )
+    app.add_middleware(HeadMiddleware)
     app.add_middleware(RequestLogMiddleware)
 
     def openapi() -> dict[str, Any]:

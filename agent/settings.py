@@ -42,6 +42,15 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
     max_body_bytes: int = Field(default=2_000_000, ge=1024, description="Largest accepted request body.")
     max_message_chars: int = Field(default=200_000, ge=1)
+    # Connections and authentication (agent/http_server.py, agent/middleware.py)
+    request_read_timeout_s: float = Field(
+        default=10.0, gt=0, le=3600, description="Deadline for a request head, and for each pause in a body."
+    )
+    max_connections: int | None = Field(default=None, ge=1, description="Open connections before 503s.")
+    auth_max_failures: int = Field(
+        default=10, ge=0, description="Failed API-key attempts per client (0: no limit)."
+    )
+    auth_failure_window_s: float = Field(default=60.0, gt=0, le=86_400)
     recursion_limit: int = Field(default=24, ge=4, le=200, description="LangGraph super-steps per chat turn.")
     # Thread history (agent/history.py, agent/thread_store.py)
     checkpoint_durability: Literal["exit", "async", "sync"] = Field(

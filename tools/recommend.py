@@ -51,13 +51,48 @@ class Constraints(BaseModel):
     )
 
 
+def _document_task_names(schema: dict[str, Any]) -> None:
+    """List the task ids and aliases the knowledge base resolves (the HTTP endpoint answers 422 for others)."""
+    names = sorted({key for task in load_knowledge().tasks.values() for key in (task.id, *task.aliases)})
+    for branch in schema.get("anyOf", [schema]):
+        if branch.get("type") == "string":
+            branch["enum"] = names
+
+
 class RecommendRequest(BaseModel):
     """Either a free-text ``question`` or a ``task`` with optional ``constraints`` (exactly one way)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Exactly one way in, as the OpenAPI document says it (mirrors _exactly_one_way below).
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [
+                {
+                    "required": ["question"],
+                    "properties": {
+                        "question": {"type": "string"},
+                        "task": {"type": "null"},
+                        "constraints": {"type": "null"},
+                    },
+                },
+                {
+                    "required": ["task"],
+                    "properties": {"task": {"type": "string"}, "question": {"type": "null"}},
+                },
+            ]
+        },
+    )
 
-    question: str | None = Field(default=None, min_length=1, max_length=20_000)
-    task: str | None = Field(default=None, min_length=1, max_length=100)
+    question: str | None = Field(
+        default=None, min_length=1, max_length=20_000, json_schema_extra={"pattern": r"\S"}
+    )
+    task: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="A task id or alias (case-insensitive).",
+        json_schema_extra=_document_task_names,
+    )
     constraints: Constraints | None = None
     top_k: int = Field(default=3, ge=1, le=10, description="How many ranked recommendations to return.")
 

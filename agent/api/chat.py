@@ -10,24 +10,32 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
-from agent.chat import THREAD_ID_PATTERN, ChatService
+from agent.chat import ChatService
 from agent.errors import ApiError
+from agent.ids import NOT_BLANK, THREAD_ID
 
 router = APIRouter(tags=["chat"])
 
-ThreadId = Annotated[str, StringConstraints(pattern=THREAD_ID_PATTERN.pattern)]
+ThreadId = Annotated[str, StringConstraints(pattern=THREAD_ID)]
 
 
 class ChatRequest(BaseModel):
     """One user message, optionally continuing a thread."""
 
-    message: str = Field(description="What the user says; code may be fenced or pasted plainly.")
+    message: str = Field(
+        min_length=1,
+        description="What the user says; code may be fenced or pasted plainly. Not blank; the length limit is "
+        "MLAGENT_MAX_MESSAGE_CHARS (413 above it).",
+        # Documents the blank check below (a JSON Schema pattern is searched: one non-space character).
+        json_schema_extra={"pattern": NOT_BLANK},
+    )
     thread_id: ThreadId | None = Field(default=None, description="Continue this thread (created if new).")
 
-    @field_validator("message")
+    @field_validator("message", mode="before")
     @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
+    def _not_blank(cls, value: object) -> object:
+        # Before the length check, so that "" and "   " get the same clear message.
+        if isinstance(value, str) and not value.strip():
             raise ValueError("the message is empty")
         return value
 

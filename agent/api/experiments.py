@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from agent.api.smoke import Manager
 from agent.errors import ApiError
+from agent.ids import RECORD_ID, RECORD_ID_HELP, RECORD_ID_LIST, RECORD_ID_LIST_HELP
 from sandbox.experiments import (
     MAX_COMPARE,
     Comparison,
@@ -34,6 +35,9 @@ def get_store(manager: Manager) -> ExperimentStore:
 
 
 Store = Annotated[ExperimentStore, Depends(get_store)]
+ExperimentId = Annotated[str, Path(pattern=RECORD_ID, description=f"The experiment id: {RECORD_ID_HELP}.")]
+# The pattern says what _parse_ids accepts, so the document and the check cannot disagree ("ids=" is a 422).
+ExperimentIds = Annotated[str, Query(pattern=RECORD_ID_LIST, description=f"{RECORD_ID_LIST_HELP}, e.g. a,b.")]
 
 
 def _not_found(exc: ExperimentNotFound) -> ApiError:
@@ -73,7 +77,7 @@ async def list_experiments(
 @router.get("/compare")
 async def compare_experiments(
     store: Store,
-    ids: str = Query(..., description="Comma-separated experiment ids (2 to 10)."),
+    ids: ExperimentIds,
 ) -> Comparison:
     """Side-by-side metrics, loss curves and the spec fields that differ."""
     try:
@@ -91,7 +95,7 @@ async def compare_experiments(
 )
 async def plot_comparison(
     store: Store,
-    ids: str = Query(..., description="Comma-separated experiment ids (2 to 10)."),
+    ids: ExperimentIds,
     format: Literal["svg", "png"] = Query("svg"),
 ) -> Response:
     """The compared experiments' loss curves on one chart."""
@@ -108,7 +112,7 @@ async def plot_comparison(
 @router.get("/{experiment_id}")
 async def get_experiment(
     store: Store,
-    experiment_id: str,
+    experiment_id: ExperimentId,
     include_files: bool = Query(False, description="Include the submitted files' text."),
 ) -> Experiment:
     """One experiment: spec, environment, metrics, result (and files when asked)."""
@@ -127,7 +131,7 @@ async def get_experiment(
 )
 async def plot_experiment(
     store: Store,
-    experiment_id: str,
+    experiment_id: ExperimentId,
     format: Literal["svg", "png"] = Query("svg"),
 ) -> Response:
     """The experiment's loss curve."""
@@ -147,7 +151,7 @@ async def plot_experiment(
 
 
 @router.post("/{experiment_id}/reproduce")
-async def reproduce_experiment(experiment_id: str, manager: Manager) -> ReproduceReport:
+async def reproduce_experiment(experiment_id: ExperimentId, manager: Manager) -> ReproduceReport:
     """Re-run the experiment with its files, spec and seed; answers when done with whether the curves match."""
     try:
         return await manager.reproduce(experiment_id)

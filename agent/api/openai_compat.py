@@ -23,8 +23,9 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, Field
 from starlette.types import Receive, Scope, Send
 
-from agent.chat import THREAD_ID_PATTERN, ChatService, ChatTurn, ToolCallRecord
+from agent.chat import ChatService, ChatTurn, ToolCallRecord
 from agent.errors import ApiError
+from agent.ids import NOT_BLANK, THREAD_ID, THREAD_ID_HELP
 
 router = APIRouter(tags=["openai-compatible"])
 MODEL_ID = "mlagent"
@@ -49,6 +50,33 @@ class ClosingEventSourceResponse(EventSourceResponse):
             await super().__call__(scope, receive, send)
 
 
+# What a conversation must contain for the agent to have something to answer: a user message with text (plain
+# content, or a ``text`` part). Declared in the document (JSON Schema ``contains``) and checked by to_langchain.
+USER_TEXT_MESSAGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["role", "content"],
+    "properties": {
+        "role": {"const": "user"},
+        "content": {
+            "anyOf": [
+                {"type": "string", "pattern": NOT_BLANK},
+                {
+                    "type": "array",
+                    "contains": {
+                        "type": "object",
+                        "required": ["type", "text"],
+                        "properties": {
+                            "type": {"const": "text"},
+                            "text": {"type": "string", "pattern": NOT_BLANK},
+                        },
+                    },
+                },
+            ]
+        },
+    },
+}
+
+
 class CompletionMessage(BaseModel):
     """One message of the Chat Completions ``messages`` array."""
 
@@ -67,7 +95,12 @@ class CompletionRequest(BaseModel):
     """The subset of the Chat Completions request the agent honours (other fields are accepted and ignored)."""
 
     model: str = MODEL_ID
-    messages: list[CompletionMessage] = Field(min_length=1)
+    messages: list[CompletionMessage] = Field(
+        min_length=1,
+        description="The conversation. The agent answers its last user message with text; messages after that "
+        "one (an assistant prefill, tool results) are ignored.",
+        json_schema_extra={"contains": USER_TEXT_MESSAGE_SCHEMA},
+    )
     stream: bool = False
     stream_options: StreamOptions | None = None
 
@@ -85,17 +118,22 @@ def _text(content: str | list[dict[str, Any]] | None) -> str:
 
 
 def to_langchain(messages: list[CompletionMessage]) -> list[BaseMessage]:
-    """User and assistant turns become the conversation; system/developer prompts are the client's, not ours."""
+    """User and assistant turns up to the last user message with text become the conversation.
+
+    System/developer prompts are the client's, not ours, and the agent runs its own tools, so tool messages and
+    anything after the question it answers are left out.
+    """
+    asked = [
+        i for i, message in enumerate(messages) if message.role == "user" and _text(message.content).strip()
+    ]
+    if not asked:
+        raise ApiError(422, "invalid_request", "the conversation has no user message with text to answer")
     converted: list[BaseMessage] = []
-    for message in messages:
+    for message in messages[: asked[-1] + 1]:
         if message.role == "user":
             converted.append(HumanMessage(content=_text(message.content)))
         elif message.role == "assistant" and _text(message.content):
             converted.append(AIMessage(content=_text(message.content)))
-    if not converted or not isinstance(converted[-1], HumanMessage):
-        raise ApiError(422, "invalid_request", "the last message must be a user message with text")
-    if not converted[-1].content or not str(converted[-1].content).strip():
-        raise ApiError(422, "invalid_request", "the last user message is empty")
     return converted
 
 
@@ -123,10 +161,6 @@ def _select(
     request: Request, thread_header: str | None, messages: list[BaseMessage]
 ) -> tuple[ChatService, list[BaseMessage], str | None]:
     if thread_header:
-        if not THREAD_ID_PATTERN.match(thread_header):
-            raise ApiError(
-                422, "invalid_thread_id", "X-Thread-Id must be 1-128 letters, digits, '_', '.', ':' or '-'"
-            )
         return request.app.state.chat, messages[-1:], thread_header
     return request.app.state.stateless_chat, messages, None
 
@@ -151,7 +185,13 @@ async def list_models() -> dict[str, Any]:
     },
 )
 async def chat_completions(
-    request: Request, body: CompletionRequest, x_thread_id: str | None = Header(default=None)
+    request: Request,
+    body: CompletionRequest,
+    x_thread_id: str | None = Header(
+        default=None,
+        pattern=THREAD_ID,
+        description=f"Continue this stored thread with the last user message ({THREAD_ID_HELP}).",
+    ),
 ) -> dict[str, Any] | EventSourceResponse:
     """Run the agent on the conversation and answer in the Chat Completions format."""
     messages = to_langchain(body.messages)

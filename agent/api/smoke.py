@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Path, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from agent.errors import ApiError
+from agent.ids import RECORD_ID, RECORD_ID_HELP
 from sandbox.manager import ManagerNotRunning, QueueFull, SmokeRunManager, UnknownRun
 from sandbox.spec import RunResult
 from tools.smoke import SmokeRunRequest, SubmissionTooLarge
@@ -48,6 +49,7 @@ def get_manager(request: Request) -> SmokeRunManager:
 
 
 Manager = Annotated[SmokeRunManager, Depends(get_manager)]
+RunId = Annotated[str, Path(pattern=RECORD_ID, description=f"The smoke run's id: {RECORD_ID_HELP}.")]
 
 
 def _unknown(run_id: str) -> ApiError:
@@ -78,7 +80,7 @@ async def submit_smoke_run(body: SmokeRunRequest, response: Response, manager: M
 
 
 @router.get("/{run_id}")
-async def get_smoke_run(run_id: str, manager: Manager) -> RunResult:
+async def get_smoke_run(run_id: RunId, manager: Manager) -> RunResult:
     """The run's result: live (status, steps and losses so far) while it runs, final afterwards."""
     try:
         return manager.get(run_id)
@@ -86,7 +88,7 @@ async def get_smoke_run(run_id: str, manager: Manager) -> RunResult:
         raise _unknown(run_id) from exc
 
 
-def _known_run(run_id: str, manager: Manager) -> str:
+def _known_run(run_id: RunId, manager: Manager) -> str:
     """Dependency: 404 before the event stream starts (afterwards a status code can no longer be sent)."""
     try:
         manager.get(run_id)
@@ -113,7 +115,7 @@ async def smoke_run_events(
 
 
 @router.delete("/{run_id}")
-async def cancel_smoke_run(run_id: str, manager: Manager) -> RunResult:
+async def cancel_smoke_run(run_id: RunId, manager: Manager) -> RunResult:
     """Cancel a queued or running run; answers with its final result (a finished run is returned as is)."""
     try:
         return await manager.cancel(run_id)

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 
-from agent.chat import THREAD_ID_PATTERN, ChatService, UnknownThreadError
+from agent.chat import ChatService, UnknownThreadError
 from agent.errors import ApiError
+from agent.ids import THREAD_ID, THREAD_ID_HELP
 
 router = APIRouter(tags=["threads"])
 
-
-def _checked(thread_id: str) -> str:
-    if not THREAD_ID_PATTERN.match(thread_id):
-        raise ApiError(
-            422,
-            "invalid_thread_id",
-            "a thread id is 1-128 characters of letters, digits, '_', '.', ':' or '-'",
-        )
-    return thread_id
+# Declared in the OpenAPI document and enforced by the same pattern (a bad id is a 422 invalid_thread_id).
+ThreadIdPath = Annotated[str, Path(pattern=THREAD_ID, description=f"The thread id: {THREAD_ID_HELP}.")]
 
 
 def _unknown(thread_id: str) -> ApiError:
@@ -27,22 +21,22 @@ def _unknown(thread_id: str) -> ApiError:
 
 
 @router.get("/v1/threads/{thread_id}")
-async def get_thread(request: Request, thread_id: str) -> dict[str, Any]:
+async def get_thread(request: Request, thread_id: ThreadIdPath) -> dict[str, Any]:
     """The thread's messages in order: user, assistant (with tool calls) and tool results."""
     service: ChatService = request.app.state.chat
     try:
-        messages = await service.history(_checked(thread_id))
+        messages = await service.history(thread_id)
     except UnknownThreadError:
         raise _unknown(thread_id) from None
     return {"thread_id": thread_id, "messages": messages}
 
 
 @router.delete("/v1/threads/{thread_id}", status_code=204)
-async def delete_thread(request: Request, thread_id: str) -> Response:
+async def delete_thread(request: Request, thread_id: ThreadIdPath) -> Response:
     """Remove the thread and all its checkpoints."""
     service: ChatService = request.app.state.chat
     try:
-        await service.delete(_checked(thread_id))
+        await service.delete(thread_id)
     except UnknownThreadError:
         raise _unknown(thread_id) from None
     return Response(status_code=204)

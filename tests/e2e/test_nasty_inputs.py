@@ -157,7 +157,9 @@ def test_multipart_upload_is_refused_clearly(server: RunningServer) -> None:
 # --- ids in paths ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("thread_id", ["%00", "x" * 200, "%C3%BC", "%20", "a%20b", "-a", "a;rm"])
+@pytest.mark.parametrize(
+    "thread_id", ["%00", "x" * 200, "%C3%BC", "%20", "a%20b", "-a", "a;rm", "abc%0A", "abc%0D%0A"]
+)
 def test_invalid_thread_ids_in_paths(server: RunningServer, thread_id: str) -> None:
     for method in ("GET", "DELETE"):
         response = httpx.request(method, f"{server.url}/v1/threads/{thread_id}", timeout=10)
@@ -169,14 +171,18 @@ def test_path_traversal_in_ids_is_a_plain_404(server: RunningServer, path: str) 
     assert_error(httpx.get(f"{server.url}{path}", timeout=10), 404)
 
 
-def test_odd_ids_of_runs_and_experiments_are_404(server: RunningServer) -> None:
-    for path in (
-        "/v1/experiments/%00",
-        "/v1/smoke-runs/%00",
-        "/v1/experiments/..%5C..",
-        "/v1/smoke-runs/%E2%80%AE",
+def test_malformed_ids_of_runs_and_experiments_are_422(server: RunningServer) -> None:
+    """Run and experiment ids have a documented pattern; what does not fit it is refused, not looked up."""
+    for path, code in (
+        ("/v1/experiments/%00", "invalid_experiment_id"),
+        ("/v1/smoke-runs/%00", "invalid_run_id"),
+        ("/v1/experiments/..%5C..", "invalid_experiment_id"),
+        ("/v1/smoke-runs/%E2%80%AE", "invalid_run_id"),
+        ("/v1/smoke-runs/run-1%0A", "invalid_run_id"),
+        ("/v1/smoke-runs/run-1%0A/events", "invalid_run_id"),
     ):
-        assert_error(httpx.get(f"{server.url}{path}", timeout=10), 404)
+        assert_error(httpx.get(f"{server.url}{path}", timeout=10), 422, code)
+    assert_error(httpx.get(f"{server.url}/v1/smoke-runs/run-0123456789abcdef", timeout=10), 404)
     assert_error(
         httpx.get(f"{server.url}/v1/experiments/compare", params={"ids": "a," * 1000}, timeout=10), 422
     )

@@ -33,10 +33,76 @@ def allowed_backbones(task: str) -> list[str]:
     return list(kb.backbones)
 
 
+MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 32, 4096
+PROJECT_NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
+
+
+def _image_size_schema(task: str, backbone: str) -> dict[str, Any] | None:
+    """The JSON Schema of the image sizes ``_size_fits_backbone`` accepts for this pair (None: no size fits)."""
+    info = load_knowledge().backbones[backbone]
+    multiple = 32 if task == "segmentation" else 1
+    if info.family == "vit":
+        size = info.input_size
+        fits = MIN_IMAGE_SIZE <= size <= MAX_IMAGE_SIZE and size % multiple == 0
+        return {"const": size} if fits else None
+    low = max(MIN_IMAGE_SIZE, info.min_input_size)
+    low += -low % multiple
+    schema: dict[str, Any] = {"type": "integer", "minimum": low, "maximum": MAX_IMAGE_SIZE}
+    if multiple > 1:
+        schema["multipleOf"] = multiple
+    return schema if low <= MAX_IMAGE_SIZE else None
+
+
+def _document_valid_combinations(schema: dict[str, Any]) -> None:
+    """Publish which (task, backbone, image_size) combinations the validators accept, as an ``anyOf``.
+
+    The backbone list depends on the task and the smallest (or only) image size on the backbone, so the plain
+    field schemas would call ``{"task": "segmentation", "backbone": "vit_b_16"}`` valid; one branch per task
+    and group of backbones with the same size rule says it exactly (from the same knowledge base).
+    """
+    branches: list[dict[str, Any]] = []
+    for task in SUPPORTED_TASKS:
+        groups: dict[str, tuple[dict[str, Any], bool, list[str]]] = {}
+        for backbone in allowed_backbones(task):
+            size = _image_size_schema(task, backbone)
+            if size is None:
+                continue
+            info = load_knowledge().backbones[backbone]
+            default = (
+                info.input_size
+                if info.family == "vit"
+                else max(DEFAULT_IMAGE_SIZE[task], info.min_input_size)
+            )
+            default_fits = _fits(size, default)
+            key = repr((sorted(size.items()), default_fits))
+            groups.setdefault(key, (size, default_fits, []))[2].append(backbone)
+        for size, default_fits, backbones in groups.values():
+            sizes = [size, {"type": "null"}] if default_fits else [size]
+            branches.append(
+                {
+                    "properties": {
+                        "task": {"const": task},
+                        "backbone": {"enum": backbones},
+                        "image_size": {"anyOf": sizes},
+                    }
+                }
+            )
+    schema["anyOf"] = branches
+
+
+def _fits(size_schema: dict[str, Any], size: int) -> bool:
+    if "const" in size_schema:
+        return bool(size == size_schema["const"])
+    return bool(
+        size_schema["minimum"] <= size <= size_schema["maximum"]
+        and size % size_schema.get("multipleOf", 1) == 0
+    )
+
+
 class GenerateSpec(BaseModel):
     """A project to generate. Defaults are safe: no weight downloads, a tiny-data-friendly schedule."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_document_valid_combinations)
 
     task: GenerateTask = Field(description="classification | segmentation | detection")
     backbone: str = Field(description="torchvision backbone name, e.g. resnet18, mobilenet_v3_large.")
@@ -47,7 +113,11 @@ class GenerateSpec(BaseModel):
         "index 0 for background). Segmentation: every label in the masks, background included.",
     )
     image_size: int | None = Field(
-        default=None, ge=32, le=4096, description="Square input side; default per task."
+        default=None,
+        ge=MIN_IMAGE_SIZE,
+        le=MAX_IMAGE_SIZE,
+        description="Square input side; default per task. ViT backbones take exactly their input size, the "
+        "others a minimum; segmentation needs a multiple of 32.",
     )
     pretrained: bool = Field(
         default=False, description="Default for model.pretrained in the generated config."
@@ -58,7 +128,11 @@ class GenerateSpec(BaseModel):
     package: LightningPackage = Field(
         default="lightning", description="Import lightning.pytorch or pytorch_lightning."
     )
-    project_name: str | None = Field(default=None, description="Lowercase letters, digits, '-' or '_'.")
+    project_name: str | None = Field(
+        default=None,
+        description="Lowercase letters, digits, '-' or '_'.",
+        json_schema_extra={"pattern": PROJECT_NAME_PATTERN},
+    )
     review: bool = Field(default=True, description="Run the static review on the generated files.")
 
     @field_validator("task", mode="before")
@@ -85,7 +159,7 @@ class GenerateSpec(BaseModel):
     @field_validator("project_name")
     @classmethod
     def _project_name(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"[a-z][a-z0-9_-]{0,63}", value):
+        if value is not None and not re.fullmatch(PROJECT_NAME_PATTERN[1:-1], value):
             raise ValueError("project_name must start with a letter and use only a-z, 0-9, '-', '_' (max 64)")
         return value
 

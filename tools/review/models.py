@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Status = Literal["pass", "fail", "unknown", "not_applicable"]
 Severity = Literal["error", "warning", "info"]
@@ -14,14 +14,28 @@ OutputFormat = Literal["json", "text", "sarif", "github", "markdown"]
 MAX_FILES = 500
 MAX_FILE_BYTES = 1_000_000
 MAX_TOTAL_BYTES = 8_000_000
+# A file path: not blank and no NUL (what _exactly_one_input checks), as a JSON Schema pattern.
+_FILE_PATH_PATTERN = r"^[^\x00]*[^\x00\s][^\x00]*$"
 
 
 class ReviewRequest(BaseModel):
     """What to review: one code snippet (``code``) or a project (``files``: path -> text, YAML configs too)."""
 
-    code: str | None = Field(default=None, description="One Python snippet or file to review.")
+    # The schema extras document what _exactly_one_input enforces, so that clients and fuzzers see the rules.
+    code: str | None = Field(
+        default=None,
+        description=f"One Python snippet or file to review (not blank, at most {MAX_FILE_BYTES} bytes of UTF-8).",
+        json_schema_extra={"pattern": r"\S"},
+    )
     files: dict[str, str] | None = Field(
-        default=None, description="A project: relative path -> file text (Python and Hydra/OmegaConf YAML)."
+        default=None,
+        description=f"A project: relative path -> file text (Python and Hydra/OmegaConf YAML); 1 to {MAX_FILES} "
+        f"files, each at most {MAX_FILE_BYTES} bytes, {MAX_TOTAL_BYTES} bytes in all.",
+        json_schema_extra={
+            "minProperties": 1,
+            "maxProperties": MAX_FILES,
+            "propertyNames": {"pattern": _FILE_PATH_PATTERN},
+        },
     )
     fix: bool = Field(default=False, description="Apply the safe autofixes and return the fixed files.")
     select: list[str] | None = Field(
@@ -30,6 +44,16 @@ class ReviewRequest(BaseModel):
     )
     ignore: list[str] | None = Field(default=None, description="Skip these rules (same forms as select).")
     format: OutputFormat = Field(default="json", description="How the report is rendered for people/CI.")
+
+    # Exactly one of code and files (the other absent or null).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["code"], "properties": {"code": {"type": "string"}}},
+                {"required": ["files"], "properties": {"files": {"type": "object"}}},
+            ]
+        }
+    )
 
     @model_validator(mode="after")
     def _exactly_one_input(self) -> ReviewRequest:
