@@ -99,7 +99,9 @@ def latest_code(messages: Sequence[BaseMessage]) -> tuple[dict[str, str], str] |
         if isinstance(message, ToolMessage):
             files = _artifact_files(message)
             if files:
-                origin = "the generated project" if message.name == "generate_project" else "the fixed code"
+                origin = {"generate_project": "the generated project", "edit_code": "the edited code"}.get(
+                    message.name or "", "the fixed code"
+                )
                 return files, origin
         elif isinstance(message, HumanMessage):
             files = extract_code_files(message_text(message))

@@ -288,6 +288,23 @@ def _vague_training_request(text: str, dialogue: DialogueState) -> bool:
     return not parse_slots(text).task and not dialogue.spec.get("task")
 
 
+def _fully_specified(text: str) -> bool:
+    """Task, number of classes and a concrete backbone are all stated, and no model choice is asked for."""
+    if _is_question(text):
+        return False
+    args = parse_slots(text).generate_args()
+    return {"task", "num_classes", "backbone"} <= set(args)
+
+
+def _describes_project(text: str) -> bool:
+    """A statement of a project's facts ("4 kinds of scratches, runs on a jetson"): a recommendation's input."""
+    if is_small_talk(text) or re.match(r"\s*(?:how|why|when|where|is|are|does|do|can|could)\b", text, re.I):
+        return False
+    values = parse_slots(text).values()
+    keys = ("num_classes", "dataset_size", "device_target", "latency_ms", "throughput_fps", "object_size_px")
+    return any(key in values for key in keys)
+
+
 def _is_question(text: str) -> bool:
     return bool(_QUESTION_FORM.search(text)) or text.rstrip().endswith("?")
 
@@ -342,6 +359,8 @@ def _refine_recommendation(text: str, dialogue: DialogueState) -> Intent | None:
         or (_is_question(text) and not _wants_model_choice(text))
     ):
         return None
+    if re.search(r"\b(?:generate|write|create|build|scaffold|code up|implement)\b", text, re.IGNORECASE):
+        return None  # a request for code, not a new constraint
     values = parse_slots(text).values()
     keys = (
         "num_classes",
@@ -369,7 +388,14 @@ def _refine_project(text: str, dialogue: DialogueState) -> Intent | None:
         return None
     from agent.dialogue.reading import message_slots
 
-    stated = {k: v for k, v in message_slots(text).items() if k in {"image_size", "backbone", "num_classes"}}
+    slots = message_slots(text)
+    stated = {k: v for k, v in slots.items() if k in {"image_size", "backbone", "num_classes"}}
+    if (
+        slots.get("task")
+        and slots["task"] != dialogue.spec.get("task")
+        and re.search(r"\b(?:same|instead|switch|now|but)\b", text, re.IGNORECASE)
+    ):
+        stated["task"] = slots["task"]
     numbers = re.findall(r"\b(\d{2,4})\b", text)
     if (
         not stated
@@ -441,6 +467,13 @@ def plan_turn(
         if not plan.intents and _vague_training_request(text, dialogue):
             pending = Pending(tool="recommend_architecture", slot="task", args={})
             return Plan(ask=Ask(_TASK_QUESTION_GENERAL, pending))
+        if not plan.intents and _describes_project(text):
+            plan.intents = [Intent("recommend_architecture", {"question": text})]
+        if [i.tool for i in plan.intents] == ["recommend_architecture"] and _fully_specified(text):
+            # "a classifier for herbarium sheets, 37 families, convnext tiny, 384 px": nothing left to choose.
+            from agent.llm.intents import extract_generate_args
+
+            plan.intents = [Intent("generate_project", extract_generate_args(text))]
         if not plan.intents and not is_small_talk(text) and len(text.split()) >= 2:
             # Not a request for a tool: a question for the knowledge base, which says when nothing fits.
             plan.intents = [Intent("answer_question", {"question": text})]
@@ -450,7 +483,9 @@ def plan_turn(
         elif intent.tool == "answer_question":
             intent.args["question"] = _with_context(str(intent.args.get("question") or text), dialogue)
         elif intent.tool == "recommend_architecture":
-            _complete_recommend(intent, text, dialogue)
+            asked = _complete_recommend(intent, text, dialogue)
+            if asked is not None:
+                return Plan(ask=asked)
         elif intent.tool == "generate_project":
             blocked = _complete_generate(intent, text, dialogue, plan)
             if isinstance(blocked, Ask):
@@ -460,14 +495,15 @@ def plan_turn(
     return plan
 
 
-def _complete_recommend(intent: Intent, text: str, dialogue: DialogueState) -> None:
-    """Give the recommender the task the thread or the slot parser knows, with the thread's constraints."""
+def _complete_recommend(intent: Intent, text: str, dialogue: DialogueState) -> Ask | None:
+    """Give the recommender the task the thread or the slot parser knows, with the thread's constraints; ask
+    for the task when a project is described without one ("spot scratches": boxes, masks or a label?)."""
     args = intent.args
     if "alternative" in args:
-        return
+        return None
     if "question" not in args and "task" in args:
         args.setdefault("constraints", _constraints(dialogue))
-        return
+        return None
     task = knowledge_task(text)
     if task is not None:
         args["task"] = task
@@ -476,6 +512,24 @@ def _complete_recommend(intent: Intent, text: str, dialogue: DialogueState) -> N
     if "task" in args:
         # The slot parser's reading of sizes and counts wins over the recommender's own question parser.
         args["constraints"] = _constraints(dialogue)
+        return None
+    from knowledge import load_knowledge
+    from tools.recommend import detect_task
+
+    if detect_task(text, load_knowledge())[0] is None:
+        if _outside_knowledge(text):
+            intent.tool, intent.args = "answer_question", {"question": text}
+            return None
+        return Ask(_TASK_QUESTION_GENERAL, Pending(tool="recommend_architecture", slot="task", args={}))
+    return None
+
+
+def _outside_knowledge(text: str) -> bool:
+    """The knowledge base files this under a scope note (depth estimation, speech, LLMs, ...)."""
+    from knowledge.answer import answer_question
+
+    answer = answer_question(text)
+    return answer.out_of_scope and any(entry.startswith("scope:") for entry in answer.entry_ids)
 
 
 def _prefer_knowledge_for_questions(plan: Plan, text: str, code: bool) -> Plan:
@@ -487,7 +541,9 @@ def _prefer_knowledge_for_questions(plan: Plan, text: str, code: bool) -> Plan:
     tools = [intent.tool for intent in plan.intents]
     if not _is_question(text) or len(tools) != 1:
         return plan
-    asks_about_code = re.search(r"\b(?:my|this|the) (?:code|script|module|model)\b|\bit\b", text, re.I)
+    asks_about_code = re.search(
+        r"\b(?:my|this|the|that) (?:code|script|module|model)\b|\b(?:it|that)\b", text, re.I
+    )
     if tools == ["recommend_architecture"] and not _wants_model_choice(text):
         return Plan([Intent("answer_question", {"question": text})])
     how_to = re.match(r"\s*(?:how|what|why|when|which|should|can)\b", text, re.IGNORECASE)

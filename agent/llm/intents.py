@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _HELP = re.compile(
-    r"^\s*(?:hi+|hello|hey+(?: there)?|yo|hiya|howdy|help|\?|thanks?(?: a lot| so much)?|thx|ty|cheers|"
+    r"^[\s\W]*(?:hi+|hello|hey+(?: there)?|yo|hiya|howdy|help|\?|thanks?(?: a lot| so much)?|thx|ty|cheers|"
     r"thank you(?: so much| very much)?|(?:good )?(?:morning|afternoon|evening)|great|cool|nice|perfect|"
     r"ok(?:ay)?|bye|goodbye|see you|that'?s all(?: for (?:now|today))?)\b[\s!.?,]*"
     r"(?:(?:thanks?|thx|that'?s all|for (?:now|today)|bye|there|again|everyone|all|mate|!)[\s!.?,]*)*$"
@@ -32,9 +32,12 @@ _SMOKE = re.compile(
     re.IGNORECASE,
 )
 _GENERATE = re.compile(
-    r"\b(?:generate|scaffold|write|create|build|make|give me|set up|bootstrap)\b[^.?!]*?"
-    r"\b(?:model|module|project|datamodule|data module|pipeline|code|classifier|detector|segmenter|template|"
-    r"lightningmodule|training script)",
+    r"\b(?:generate|scaffold|write|create|build|make|give me|set (?:me )?up|bootstrap|aufsetzen|erstellen|"
+    r"g[ée]n[ée]rer?|genera|crea|cr[ée]er?)\b[^.?!]*?"
+    r"\b(?:model|module|project|proj|repo|datamodule|data module|pipeline|code|classifier|detector|segmenter|"
+    r"template|boilerplate|lightningmodule|training script|projekt|projet|proyecto|progetto)"
+    r"|\b(?:projekt|projet|proyecto|progetto)\w*\b[^.?!]*\b(?:aufsetzen|erstellen|g[ée]n[ée]rer|generar|creare)\b"
+    r"|\w*projekt\w*\b[^.?!]*\b(?:aufsetzen|erstellen)\b",
     re.IGNORECASE,
 )
 _RECOMMEND = re.compile(
@@ -191,7 +194,7 @@ def detect_intents(prose: str, *, has_code_in_message: bool, has_code_in_thread:
             ids = _EXPERIMENT_ID.findall(text)
             return [Intent("compare_experiments", {"ids": ids})]
         return [Intent("list_experiments", {})]
-    if _HELP.search(text):
+    if is_small_talk(text):
         return []
     named = _CHECKLIST_NAMED.search(text)
     if named:
@@ -221,8 +224,8 @@ def detect_intents(prose: str, *, has_code_in_message: bool, has_code_in_thread:
 
 
 def is_small_talk(text: str) -> bool:
-    """Greetings, thanks and "what can you do": answered with the help text, not a tool."""
-    return bool(_HELP.search(text))
+    """Greetings, thanks and "what can you do": answered with the help text, not a tool (emoji allowed)."""
+    return bool(_HELP.search(re.sub(r"[^\w\s?!.,']+", " ", text)))
 
 
 def _smoke_args(text: str) -> dict[str, Any]:
