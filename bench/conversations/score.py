@@ -64,11 +64,10 @@ CASES_DIR = Path(__file__).resolve().parent / "cases"
 HELDOUT_DIR = Path(__file__).resolve().parent / "heldout"
 
 # The one place the pass mark lives: tests/agent/test_conversations.py asserts the score is at least this.
-# First sight on main 6686098 (2026-11-30): 65/207 turns = 31.4%, rounded down. Raise it as the agent improves
-# (issue 7 targets 0.95).
-MIN_TURN_ACCURACY = 0.65
-# Replies that leaked internal error text. The contract is zero; main leaked it in 4 replies at first sight, so
-# this ceiling only stops it from getting worse. Set it to 0 once the leaks are fixed (an xfail test says when).
+# First sight on main 6686098 (2026-11-30): 65/207 turns = 31.4%; after the dialogue-state work 159/207 = 76.8%,
+# rounded down with room for a slow sandbox run. Raise it as the agent improves (issue 7 targets 0.95).
+MIN_TURN_ACCURACY = 0.72
+# Replies that leaked internal error text: the contract is zero (main leaked it in 4 replies at first sight).
 MAX_INTERNAL_ERROR_TURNS = 0
 
 TOOL_NAMES = frozenset(
