@@ -218,13 +218,19 @@ def document_error_responses(schema: dict[str, Any], open_paths: set[str]) -> di
 
 @asynccontextmanager
 async def _review_pool(settings: Settings) -> AsyncIterator[WorkerPool]:
-    """The review worker pool for the server's lifetime (submitted code is never parsed in this process)."""
-    from tools.review.bounded import start_review_pool
+    """The review worker pool for the server's lifetime (submitted code is never parsed in this process).
 
-    pool = await asyncio.to_thread(start_review_pool, settings.review_pool_limits())
+    Its workers start in the background, so the server answers at once; a review that arrives before they
+    are up waits for the first one (within the pool's queue timeout).
+    """
+    from tools.review.bounded import review_pool
+
+    pool = review_pool(settings.review_pool_limits())
+    starting = asyncio.create_task(asyncio.to_thread(pool.start))
     try:
         yield pool
     finally:
+        await asyncio.gather(starting, return_exceptions=True)
         await asyncio.to_thread(pool.close)
 
 
@@ -237,7 +243,9 @@ def _warm_up_understanding(settings: Settings) -> None:
     from agent.understanding import warm_up
     from knowledge.retrieval import configure, warm_up_in_background
 
-    configure(settings.data_dir / "cache")  # the quantised encoder and entry vectors, reused across restarts
+    configure(
+        settings.cache_dir / "knowledge"
+    )  # the quantised encoder and entry vectors, built once per machine
     warm_up_in_background()
     threading.Thread(target=warm_up, name="understanding-warm-up", daemon=True).start()
 
@@ -268,7 +276,6 @@ async def open_agent(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         app.state.checkpointer = checkpointer
         app.state.review_pool = review_pool
         app.state.tool_context = ToolContext(settings=settings, review_pool=review_pool)
-        _warm_up_understanding(settings)
         tools = build_tools(app.state.tool_context)
         retrieval = settings.llm != "offline"
         app.state.graph = build_graph(model, tools, checkpointer, history, retrieval=retrieval)
@@ -299,6 +306,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         started.append(module)
                 # The smoke-run queue (if its router started one) is shared with the agent's smoke_run tool.
                 app.state.tool_context.smoke_manager = getattr(app.state, "smoke_manager", None)
+                _warm_up_understanding(settings)  # after start-up: it must not delay the first /healthz
                 log.info("ready", extra={"llm": settings.llm, "data_dir": str(settings.data_dir)})
                 yield
             finally:

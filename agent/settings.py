@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MLAGENT_", env_file=".env", extra="ignore")
 
     data_dir: Path = Field(default=Path(".mlagent"), description="SQLite databases, run workdirs, plots.")
+    cache_dir: Path = Field(
+        default=Path.home() / ".cache" / "mlagent",
+        description="Derived files shared by every data dir: the quantised sentence encoder, knowledge vectors.",
+    )
     llm: Literal["offline", "openai"] = Field(
         default="offline", description="Which chat model drives the agent."
     )

@@ -22,6 +22,7 @@ import hashlib
 import io
 import logging
 import math
+import os
 import re
 import threading
 import time
@@ -304,7 +305,8 @@ class _Embedder:
             if onnx_path is not None:
                 try:
                     onnx_path.parent.mkdir(parents=True, exist_ok=True)
-                    tmp = onnx_path.with_suffix(".tmp")
+                    # A name per process: several servers may build the same shared cache at once.
+                    tmp = onnx_path.with_suffix(f".{os.getpid()}.tmp")
                     tmp.write_bytes(model_bytes)
                     tmp.replace(onnx_path)
                 except OSError as exc:
@@ -425,8 +427,10 @@ class KnowledgeIndex:
             if path is not None:
                 try:
                     path.parent.mkdir(parents=True, exist_ok=True)
-                    with path.open("wb") as handle:
+                    partial = path.with_suffix(f".{os.getpid()}.tmp")
+                    with partial.open("wb") as handle:
                         np.save(handle, vectors)
+                    partial.replace(path)
                 except OSError as exc:
                     log.warning("could not cache knowledge vectors in %s: %s", cache_dir, exc)
         return vectors, np.array(owners)

@@ -39,9 +39,14 @@ def review_job(request: ReviewRequest) -> ReviewReport:
     return review(request)
 
 
+def review_pool(limits: PoolLimits) -> WorkerPool:
+    """A pool whose workers will have the review engine imported already (call ``start()`` to spawn them)."""
+    return WorkerPool(limits, preload=PRELOAD)
+
+
 def start_review_pool(limits: PoolLimits) -> WorkerPool:
     """A started pool whose workers have the review engine imported already."""
-    return WorkerPool(limits, preload=PRELOAD).start()
+    return review_pool(limits).start()
 
 
 def review_bounded(request: ReviewRequest, pool: WorkerPool | None) -> ReviewReport:
