@@ -34,7 +34,7 @@ import psutil
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.conftest import RunningServer, start_server  # noqa: E402
+from tests.conftest import HealthProbe, RunningServer, start_server  # noqa: E402
 
 PLAIN_LOOP = "import torch\nfor x, y in loader:\n    loss = model(x)\n    loss.backward()\n    opt.step()\n"
 
@@ -44,34 +44,6 @@ def percentile(values: list[float], q: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-class HealthProbe:
-    """Polls /healthz every 100 ms from another thread; ``worst`` is the slowest answer (a failure counts 99 s)."""
-
-    def __init__(self, url: str) -> None:
-        self.url, self.worst = url, 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        with httpx.Client(timeout=5) as client:
-            while not self._stop.is_set():
-                started = time.monotonic()
-                try:
-                    ok = client.get(f"{self.url}/healthz").status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                self.worst = max(self.worst, time.monotonic() - started if ok else 99.0)
-                self._stop.wait(0.1)
-
-    def __enter__(self) -> HealthProbe:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def _hostile_inputs() -> dict[str, tuple[str, dict[str, Any] | bytes]]:

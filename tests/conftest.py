@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -103,6 +104,35 @@ def start_server(
             time.sleep(0.2)
     server.stop()
     raise RuntimeError(f"server did not start in {timeout_s}s:\n{server.log()}")
+
+
+class HealthProbe:
+    """Polls /healthz from another thread and records the slowest answer (a failed probe counts as 99 s)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.worst = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=5) as client:
+            while not self._stop.is_set():
+                started = time.monotonic()
+                try:
+                    ok = client.get(f"{self.url}/healthz").status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                self.worst = max(self.worst, time.monotonic() - started if ok else 99.0)
+                self._stop.wait(0.1)
+
+    def __enter__(self) -> HealthProbe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 @pytest.fixture

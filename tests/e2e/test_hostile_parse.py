@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import RunningServer
+from tests.conftest import HealthProbe, RunningServer
 from tests.review.test_guard import HOSTILE
 
 pytestmark = pytest.mark.slow
@@ -31,35 +31,6 @@ def _flat_file(lines: int) -> str:
 # allows (in-process: about 2 s for the chat-sized one on an idle 2-core machine, 10 s for the other).
 HUGE = _flat_file(12_000)
 HUGE_FOR_CHAT = _flat_file(3_500)  # the chat's message limit is 200,000 characters
-
-
-class HealthProbe:
-    """Polls /healthz from another thread and records the slowest answer (a failed probe counts as 99 s)."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.worst = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        with httpx.Client(timeout=5) as client:
-            while not self._stop.is_set():
-                started = time.monotonic()
-                try:
-                    ok = client.get(f"{self.url}/healthz").status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                self.worst = max(self.worst, time.monotonic() - started if ok else 99.0)
-                self._stop.wait(0.1)
-
-    def __enter__(self) -> HealthProbe:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 @pytest.fixture(scope="module")
