@@ -203,7 +203,11 @@ def crash_section(data_dir: Path, rounds: int, start: Callable[[], RunningServer
         workers = [threading.Thread(target=burst, args=(n,)) for n in range(10)]
         for worker in workers:
             worker.start()
-        time.sleep(1.5)
+        # Kill mid-burst: once turns are being acknowledged (the first turns of a fresh server are slower).
+        waited = time.monotonic() + 30
+        while len(acknowledged) < 10 and time.monotonic() < waited:
+            time.sleep(0.05)
+        time.sleep(0.3)
         os.kill(server.process.pid, signal.SIGKILL)
         server.process.wait()
         for worker in workers:
