@@ -33,6 +33,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from agent.code_context import extract_code_files, latest_code, message_text, strip_code
 from agent.dialogue.state import DIALOGUE_KEY, PENDING_KEY, DialogueState
+from agent.llm.code_facts import code_facts
 from agent.llm.followups import Plan, plan_turn
 from agent.prompts import load_prompt
 
@@ -141,10 +142,26 @@ def _help_answer(text: str) -> str:
     return f"{greeting}{load_prompt('help.md').strip()}\n\n_{_OFFLINE_LIMITS}_"
 
 
+def _answer_about_code(messages: Sequence[BaseMessage], decided: Plan) -> str | None:
+    """A question about the thread's own code is answered from its files, not from the knowledge base."""
+    if [intent.tool for intent in decided.intents] != ["answer_question"]:
+        return None
+    index, _ = _current_turn(messages)
+    code = latest_code(messages[:index]) if index >= 0 else None
+    if code is None:
+        return None
+    files, origin = code
+    facts = code_facts(strip_code(message_text(messages[index])), files)
+    return f"From {origin}:\n\n{facts}" if facts else None
+
+
 def plan_next_message(messages: Sequence[BaseMessage], tool_names: set[str]) -> AIMessage:
     """The planner's next step: the next tool call of this turn's plan, or the final answer."""
     index, turn = _current_turn(messages)
     decided = _plan(messages)
+    about_code = _answer_about_code(messages, decided) if not turn else None
+    if about_code is not None:
+        return AIMessage(content=about_code)
     if decided.ask is not None and not turn:
         pending = decided.ask.pending.model_dump(mode="json")
         return AIMessage(content=decided.ask.question, additional_kwargs={PENDING_KEY: pending})

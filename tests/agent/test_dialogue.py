@@ -103,3 +103,18 @@ def test_answers_are_read_per_slot() -> None:
     assert parse_answer("let's say 5", "num_classes") == 5
     assert parse_answer("no idea", "num_classes") is None
     assert parse_answer("object detection please", "task") == "detection"
+
+
+def test_questions_about_the_threads_code_are_answered_from_its_files(tmp_path: Path) -> None:
+    _, loss, size, general = _conversation(
+        tmp_path,
+        [
+            "write a classifier with 5 classes",
+            "what loss did you put in there?",
+            "what image size is it using?",
+            "what loss should I use for imbalanced segmentation?",
+        ],
+    )
+    assert _tools(loss) == [] and "nn.CrossEntropyLoss" in loss.reply and "model.py:" in loss.reply
+    assert _tools(size) == [] and "default=224" in size.reply and "if self" not in size.reply
+    assert _tools(general) != []  # a general question still goes to a tool, not to the code
