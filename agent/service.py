@@ -25,7 +25,6 @@ from starlette.routing import compile_path
 
 import agent.api
 from agent import __version__
-from agent.errors import ApiError
 from agent.middleware import (
     BearerAuthMiddleware,
     BodyLimitMiddleware,
@@ -34,7 +33,8 @@ from agent.middleware import (
     JsonBodyMiddleware,
     RequestLogMiddleware,
 )
-from agent.settings import Settings, get_settings
+from core.errors import ApiError
+from core.settings import Settings, get_settings
 from tools.workers import WorkerPool
 
 log = logging.getLogger("mlagent.service")
@@ -224,8 +224,9 @@ async def _review_pool(settings: Settings) -> AsyncIterator[WorkerPool]:
     are up waits for the first one (within the pool's queue timeout).
     """
     from tools.review.bounded import review_pool
+    from tools.workers import PoolLimits
 
-    pool = review_pool(settings.review_pool_limits())
+    pool = review_pool(PoolLimits.from_settings(settings))
     starting = asyncio.create_task(asyncio.to_thread(pool.start))
     try:
         yield pool
@@ -258,6 +259,7 @@ async def open_agent(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     """
     from agent.chat import ChatService
     from agent.graph import build_graph
+    from agent.history import HistoryPolicy
     from agent.llm import build_chat_model
     from agent.storage import open_storage
     from agent.thread_store import prepare_storage
@@ -271,7 +273,7 @@ async def open_agent(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     ):
         checkpointer = storage.checkpointer
         app.state.storage = storage
-        history = settings.history_policy()
+        history = HistoryPolicy.from_settings(settings)
         await prepare_storage(checkpointer, history.keep_checkpoints)  # runs the saver's setup() too
         app.state.checkpointer = checkpointer
         app.state.review_pool = review_pool

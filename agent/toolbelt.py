@@ -20,8 +20,8 @@ from langgraph.prebuilt import InjectedState
 from pydantic import BaseModel, Field, ValidationError
 
 from agent.code_context import latest_code
-from agent.settings import Settings
 from agent.user_errors import TOOL_NAMES, friendly_validation
+from core.settings import Settings
 from tools.workers import WorkerPool
 
 ToolOutput = tuple[str, dict[str, Any]]

@@ -11,8 +11,8 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from agent.chat import ChatService
-from agent.errors import ApiError
 from agent.ids import NOT_BLANK, THREAD_ID
+from core.errors import ApiError
 
 router = APIRouter(tags=["chat"])
 

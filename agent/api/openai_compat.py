@@ -24,8 +24,8 @@ from pydantic import BaseModel, Field
 from starlette.types import Receive, Scope, Send
 
 from agent.chat import ChatService, ChatTurn, ToolCallRecord
-from agent.errors import ApiError
 from agent.ids import NOT_BLANK, THREAD_ID, THREAD_ID_HELP
+from core.errors import ApiError
 
 router = APIRouter(tags=["openai-compatible"])
 MODEL_ID = "mlagent"

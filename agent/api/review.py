@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
-from agent.errors import ApiError
+from core.errors import ApiError
 from tools.review import ReviewRequest, render
 from tools.review.bounded import ReviewRefused, review_bounded
 

@@ -12,8 +12,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Path, Request, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from agent.errors import ApiError
 from agent.ids import RECORD_ID, RECORD_ID_HELP
+from core.errors import ApiError
 from sandbox.manager import ManagerNotRunning, QueueFull, SmokeRunManager, UnknownRun
 from sandbox.spec import RunResult
 from tools.smoke import SmokeRunRequest, SubmissionTooLarge
@@ -25,7 +25,7 @@ async def startup(app: FastAPI) -> None:
     """Create and start the smoke-run manager (reaps leftovers of a crashed predecessor first)."""
     settings = getattr(app.state, "settings", None)
     if settings is None:
-        from agent.settings import get_settings
+        from core.settings import get_settings
 
         settings = get_settings()
     manager = SmokeRunManager(settings)

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, Response
 
 from agent.chat import ChatService, UnknownThreadError
-from agent.errors import ApiError
 from agent.ids import THREAD_ID, THREAD_ID_HELP
+from core.errors import ApiError
 
 router = APIRouter(tags=["threads"])
 
