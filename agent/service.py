@@ -44,10 +44,12 @@ os.environ.setdefault("LANGGRAPH_STRICT_MSGPACK", "true")
 
 
 def router_modules() -> list[ModuleType]:
-    """Every ``agent.api`` submodule, in name order (health first so probes work even if others fail)."""
+    """Every ``agent.api`` submodule that defines a ``router``, in name order (health first so probes work
+    even if others fail); helper modules such as ``deps`` have none."""
     names = sorted(info.name for info in pkgutil.iter_modules(agent.api.__path__))
     names.sort(key=lambda name: name != "health")
-    return [importlib.import_module(f"agent.api.{name}") for name in names]
+    modules = [importlib.import_module(f"agent.api.{name}") for name in names]
+    return [module for module in modules if hasattr(module, "router")]
 
 
 def _validation_details(error: RequestValidationError) -> list[dict[str, Any]]:
