@@ -249,7 +249,8 @@ class ChatService:
     def stream_turn(
         self, message: str, thread_id: str | None = None
     ) -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
-        """Run one turn, yielding ``(event, data)``: token, tool_start, tool_end, then done (or error)."""
+        """Run one turn, yielding ``(event, data)``: token, tool_start, progress, tool_end, approval_required,
+        then done (or error)."""
         return self.stream([HumanMessage(content=message)], thread_id)
 
     async def stream(
@@ -282,10 +283,15 @@ class ChatService:
                 stream = self.graph.astream(
                     graph_input,
                     config,
-                    stream_mode=["updates", "messages"],
+                    stream_mode=["updates", "messages", "custom"],
                     **run_options(self.graph, self.history_policy),
                 )
                 async for mode, payload in stream:
+                    if mode == "custom":
+                        # A tool's live progress (a smoke run's steps and losses) while it works.
+                        if isinstance(payload, dict):
+                            yield "progress", payload
+                        continue
                     if mode == "messages":
                         chunk, metadata = payload
                         if (

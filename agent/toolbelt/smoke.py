@@ -125,16 +125,39 @@ def _approved(ctx: ToolContext, request: SmokeRunRequest, origin: str) -> tuple[
     return (request.model_copy(update=changes) if changes else request), None
 
 
+def _progress_writer() -> Any:
+    """A thread-safe callback that streams a run's step events into the chat stream ("progress" events).
+
+    Outside a streamed graph run LangGraph's writer does nothing, so one-shot turns pay nothing for it.
+    """
+    from langgraph.config import get_stream_writer
+
+    try:
+        writer = get_stream_writer()
+    except RuntimeError:  # not inside a graph run (direct calls in tests and scripts)
+        return None
+    loop = asyncio.get_running_loop()
+
+    def forward(event: dict[str, Any]) -> None:
+        if event.get("type") not in {"step", "status"}:
+            return
+        payload = {"tool": NAME, **{k: v for k, v in event.items() if not k.startswith("_")}}
+        loop.call_soon_threadsafe(writer, payload)
+
+    return forward
+
+
 async def run_smoke_for_host(ctx: ToolContext, request: SmokeRunRequest) -> Any:
-    """One smoke run through the host's queue (server) or directly (CLI)."""
+    """One smoke run through the host's queue (server) or directly (CLI), its steps streamed as they come."""
     from tools.smoke import run_smoke
 
     settings = ctx.settings
+    on_event = _progress_writer()
     if ctx.smoke_manager is not None:
         from tools.smoke import run_smoke_async
 
-        return await run_smoke_async(request, ctx.smoke_manager)
-    return await asyncio.to_thread(run_smoke, request, settings)
+        return await run_smoke_async(request, ctx.smoke_manager, on_event=on_event)
+    return await asyncio.to_thread(run_smoke, request, settings, on_event=on_event)
 
 
 def _bind(ctx: ToolContext) -> Any:
