@@ -258,6 +258,10 @@ class LocalSandbox:
         self._warm = WarmPool(size, self._prestart, self._discard)
         self._warm.fill_in_background()
 
+    def warm_ready(self) -> int:
+        """How many warm sandboxes wait for a run right now (0 without a pool or while it refills)."""
+        return self._warm.ready() if self._warm is not None else 0
+
     def close(self) -> None:
         """Destroy the waiting warm sandboxes."""
         if self._warm is not None:

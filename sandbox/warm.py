@@ -67,6 +67,11 @@ class WarmPool:
         self._filling = False
         self._closed = False
 
+    def ready(self) -> int:
+        """Waiting slots, once no refill is under way (0 while one is)."""
+        with self._lock:
+            return 0 if self._filling else len(self._slots)
+
     def claim(self) -> WarmSlot | None:
         """A live waiting slot, or None (the run then starts cold). Dead slots are destroyed on the way."""
         while True:

@@ -15,8 +15,7 @@ from tests.smoke.conftest import lightning_spec, make_settings
 def _wait_for_slots(sandbox: LocalSandbox, count: int, timeout_s: float = 120.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        pool = sandbox._warm
-        if pool is not None and len(pool._slots) >= count and not pool._filling:
+        if sandbox.warm_ready() >= count:
             return
         time.sleep(0.2)
     raise AssertionError("the warm sandbox never came up")
