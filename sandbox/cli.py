@@ -233,7 +233,7 @@ def smoke_command(args: argparse.Namespace) -> int:
         finally:
             finished.set()
 
-    from sandbox.ray_backend import restore_default_sigint
+    from sandbox.backends.ray import restore_default_sigint
 
     restore_default_sigint()  # Ctrl-C must cancel even if the parent shell left SIGINT ignored
     threading.Thread(target=work, name="smoke-run", daemon=True).start()
