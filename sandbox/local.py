@@ -33,23 +33,19 @@ from pydantic import ValidationError
 
 from core.settings import Settings
 from sandbox import isolation
-from sandbox.cgroups import PARENT_NAME, RunCgroup, reap_stale_cgroups
+from sandbox.cgroups import RunCgroup
+from sandbox.cleanup import _active_lock, _active_runs
 from sandbox.seccomp_policy import bpf_fd
 from sandbox.spec import RunLimits, RunResult, RunSpec, RunStatus
+from sandbox.streams import OutputCapture, pump_channel, pump_output, signal_exit
+from sandbox.submission import validate_submission
 from sandbox.warm import WARM_LIMITS, WarmPool, WarmSlot, fits, release
 
 log = logging.getLogger(__name__)
 
 EventCallback = Callable[[dict[str, Any]], None]
 
-MAX_SUBMISSION_BYTES = 5_000_000
-MAX_SUBMISSION_FILES = 500
-MAX_PATH_CHARS = 512
 POLL_INTERVAL_S = 0.25
-MAX_LOG_EVENTS = 2_000
-MAX_LOG_LINE_CHARS = 1_000
-MAX_CHANNEL_LINE_BYTES = 2_000_000
-MAX_CHANNEL_MESSAGES = 20_000
 KILL_GRACE_S = 5.0
 HARNESS_SOURCE = Path(__file__).with_name("harness.py")
 _RUN_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -72,8 +68,6 @@ class SandboxCheck:
 
 _probe_lock = threading.Lock()
 _probe: tuple[isolation.HostFacts, SandboxCheck] | None = None
-_active_lock = threading.Lock()
-_active_runs: set[str] = set()
 
 
 def _host() -> tuple[isolation.HostFacts, SandboxCheck]:
@@ -107,125 +101,6 @@ def reset_probe_cache() -> None:
     global _probe
     with _probe_lock:
         _probe = None
-
-
-# ----------------------------------------------------------------------------------------- submission checks
-
-
-def validate_submission(spec: RunSpec) -> str | None:
-    """Why the submission must be refused (size, count, unsafe paths), or None."""
-    if not spec.files:
-        return "the submission has no files"
-    if len(spec.files) > MAX_SUBMISSION_FILES:
-        return f"too many files: {len(spec.files)} (limit {MAX_SUBMISSION_FILES})"
-    total = sum(len(text.encode("utf-8", errors="replace")) for text in spec.files.values())
-    if total > MAX_SUBMISSION_BYTES:
-        return f"the submission is too large: {total} bytes (limit {MAX_SUBMISSION_BYTES})"
-    seen: set[str] = set()
-    for raw in spec.files:
-        problem = _path_problem(raw)
-        if problem:
-            return f"unsafe file path {raw!r}: {problem}"
-        normal = str(PurePosixPath(raw))
-        if normal in seen:
-            return f"duplicate file path {raw!r}"
-        seen.add(normal)
-    for normal in seen:
-        for parent in PurePosixPath(normal).parents:
-            if str(parent) in seen:
-                return f"{parent} is both a file and a directory"
-    if spec.entrypoint is not None and str(PurePosixPath(spec.entrypoint)) not in seen:
-        return f"entrypoint {spec.entrypoint!r} is not one of the submitted files"
-    return None
-
-
-def _path_problem(raw: str) -> str | None:
-    if not raw or len(raw) > MAX_PATH_CHARS:
-        return "empty or too long"
-    if "\x00" in raw or "\\" in raw:
-        return "contains NUL or backslash"
-    path = PurePosixPath(raw)
-    if path.is_absolute():
-        return "absolute paths are not allowed"
-    if any(part in ("..", ".") for part in raw.split("/")):
-        return "'..' and '.' components are not allowed"
-    if any(len(part) > 255 for part in path.parts):
-        return "a path component is longer than 255 characters"
-    return None
-
-
-# ----------------------------------------------------------------------------------------- output capture
-
-
-class OutputCapture:
-    """Drains the run's stdout/stderr without ever blocking it: keeps a bounded tail, emits capped log events."""
-
-    def __init__(self, cap_bytes: int, events: queue.Queue[tuple[str, Any]]) -> None:
-        self.cap = cap_bytes
-        self.tail = bytearray()
-        self.total = 0
-        self.events = events
-        self.log_events = 0
-        self._partial = b""
-
-    def feed(self, chunk: bytes) -> None:
-        self.total += len(chunk)
-        self.tail += chunk
-        if len(self.tail) > self.cap:
-            del self.tail[: len(self.tail) - self.cap]
-        if self.log_events >= MAX_LOG_EVENTS:
-            return
-        data = self._partial + chunk
-        lines = data.split(b"\n")
-        self._partial = lines.pop()[-MAX_LOG_LINE_CHARS:]
-        for line in lines:
-            if self.log_events >= MAX_LOG_EVENTS:
-                break
-            self.log_events += 1
-            text = line[:MAX_LOG_LINE_CHARS].decode("utf-8", errors="replace")
-            self.events.put(("log", text))
-
-    def text(self) -> str:
-        body = bytes(self.tail).decode("utf-8", errors="replace")
-        if self.total > len(self.tail):
-            return f"[... {self.total - len(self.tail)} earlier bytes of output omitted ...]\n{body}"
-        return body
-
-
-def _pump_output(fd: int, capture: OutputCapture) -> None:
-    with contextlib.suppress(OSError):
-        while True:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            capture.feed(chunk)
-
-
-def _signal_exit(proc: subprocess.Popen[bytes], events: queue.Queue[tuple[str, Any]]) -> None:
-    proc.wait()
-    events.put(("exit", None))
-
-
-def _pump_channel(fd: int, events: queue.Queue[tuple[str, Any]]) -> None:
-    """Read the harness's JSON lines; oversized or malformed lines are dropped, message count is capped."""
-    buffer = b""
-    count = 0
-    with contextlib.suppress(OSError):
-        while True:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            buffer += chunk
-            while b"\n" in buffer:
-                line, buffer = buffer.split(b"\n", 1)
-                count += 1
-                if count <= MAX_CHANNEL_MESSAGES:
-                    with contextlib.suppress(ValueError):
-                        message = json.loads(line)
-                        if isinstance(message, dict):
-                            events.put(("msg", message))
-            if len(buffer) > MAX_CHANNEL_LINE_BYTES:
-                buffer = b""
 
 
 # ----------------------------------------------------------------------------------------- the sandbox
@@ -584,13 +459,13 @@ class LocalSandbox:
                 release(slot)
             assert proc is not None and launch is not None and proc.stdout is not None
             threads = [
-                threading.Thread(target=_pump_output, args=(proc.stdout.fileno(), capture), daemon=True),
-                threading.Thread(target=_pump_channel, args=(result_r, events), daemon=True),
+                threading.Thread(target=pump_output, args=(proc.stdout.fileno(), capture), daemon=True),
+                threading.Thread(target=pump_channel, args=(result_r, events), daemon=True),
             ]
             for thread in threads:
                 thread.start()
             # Wakes the supervisor the moment the process ends (the queue is otherwise polled every 0.25 s).
-            threading.Thread(target=_signal_exit, args=(proc, events), daemon=True).start()
+            threading.Thread(target=signal_exit, args=(proc, events), daemon=True).start()
             outcome = self._supervise(proc, spec.limits, started, events, on_event, cancel)
             self._stop(proc, launch.cgroup)
             for thread in threads:
@@ -796,65 +671,3 @@ class LocalSandbox:
 
 
 # ----------------------------------------------------------------------------------------- reaper
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _is_stale(name: str) -> bool:
-    owner, _, _ = name.partition("-")
-    if not owner.isdigit():
-        return False  # not ours
-    if int(owner) == os.getpid():
-        with _active_lock:
-            return name not in _active_runs
-    return not _pid_alive(int(owner))
-
-
-def reap_leftovers(settings: Settings) -> dict[str, list[str]]:
-    """Remove what killed supervisors left: per-run cgroups (and their processes), run dirs, and processes of
-    the dedicated sandbox uid outside any live run. Called by the run manager at start-up; safe to repeat."""
-    facts, _ = _host()
-    reaped: dict[str, list[str]] = {"cgroups": [], "workdirs": [], "processes": []}
-    if facts.cgroups is not None:
-        reaped["cgroups"] = reap_stale_cgroups(facts.cgroups, _is_stale)
-    runs_root = (Path(settings.data_dir) / "sandbox" / "runs").resolve()
-    if runs_root.is_dir():
-        for entry in runs_root.iterdir():
-            if _is_stale(entry.name):
-                shutil.rmtree(entry, ignore_errors=True)
-                reaped["workdirs"].append(entry.name)
-    if facts.is_root and facts.sandbox_uid != isolation.NOBODY:
-        reaped["processes"] = [str(pid) for pid in _kill_orphans(facts)]
-    return reaped
-
-
-def _kill_orphans(facts: isolation.HostFacts) -> list[int]:
-    """Processes of the sandbox uid in no live run's cgroup (a dedicated uid owns nothing else). A run is live
-    when its supervisor (this process or another service on the host) is alive and still running it."""
-    killed = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-            cgroup_text = (entry / "cgroup").read_text()
-        except OSError:
-            continue
-        uid_line = next((line for line in status.splitlines() if line.startswith("Uid:")), "")
-        if uid_line.split()[1:2] != [str(facts.sandbox_uid)]:
-            continue
-        groups = re.findall(rf"/{PARENT_NAME}/([^/\s]+)$", cgroup_text, flags=re.MULTILINE)
-        if any(not _is_stale(name) for name in groups):
-            continue
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(int(entry.name), signal.SIGKILL)
-            killed.append(int(entry.name))
-    return killed

@@ -67,21 +67,11 @@ class SandboxBackend(Protocol):
         ...
 
 
-def reap_local_leftovers(settings: Settings, sandbox: Any = None) -> None:
-    """Call the local sandbox's reaper, wherever it lives (module function or method)."""
-    from sandbox import local
+def reap_local_leftovers(settings: Settings) -> None:
+    """Remove what killed local runs left on this host (``sandbox.cleanup``); every backend's workers call it."""
+    from sandbox.cleanup import reap_leftovers
 
-    reaper = getattr(local, "reap_leftovers", None)
-    if callable(reaper):
-        try:
-            reaper(settings)
-        except TypeError:
-            reaper()
-        return
-    target = sandbox if sandbox is not None else local.LocalSandbox(settings)
-    method = getattr(target, "reap_leftovers", None)
-    if callable(method):
-        method()
+    reap_leftovers(settings)
 
 
 def new_run_id() -> str:

@@ -37,7 +37,7 @@ class LocalBackend:
         return self._sandbox.run(spec, run_id=run_id, on_event=on_event, cancel=cancel)
 
     def reap_leftovers(self) -> None:
-        reap_local_leftovers(self.settings, self._sandbox)
+        reap_local_leftovers(self.settings)
 
     def warm_up(self) -> None:
         self._sandbox.check()  # the host probe is cached per process
