@@ -363,11 +363,14 @@ def _downgraded(
     return f"downgraded from fail: the judge found {evidence!r}, but {why}"
 
 
-def score(items: Sequence[ChecklistItem]) -> float:
-    """Share of decided items (pass or fail) that pass, in percent; 100 when nothing could be decided."""
+def score(items: Sequence[ChecklistItem]) -> float | None:
+    """Share of decided items (pass or fail) that pass, in percent; None when nothing could be decided.
+
+    None, not 100: an unparseable file or a file with nothing the checklist is about has earned no score.
+    """
     passed = sum(1 for i in items if i.status == "pass")
     failed = sum(1 for i in items if i.status == "fail")
-    return round(100.0 * passed / (passed + failed), 1) if passed + failed else 100.0
+    return round(100.0 * passed / (passed + failed), 1) if passed + failed else None
 
 
 def _report(analysis: Analysis, n_files: int) -> ReviewReport:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializationInfo, model_serializer, model_validator
+from pydantic_core.core_schema import SerializerFunctionWrapHandler
 
 Status = Literal["pass", "fail", "unknown", "not_applicable"]
 Severity = Literal["error", "warning", "info"]
@@ -82,7 +83,25 @@ class ReviewRequest(BaseModel):
         return self
 
 
-class Finding(BaseModel):
+class _KeepsNulls(BaseModel):
+    """A model whose ``_ALWAYS`` fields stay in ``exclude_none`` dumps (the JSON renderer's and HTTP's), null too.
+
+    Why: the report drops absent optional parts (``fixed_files``, ``diff``), but a null ``summary.score`` or a
+    parse error's null ``checklist`` is an answer the contract documents, not an absent field.
+    """
+
+    _ALWAYS: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _keep_nulls(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if info.include is None and info.exclude is None:
+            for name in self._ALWAYS:
+                data.setdefault(name, getattr(self, name))
+        return data
+
+
+class Finding(_KeepsNulls):
     """One problem at one place. Lines and columns are 1-based; ``checklist`` is None only for parse errors."""
 
     rule: str
@@ -98,6 +117,8 @@ class Finding(BaseModel):
     suggestion: str
     fixable: bool = False
 
+    _ALWAYS: ClassVar[tuple[str, ...]] = ("checklist",)
+
 
 class ChecklistItem(BaseModel):
     """The verdict on one of the 14 checklist items, with the evidence it rests on."""
@@ -109,14 +130,22 @@ class ChecklistItem(BaseModel):
     findings: list[str] = Field(default_factory=list, description="Rule codes that failed this item.")
 
 
-class Summary(BaseModel):
-    """Counts and a score: the share of decided (pass/fail) checklist items that pass, 0-100."""
+class Summary(_KeepsNulls):
+    """Counts and a score: the share of decided (pass/fail) checklist items that pass, 0-100.
+
+    ``score`` is null when no item could be decided (every file unparseable, or nothing the checklist is
+    about): a number there would claim a verdict the reviewer never reached.
+    """
 
     files: int
     errors: int
     warnings: int
     infos: int = 0
-    score: float
+    score: float | None = Field(
+        description="Percent of decided (pass/fail) checklist items that pass; null when none was decided."
+    )
+
+    _ALWAYS: ClassVar[tuple[str, ...]] = ("score",)
 
 
 class ReviewReport(BaseModel):

@@ -29,6 +29,26 @@ def render(report: ReviewReport, format: OutputFormat | str = "json") -> str:
         raise ValueError(f"unknown format {format!r}; use one of {', '.join(renderers)}") from None
 
 
+def no_score_reason(report: ReviewReport) -> str:
+    """Why a report has no score (``summary.score`` is null): what kept every checklist item undecided."""
+    parse = sorted({f.path for f in report.findings if f.rule == "MLR000"})
+    if parse and len(parse) >= report.summary.files:
+        return "no file could be parsed"
+    if parse:
+        return f"nothing could be judged ({', '.join(parse[:3])} could not be parsed)"
+    if all(i.status == "not_applicable" for i in report.checklist):
+        return "none of the checklist items applies to this code"
+    return "every applicable checklist item depends on code or configs that were not given"
+
+
+def score_text(report: ReviewReport, digits: int = 1) -> str:
+    """``score 85.0/100``, or ``no score: <reason>`` when nothing could be judged."""
+    value = report.summary.score
+    if value is None:
+        return f"no score: {no_score_reason(report)}"
+    return f"score {value:.{digits}f}/100"
+
+
 def render_json(report: ReviewReport) -> str:
     return report.model_dump_json(indent=2, exclude_none=True)
 
@@ -53,7 +73,7 @@ def render_text(report: ReviewReport) -> str:
         lines.append("No problems found.")
     lines.append(
         f"Checklist: {counts['pass']} pass, {counts['fail']} fail, {counts['unknown']} unknown, "
-        f"{counts['not_applicable']} n/a; score {report.summary.score:.1f}/100."
+        f"{counts['not_applicable']} n/a; {score_text(report)}."
     )
     return "\n".join(lines) + "\n"
 
@@ -77,6 +97,10 @@ def render_github(report: ReviewReport) -> str:
             f"endColumn={f.end_column},title={_gh_prop(f'{f.rule} {f.name}')}"
         )
         out.append(f"::{level[f.severity]} {props}::{_gh_data(f.message + '. ' + f.suggestion)}")
+    if report.summary.score is None:
+        out.append(
+            f"::notice title=mlagent review::{_gh_data('Nothing could be judged; ' + score_text(report))}"
+        )
     return "\n".join(out) + ("\n" if out else "")
 
 
@@ -170,6 +194,11 @@ def render_sarif(report: ReviewReport) -> str:
                 "properties": {
                     "checklist": [i.model_dump() for i in report.checklist],
                     "score": report.summary.score,
+                    **(
+                        {"scoreNote": f"Nothing could be judged: {no_score_reason(report)}"}
+                        if report.summary.score is None
+                        else {}
+                    ),
                 },
             }
         ],
@@ -195,11 +224,11 @@ def render_markdown(report: ReviewReport) -> str:
     s = report.summary
     failing = [i for i in report.checklist if i.status == "fail"]
     n_pass = sum(1 for i in report.checklist if i.status == "pass")
-    if n_pass or failing:
+    if s.score is not None:
         out = [f"## Code review — score {s.score:.0f}/100", ""]
     else:
         # No item could be decided (e.g. the only file does not parse): a score would claim too much.
-        out = ["## Code review — nothing could be judged", ""]
+        out = ["## Code review — nothing could be judged", "", f"No score: {no_score_reason(report)}.", ""]
     out.append(
         f"{n_pass} of 14 checklist items pass, {len(failing)} fail; "
         f"{s.errors} error{'s' if s.errors != 1 else ''}, {s.warnings} warning{'s' if s.warnings != 1 else ''} "
