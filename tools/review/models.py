@@ -116,6 +116,10 @@ class Finding(_KeepsNulls):
     message: str
     suggestion: str
     fixable: bool = False
+    fixed: bool | None = Field(
+        default=None,
+        description="Only when fixes were asked for: whether the applied fixes removed this finding.",
+    )
 
     _ALWAYS: ClassVar[tuple[str, ...]] = ("checklist",)
 
@@ -149,10 +153,22 @@ class Summary(_KeepsNulls):
 
 
 class ReviewReport(BaseModel):
-    """The review contract: all 14 checklist items in order, the findings, a summary; fixes when asked."""
+    """The review contract: all 14 checklist items in order, the findings, a summary; fixes when asked.
+
+    With fixes asked for, the report stays the review of the code as given (each finding says whether it was
+    ``fixed``), and ``after`` is the full review of the fixed code: the original findings never vanish.
+    """
 
     checklist: list[ChecklistItem]
     findings: list[Finding]
     summary: Summary
     fixed_files: dict[str, str] | None = None
     diff: str | None = None
+    after: ReviewReport | None = Field(
+        default=None, description="Only when fixes were asked for: the review of the fixed code."
+    )
+
+    @property
+    def current(self) -> ReviewReport:
+        """The review of the code as it stands after this run: ``after`` when fixes were applied, else self."""
+        return self.after if self.after is not None else self
