@@ -7,10 +7,14 @@ the seeding fix), and the fixed model is run for real to check logits vs. probab
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tools.review import ReviewRequest, review
 from tools.review.models import ReviewReport
+
+REPO = Path(__file__).resolve().parents[2]
 
 MODEL = """\
 import lightning as L
@@ -205,3 +209,14 @@ def test_fixed_model_really_returns_logits_and_predicts_probabilities() -> None:
     assert not torch.allclose(logits.sum(dim=1), torch.ones(4))
     assert torch.allclose(net.predict(x), logits.softmax(dim=-1))
     assert torch.allclose(net.loss(x, y), torch.nn.functional.cross_entropy(logits, y))
+
+
+def test_softmax_move_follows_a_helper_method_to_the_loss() -> None:
+    """The corpus case: validation passes forward's output to ``self._loss``, which feeds cross-entropy."""
+    path = REPO / "bench" / "review_corpus" / "holdout4_seg_softmax_forward_reshaped" / "segment.py"
+    report, fixed = _fixed({"segment.py": path.read_text()}, ["MLR014"])
+    seg = fixed["segment.py"]
+    assert "        return scores\n" in seg
+    assert seg.count("out = self(image)\n") == 2, "training and validation losses both get the logits"
+    assert "return self(batch).softmax(dim=1)" in seg
+    assert report.after is not None and report.after.findings == []

@@ -153,17 +153,29 @@ _EQ = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_aft
 
 def _feeds(call: Call, consumers: Iterable[Call]) -> bool:
     """Whether ``call``'s output goes into the first argument of one of ``consumers``: the call itself, or the
-    name it is assigned to, anywhere in that argument (``loss(out.view(-1, C), y)`` counts).
+    name it is assigned to, anywhere in that argument (``loss(out.view(-1, C), y)`` counts), also through a
+    helper method (``self._loss(out, y)`` whose parameter reaches the loss).
     """
+    helpers: set[str] = set()
     for consumer in consumers:
         first = consumer.positional(0)
-        if consumer.func is not call.func or first is None:
+        if first is None:
             continue
-        if any(node is call.node for node in find_all(first, cst.Call)):
-            return True
-        if call.target and any(n.value == call.target for n in find_all(first, cst.Name)):
-            return True
-    return False
+        used = {n.value for n in find_all(first, cst.Name)}
+        if consumer.func is call.func:
+            if any(node is call.node for node in find_all(first, cst.Call)):
+                return True
+            if call.target and call.target in used:
+                return True
+        elif consumer.func is not None and consumer.func.cls is not None and used & set(consumer.func.params):
+            helpers.add(f"self.{consumer.func.name}")
+    if not call.target or not helpers:
+        return False
+    return any(
+        c.raw in helpers and any(n.value == call.target for n in find_all(c.node, cst.Name))
+        for c in call.file.calls
+        if c.func is call.func
+    )
 
 
 def _is_ctor_of(call: Call, cls: ClassInfo) -> bool:

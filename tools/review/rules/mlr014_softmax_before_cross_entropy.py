@@ -111,7 +111,9 @@ class SoftmaxBeforeCrossEntropy(PrimaryRule):
     keep softmax for inference/metrics only. The fix drops an inline softmax call; a softmax that
     ``forward()`` returns moves out of it: ``forward`` returns the logits, other callers of the model
     (metrics, ``predict_step``, inference code) get ``.softmax(dim=...)`` so they still see probabilities,
-    and a LightningModule without ``predict_step`` gets one returning the probabilities.
+    and a LightningModule without ``predict_step`` gets one returning the probabilities. A model exported
+    after the fix (ONNX, TorchScript) outputs logits too: apply softmax to its output where probabilities
+    are needed.
     """
 
     code = "MLR014"
