@@ -11,14 +11,13 @@ import argparse
 import gc
 import importlib
 import json
-import os
 import re
 import sys
 from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
-from agent.errors import UsageError
+from core.errors import UsageError
 
 # Modules that contribute subcommands; each defines add_parser(subparsers).
 SUBCOMMAND_MODULES = ("tools.review.cli", "tools.cli_codegen", "sandbox.cli")
@@ -34,7 +33,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _load_settings(**overrides: Any) -> Any:
-    from agent.settings import Settings
+    from core.settings import Settings
 
     try:
         return Settings(**{key: value for key, value in overrides.items() if value is not None})
@@ -42,6 +41,14 @@ def _load_settings(**overrides: Any) -> Any:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first.get("loc", ())) or "settings"
         raise UsageError(f"invalid configuration: {where}: {first.get('msg')}") from None
+
+
+def _debug() -> bool:
+    """Whether internal errors show their traceback (``MLAGENT_DEBUG=1``); false when the settings are invalid."""
+    try:
+        return bool(_load_settings().debug)
+    except UsageError:
+        return False
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -109,9 +116,9 @@ def _chat_over_http(url: str, message: str, thread_id: str | None) -> dict[str, 
     import httpx
 
     headers = {}
-    key = os.environ.get("MLAGENT_API_KEY")
+    key = _load_settings().api_key
     if key:
-        headers["Authorization"] = f"Bearer {key}"
+        headers["Authorization"] = f"Bearer {key.get_secret_value()}"
     payload: dict[str, Any] = {"message": message}
     if thread_id:
         payload["thread_id"] = thread_id
@@ -145,19 +152,52 @@ def cmd_chat(args: argparse.Namespace) -> int:
     if args.thread is not None and not _THREAD_ID.fullmatch(args.thread):
         # The server refuses such ids too: a thread created in-process under one could never be read back.
         raise UsageError(f"invalid --thread {args.thread!r}: use 1-128 letters, digits, '_', '.', ':' or '-'")
-    if args.url:
-        result = _chat_over_http(args.url, message, args.thread)
-    else:
-        import asyncio  # here: asyncio (and the ssl it pulls in) costs ~30 ms of every other command's start
-
-        result = asyncio.run(_chat_in_process(message, args.thread))
-    if args.format == "json":
-        print(json.dumps(result, indent=2, default=str))
-    else:
-        print(result["reply"])
-        tools = ", ".join(call["name"] for call in result.get("tool_calls", []))
-        print(f"\n[thread {result['thread_id']}{'; tools: ' + tools if tools else ''}]", file=sys.stderr)
+    result = _one_turn(args, message, args.thread)
+    _print_turn(result, args.format)
+    pending = result.get("pending_action")
+    if pending:
+        answer = _approval_answer(args)
+        if answer is None:
+            print(
+                f"[waiting for approval: answer with  mlagent chat yes --thread {result['thread_id']}  "
+                "(or no)]",
+                file=sys.stderr,
+            )
+        else:
+            _print_turn(_one_turn(args, answer, result["thread_id"]), args.format)
     return 0
+
+
+def _one_turn(args: argparse.Namespace, message: str, thread_id: str | None) -> dict[str, Any]:
+    if args.url:
+        return _chat_over_http(args.url, message, thread_id)
+    import asyncio  # here: asyncio (and the ssl it pulls in) costs ~30 ms of every other command's start
+
+    return asyncio.run(_chat_in_process(message, thread_id))
+
+
+def _print_turn(result: dict[str, Any], output: str) -> None:
+    if output == "json":
+        print(json.dumps(result, indent=2, default=str))
+        return
+    print(result["reply"])
+    tools = ", ".join(call["name"] for call in result.get("tool_calls", []))
+    print(f"\n[thread {result['thread_id']}{'; tools: ' + tools if tools else ''}]", file=sys.stderr)
+
+
+def _approval_answer(args: argparse.Namespace) -> str | None:
+    """The answer to a pending costly run: the flag's, the user's at a terminal, or None (it stays pending)."""
+    if args.approve:
+        return "yes"
+    if args.reject:
+        return "no"
+    if not sys.stdin.isatty() or args.message == "-":
+        return None
+    try:
+        reply = input("Run it? [y/N] ").strip().lower()
+    except EOFError:
+        return None
+    return "yes" if reply in {"y", "yes"} else "no"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -176,6 +216,11 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--thread", default=None, help="continue this thread id")
     chat.add_argument("--url", default=None, help="talk to a running server instead of in-process")
     chat.add_argument("--format", choices=["text", "json"], default="text")
+    answer = chat.add_mutually_exclusive_group()
+    answer.add_argument(
+        "--approve", action="store_true", help="approve a costly run the turn asks about (non-interactive)"
+    )
+    answer.add_argument("--reject", action="store_true", help="decline a costly run the turn asks about")
     chat.set_defaults(func=cmd_chat)
 
     for name in SUBCOMMAND_MODULES:
@@ -221,7 +266,7 @@ def _dispatch(argv: list[str] | None) -> int:
         return 130
     except Exception as error:
         # Last line of defence: a bug must not print a traceback at a user (MLAGENT_DEBUG=1 shows it).
-        if os.environ.get("MLAGENT_DEBUG"):
+        if _debug():
             raise
         message = " ".join(str(error).split())[:300]
         print(

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sandbox.spec import DeviceRequest, RunLimits, RunResult, RunSpec, SyntheticDataSpec
 
 if TYPE_CHECKING:
-    from agent.settings import Settings
+    from core.settings import Settings
     from sandbox.backends import EventCallback
     from sandbox.manager import SmokeRunManager
 
@@ -135,7 +135,7 @@ def run_smoke(
     Blocking (seconds to minutes): from async code call it via ``asyncio.to_thread``. Never raises for
     problems in the submitted code; raises SubmissionTooLarge for oversized submissions.
     """
-    from agent.settings import get_settings
+    from core.settings import get_settings
     from sandbox.experiments import ExperimentStore, run_and_record
 
     settings = settings or get_settings()
@@ -144,7 +144,16 @@ def run_smoke(
         return run_and_record(spec, settings, store, on_event=on_event, cancel=cancel).result
 
 
-async def run_smoke_async(request: SmokeRunRequest, manager: SmokeRunManager) -> RunResult:
-    """Run the request through the server's queue (shared concurrency limit) and wait for its result."""
+async def run_smoke_async(
+    request: SmokeRunRequest, manager: SmokeRunManager, *, on_event: EventCallback | None = None
+) -> RunResult:
+    """Run the request through the server's queue (shared concurrency limit) and wait for its result.
+
+    ``on_event`` receives the run's live events (status, step with its loss, log) as they come.
+    """
     run_id = manager.submit(request.to_run_spec(manager.settings))
+    if on_event is not None:
+        async for event in manager.subscribe(run_id):
+            if event.get("type") != "done":
+                on_event(event)
     return await manager.wait(run_id)
