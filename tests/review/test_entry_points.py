@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from agent.api.review import router
-from agent.toolbelt import review_code
+from agent.toolbelt.review import review_code
 from tools.review.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
