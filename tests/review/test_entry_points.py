@@ -112,3 +112,41 @@ def test_module_level_fit_is_flagged_from_a_snippet_too() -> None:
     app.include_router(router)
     body = TestClient(app).post("/v1/review", json={"code": MODULE_LEVEL_FIT}).json()
     assert "MLR107" in {f["rule"] for f in body["findings"]}
+
+
+def test_a_real_chat_turn_agrees_with_the_cli(tmp_path: Path) -> None:
+    """Through the LangGraph graph and the offline planner: pasted plainly or fenced, the same findings."""
+    import asyncio
+
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    from agent.chat import ChatService
+    from agent.graph import build_graph
+    from agent.llm.offline import OfflinePlannerChatModel
+    from agent.toolbelt import ToolContext, build_tools
+    from core.settings import Settings
+
+    golden = (Path(__file__).parent / "fixes" / "lightning_script.in.py").read_text()
+
+    async def turns() -> list[dict[str, Any]]:
+        async with AsyncSqliteSaver.from_conn_string(str(tmp_path / "threads.sqlite")) as saver:
+            tools = build_tools(ToolContext(Settings(data_dir=tmp_path)))
+            service = ChatService(build_graph(OfflinePlannerChatModel(), tools, saver), recursion_limit=20)
+            results = []
+            for n, message in enumerate(
+                [
+                    f"review this:\n```python\n{MODULE_LEVEL_FIT}```",
+                    golden,
+                    f"please review\n```python\n{golden}```",
+                ]
+            ):
+                turn = await service.turn(message, f"t{n}")
+                [call] = [c for c in turn.tool_calls if c.name == "review_code"]
+                results.append(call.result)
+            return results
+
+    fenced_fit, plain_golden, fenced_golden = asyncio.run(turns())
+    assert _normal(fenced_fit, "submitted.py") == _normal(_cli(tmp_path, MODULE_LEVEL_FIT), NAME)
+    expected = _normal(_cli(tmp_path, golden), NAME)
+    assert _normal(plain_golden, "submitted.py") == expected, "a whole file pasted without a fence"
+    assert _normal(fenced_golden, "submitted.py") == expected
