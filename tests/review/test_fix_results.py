@@ -74,3 +74,12 @@ def test_markdown_marks_fixed_findings_and_shows_the_after_state() -> None:
     md = render(review(ReviewRequest(files={"train.py": SCRIPT}, fix=True)), "markdown")
     assert "_(fixed)_" in md and "### After the fixes" in md and "7 of 10 findings fixed, 3 remaining" in md
     assert "Still to fix by hand:" in md and "### Applied fixes" in md
+
+
+def test_ci_formats_describe_the_fixed_code() -> None:
+    report = review(ReviewRequest(files={"train.py": SCRIPT}, fix=True))
+    assert report.after is not None
+    sarif = json.loads(render(report, "sarif"))["runs"][0]
+    assert len(sarif["results"]) == len(report.after.findings) == 3
+    assert sarif["properties"]["fixed"] == 7
+    assert len(render(report, "github").splitlines()) == 3
