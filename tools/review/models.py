@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializationInfo, model_serializer, model_validator
-from pydantic_core.core_schema import SerializerFunctionWrapHandler
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Status = Literal["pass", "fail", "unknown", "not_applicable"]
 Severity = Literal["error", "warning", "info"]
@@ -83,25 +82,7 @@ class ReviewRequest(BaseModel):
         return self
 
 
-class _KeepsNulls(BaseModel):
-    """A model whose ``_ALWAYS`` fields stay in ``exclude_none`` dumps (the JSON renderer's and HTTP's), null too.
-
-    Why: the report drops absent optional parts (``fixed_files``, ``diff``), but a null ``summary.score`` or a
-    parse error's null ``checklist`` is an answer the contract documents, not an absent field.
-    """
-
-    _ALWAYS: ClassVar[tuple[str, ...]] = ()
-
-    @model_serializer(mode="wrap")
-    def _keep_nulls(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        if info.include is None and info.exclude is None:
-            for name in self._ALWAYS:
-                data.setdefault(name, getattr(self, name))
-        return data
-
-
-class Finding(_KeepsNulls):
+class Finding(BaseModel):
     """One problem at one place. Lines and columns are 1-based; ``checklist`` is None only for parse errors."""
 
     rule: str
@@ -121,8 +102,6 @@ class Finding(_KeepsNulls):
         description="Only when fixes were asked for: whether the applied fixes removed this finding.",
     )
 
-    _ALWAYS: ClassVar[tuple[str, ...]] = ("checklist",)
-
 
 class ChecklistItem(BaseModel):
     """The verdict on one of the 14 checklist items, with the evidence it rests on."""
@@ -134,7 +113,7 @@ class ChecklistItem(BaseModel):
     findings: list[str] = Field(default_factory=list, description="Rule codes that failed this item.")
 
 
-class Summary(_KeepsNulls):
+class Summary(BaseModel):
     """Counts and a score: the share of decided (pass/fail) checklist items that pass, 0-100.
 
     ``score`` is null when no item could be decided (every file unparseable, or nothing the checklist is
@@ -148,8 +127,6 @@ class Summary(_KeepsNulls):
     score: float | None = Field(
         description="Percent of decided (pass/fail) checklist items that pass; null when none was decided."
     )
-
-    _ALWAYS: ClassVar[tuple[str, ...]] = ("score",)
 
 
 class ReviewReport(BaseModel):
@@ -167,6 +144,23 @@ class ReviewReport(BaseModel):
     after: ReviewReport | None = Field(
         default=None, description="Only when fixes were asked for: the review of the fixed code."
     )
+
+    def contract(self) -> dict[str, Any]:
+        """The report as the JSON contract (the JSON renderer and ``POST /v1/review``).
+
+        Optional parts that are absent (``fixed_files``, ``diff``, ``after``, a finding's ``fixed``) are left
+        out; a null ``summary.score`` or a parse error's null ``checklist`` stays: those nulls are answers.
+        """
+        data = self.model_dump(mode="json")
+        for key in ("fixed_files", "diff", "after"):
+            if data[key] is None:
+                del data[key]
+        if self.after is not None:
+            data["after"] = self.after.contract()
+        for finding in data["findings"]:
+            if finding["fixed"] is None:
+                del finding["fixed"]
+        return data
 
     @property
     def current(self) -> ReviewReport:

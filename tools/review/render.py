@@ -50,7 +50,7 @@ def score_text(report: ReviewReport, digits: int = 1) -> str:
 
 
 def render_json(report: ReviewReport) -> str:
-    return report.model_dump_json(indent=2, exclude_none=True)
+    return json.dumps(report.contract(), indent=2, ensure_ascii=False)
 
 
 # ------------------------------------------------------------------------------------------------ text ---
