@@ -131,8 +131,14 @@ def test_seed_goes_before_the_data_and_model_of_the_entry_point() -> None:
             "trainer.fit(Wrapper(backbone))\n",
             "if len(sys.argv) > 1:",
         ),
+        (
+            "import lightning as L\nfrom project.factory import build_model, build_data\n\n\ndef main(cfg):\n"
+            "    data = build_data(cfg)\n    model = build_model(cfg)\n    trainer = L.Trainer(max_epochs=1)\n"
+            "    trainer.fit(model, datamodule=data)\n",
+            "    data = build_data(cfg)",
+        ),
     ],
-    ids=["main-guard", "model-built-in-branches"],
+    ids=["main-guard", "model-built-in-branches", "factories-from-another-module"],
 )
 def test_seed_placement_in_guards_and_branches(code: str, before: str) -> None:
     _, fixed = _fixed({"train.py": code}, ["MLR009"])

@@ -63,7 +63,7 @@ def _builder_calls(project: Project, anchor: Call) -> Iterator[Call]:
 
     Known by what they call (a model/data class of the project, a Trainer, a DataLoader, a torchvision model)
     or by where their result goes: the names passed to ``fit``/``validate``/``test`` in that scope are the
-    model and data, whatever class (imported from a file not given) built them.
+    model and data, whatever class or factory (``build_model(cfg)``, imported from a file not given) built them.
     """
     built = {c.name for c in project.classes if project.kinds(c) & BUILT_KINDS}
     scope = [c for c in anchor.file.calls if c.func is anchor.func and c.cls is anchor.cls]
@@ -75,7 +75,7 @@ def _builder_calls(project: Project, anchor: Call) -> Iterator[Call]:
         for name in find_all(arg.value, cst.Name)
     }
     for call in scope:
-        if _builds(project, call, built) or (call.target in trained and call.short[:1].isupper()):
+        if _builds(project, call, built) or call.target in trained:
             yield call
 
 
