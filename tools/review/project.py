@@ -280,8 +280,31 @@ class Project:
         return [c for c in self.calls_named("Trainer", LIGHTNING) if c.raw != "Trainer.from_argparse_args"]
 
     @cached_property
+    def cli_classes(self) -> set[str]:
+        """Names of the project's ``LightningCLI`` subclasses (``class MyCLI(LightningCLI)``, transitively).
+
+        A subclass inherits ``seed_everything_default`` and ``trainer_defaults`` handling from the base, so a
+        call to it is judged exactly like a call to ``LightningCLI`` (issue 11, class 4).
+        """
+        names: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for cls in self.classes:
+                if cls.name in names:
+                    continue
+                if cls.base_shorts() & (names | {"LightningCLI"}):
+                    names.add(cls.name)
+                    changed = True
+        return names
+
+    @cached_property
     def cli_calls(self) -> list[Call]:
-        return self.calls_named("LightningCLI", LIGHTNING)
+        calls = self.calls_named("LightningCLI", LIGHTNING)
+        subclasses = self.cli_classes
+        if subclasses:
+            calls += [c for c in self.calls if c.short in subclasses and c not in calls]
+        return calls
 
     @cached_property
     def trainer_sites(self) -> list[TrainerSite]:

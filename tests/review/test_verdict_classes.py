@@ -1,0 +1,74 @@
+"""Issue 11's wrong-verdict classes, one small project per behaviour: the checklist status must follow the code.
+
+Each test builds the smallest project that shows one class (a LightningCLI subclass, a seed inside a Trainer
+helper, dynamic metric keys, ...) and checks the status of the item it decides, so a regression names its class.
+"""
+
+from __future__ import annotations
+
+from tools.review.engine import review_files
+
+
+def _status(files: dict[str, str], item: str) -> tuple[str, str]:
+    report = review_files(files)
+    found = next(i for i in report.checklist if i.id == item)
+    return found.status, found.evidence
+
+
+_MODULE = """
+import lightning.pytorch as pl
+import torch
+import torch.nn.functional as F
+
+
+class Net(pl.LightningModule):
+    def __init__(self, lr: float = 1e-3) -> None:
+        super().__init__()
+        self.layer = torch.nn.Linear(8, 2)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        loss = F.cross_entropy(self.layer(x), y)
+        self.log("train/loss", loss)
+        return loss
+
+    def validation_step(self, batch, batch_idx):
+        x, y = batch
+        self.log("val/loss", F.cross_entropy(self.layer(x), y))
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.parameters(), lr=1e-3)
+"""
+
+_CLI_SUBCLASS = (
+    _MODULE
+    + """
+from lightning.pytorch.cli import LightningCLI
+
+
+class MyCLI(LightningCLI):
+    def add_arguments_to_parser(self, parser) -> None:
+        parser.set_defaults({"trainer.max_epochs": 5})
+
+
+class TeamCLI(MyCLI):
+    pass
+
+
+def main() -> None:
+    cli = TeamCLI(Net, seed_everything_default=SEED, trainer_defaults={"gradient_clip_val": CLIP}, run=False)
+    cli.trainer.fit(cli.model)
+"""
+)
+
+
+def test_class4_lightningcli_subclass_seeds_and_clips_like_the_base() -> None:
+    good = {"main.py": _CLI_SUBCLASS.replace("SEED", "1234").replace("CLIP", "1.0")}
+    assert _status(good, "seeding")[0] == "pass"
+    assert _status(good, "gradient-clipping")[0] == "pass"
+
+
+def test_class4_lightningcli_subclass_with_seeding_off_fails() -> None:
+    bad = {"main.py": _CLI_SUBCLASS.replace("SEED", "False").replace("CLIP", "0.0")}
+    assert _status(bad, "seeding")[0] == "fail"
+    assert _status(bad, "gradient-clipping")[0] == "fail"
