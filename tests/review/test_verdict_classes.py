@@ -72,3 +72,36 @@ def test_class4_lightningcli_subclass_with_seeding_off_fails() -> None:
     bad = {"main.py": _CLI_SUBCLASS.replace("SEED", "False").replace("CLIP", "0.0")}
     assert _status(bad, "seeding")[0] == "fail"
     assert _status(bad, "gradient-clipping")[0] == "fail"
+
+
+def test_class5_seed_in_the_helper_that_builds_the_trainer_counts() -> None:
+    """The helper is not called in the file; its Trainer is judged, so its seed is reachable too."""
+    helper = (
+        _MODULE
+        + """
+
+def make_trainer(epochs: int) -> pl.Trainer:
+    pl.seed_everything(7, workers=True)
+    return pl.Trainer(max_epochs=epochs, gradient_clip_val=1.0)
+"""
+    )
+    assert _status({"lit.py": helper}, "seeding")[0] == "pass"
+    unseeded = helper.replace("    pl.seed_everything(7, workers=True)\n", "")
+    assert _status({"lit.py": unseeded}, "seeding")[0] == "fail"
+
+
+def test_class5_seed_in_an_uncalled_unrelated_helper_does_not_count() -> None:
+    """A seed in a function that neither runs nor builds the run stays unreachable."""
+    code = (
+        _MODULE
+        + """
+
+def unused_debug_helper() -> None:
+    pl.seed_everything(7)
+
+
+trainer = pl.Trainer(max_epochs=3, gradient_clip_val=1.0)
+trainer.fit(Net())
+"""
+    )
+    assert _status({"lit.py": code}, "seeding")[0] == "fail"

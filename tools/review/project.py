@@ -480,6 +480,12 @@ class Project:
     def uses_fabric(self) -> bool:
         return bool(self.calls_named("Fabric", (*LIGHTNING, "lightning.fabric")))
 
+    @cached_property
+    def run_calls(self) -> list[Call]:
+        """Calls that launch or configure a training run: Trainer, LightningCLI, ``trainer.fit``, ``backward``."""
+        fits = [c for c in self.fit_calls if "trainer" in c.receiver.lower()]
+        return self.trainer_calls + self.cli_calls + fits + self.backward_calls
+
     @property
     def plain_loop(self) -> bool:
         return bool(self.backward_calls)

@@ -12,9 +12,16 @@ from tools.review.rules.common import lightning_import_for
 
 
 def reachable(project: Project, call: Call) -> bool:
-    """Whether the code around ``call`` runs: module level, a method, an entry point, or a called function."""
+    """Whether the code around ``call`` runs: module level, a method, an entry point, or a called function.
+
+    A function that itself launches training (builds a Trainer/LightningCLI, calls ``fit`` or runs a backward
+    loop) is reachable whether or not the reviewed files call it: its Trainer is judged, so its seed must be
+    too (issue 11, class 5: ``def build_trainer(): seed_everything(1); return Trainer(...)``).
+    """
     func = call.func
     if func is None or func.cls is not None or func.name == "main" or func.node.decorators:
+        return True
+    if any(c.func is func for c in project.run_calls):
         return True
     return any(c.short == func.name and c.func is not func for c in project.calls)
 
