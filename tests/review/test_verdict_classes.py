@@ -105,3 +105,58 @@ trainer.fit(Net())
 """
     )
     assert _status({"lit.py": code}, "seeding")[0] == "fail"
+
+
+_RUN = """
+import lightning.pytorch as pl
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger
+
+from lit import Net
+
+pl.seed_everything(1)
+trainer = pl.Trainer(
+    gradient_clip_val=1.0,
+    accelerator="cpu",
+    logger=CSVLogger("logs"),
+    callbacks=[ModelCheckpoint(monitor="MONITOR", mode="max"), EarlyStopping(monitor="MONITOR", mode="max")],
+)
+trainer.fit(Net())
+"""
+
+_DYNAMIC = (
+    _MODULE.replace(
+        '        self.log("val/loss", F.cross_entropy(self.layer(x), y))\n',
+        '        self._log_scores(x, y, "val")\n',
+    )
+    + """
+    def _log_scores(self, x, y, split: str) -> None:
+        acc = (self.layer(x).argmax(1) == y).float().mean()
+        self.log(f"{split}/acc", acc)
+"""
+)
+
+
+def test_class6_monitor_matches_a_key_built_from_a_parameter() -> None:
+    files = {"lit.py": _DYNAMIC, "train.py": _RUN.replace("MONITOR", "val/acc")}
+    status, evidence = _status(files, "callbacks")
+    assert status == "pass", evidence
+    files["train.py"] = _RUN.replace("MONITOR", "val_acc")
+    status, evidence = _status(files, "callbacks")
+    assert status == "fail", evidence  # no logged pattern can produce 'val_acc'
+
+
+def test_class6_log_dict_of_a_metrics_variable_is_followed() -> None:
+    """A test step that copies the validation dict (val_* keys) and logs it through a variable."""
+    code = (
+        _MODULE
+        + """
+    def test_step(self, batch, batch_idx):
+        x, y = batch
+        metrics = {"val/loss": F.cross_entropy(self.layer(x), y)}
+        self.log_dict(metrics)
+"""
+    )
+    status, evidence = _status({"lit.py": code}, "metric-prefixes")
+    assert status == "fail", evidence
+    assert _status({"lit.py": code.replace('{"val/loss"', '{"test/loss"')}, "metric-prefixes")[0] == "pass"

@@ -548,10 +548,40 @@ class Project:
         """Statically known logged keys as (key, call, node) and whether some key is dynamic.
 
         f-strings count by their literal head (``f"val/{name}"`` -> ``val/{}``); ``f"{stage}/loss"`` is taken
-        to carry its stage and is neither listed nor dynamic.
+        to carry its stage and is neither listed nor dynamic. ``metrics = {...}; self.log_dict(metrics)`` is
+        followed to the dict literal assigned in the same function. Every f-string key is also a pattern in
+        :attr:`logged_patterns`, so a monitor can be matched against keys built at run time.
         """
+        keys, dynamic, _ = self._logged
+        return keys, dynamic
+
+    @property
+    def logged_patterns(self) -> list[tuple[re.Pattern[str], Call]]:
+        """Keys built by f-strings, as full-match patterns (``f"{stage}/{name}"`` -> ``.+/.+``), with their call."""
+        return self._logged[2]
+
+    def _log_dict_literal(self, call: Call, arg: cst.BaseExpression | None) -> cst.BaseExpression | None:
+        """``metrics = {...}; self.log_dict(metrics)``: the dict literal, when it is the name's only binding."""
+        if not isinstance(arg, cst.Name) or call.func is None:
+            return arg
+        values = self.assigned_values(arg.value, call.func)
+        grown = any(c.raw in {f"{arg.value}.update", f"{arg.value}.setdefault"} for c in call.func.calls)
+        if len(values) == 1 and isinstance(values[0], cst.Dict) and not grown:
+            return values[0]
+        return arg
+
+    @cached_property
+    def _logged(
+        self,
+    ) -> tuple[list[tuple[str, Call, cst.CSTNode]], bool, list[tuple[re.Pattern[str], Call]]]:
         keys: list[tuple[str, Call, cst.CSTNode]] = []
+        patterns: list[tuple[re.Pattern[str], Call]] = []
         dynamic = False
+
+        def add_pattern(node: cst.CSTNode | None, call: Call, prefix: str = "") -> None:
+            if isinstance(node, cst.FormattedString):
+                patterns.append((re.compile(re.escape(prefix) + fstring_pattern(node)), call))
+
         for call in self.log_calls:
             single = call.short in {"log", "add_scalar", "log_metric"} and not call.name.startswith("wandb")
             single = single and call.receiver not in {"run", "wandb_run"}
@@ -561,6 +591,7 @@ class Project:
                     if arg is None and call.kw(name) is not None:
                         arg = call.kw(name).value  # type: ignore[union-attr]
                 key, staged = self._key(arg)
+                add_pattern(arg, call)
                 if key is not None and arg is not None:
                     keys.append((key, call, arg))
                 elif not staged:
@@ -572,12 +603,16 @@ class Project:
                     arg = call.kw(name).value  # type: ignore[union-attr]
             if call.short == "add_scalars":
                 arg = call.positional(1)
+            arg = self._log_dict_literal(call, arg)
+            prefix = call.kw_value("prefix") if call.kw("prefix") is not None else ""
             if isinstance(arg, cst.Dict):
                 for el in arg.elements:
                     if not isinstance(el, cst.DictElement):
                         dynamic = True
                         continue
                     key, staged = self._key(el.key)
+                    if isinstance(prefix, str):
+                        add_pattern(el.key, call, prefix)
                     if key is not None:
                         keys.append((key, call, el.key))
                     elif not staged:
@@ -585,12 +620,11 @@ class Project:
             else:
                 dynamic = True
             if call.kw("prefix") is not None:
-                prefix = call.kw_value("prefix")
                 if isinstance(prefix, str):
                     keys = [(prefix + k if c is call else k, c, n) for k, c, n in keys]
                 else:
                     dynamic = True
-        return keys, dynamic
+        return keys, dynamic, patterns
 
     # -- misc ---------------------------------------------------------------------------------------------
     def yaml_targets(self, *shorts: str) -> list[tuple[YamlDoc, str, YMap]]:
@@ -877,6 +911,17 @@ def _raw(node: cst.CSTNode | None) -> str:
     from libcst.helpers import get_full_name_for_node
 
     return (get_full_name_for_node(node) or "") if node is not None else ""
+
+
+def fstring_pattern(node: cst.FormattedString) -> str:
+    """An f-string as a regex: literal parts escaped, each ``{expr}`` any non-empty text."""
+    out = []
+    for part in node.parts:
+        if isinstance(part, cst.FormattedStringText):
+            out.append(re.escape(part.value))
+        else:
+            out.append(".+")
+    return "".join(out)
 
 
 def raw_name(node: cst.CSTNode | None) -> str:
