@@ -160,3 +160,90 @@ def test_class6_log_dict_of_a_metrics_variable_is_followed() -> None:
     status, evidence = _status({"lit.py": code}, "metric-prefixes")
     assert status == "fail", evidence
     assert _status({"lit.py": code.replace('{"val/loss"', '{"test/loss"')}, "metric-prefixes")[0] == "pass"
+
+
+_TWO_CLASSES = """
+import lightning as L
+import torch
+import torch.nn as nn
+
+
+def convert_multilabel_to_single_label(attrs):
+    return attrs.argmax(1)
+
+
+class Regressor(L.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Linear(8, 1)
+        self.criterion = nn.MSELoss()
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        loss = self.criterion(self.net(x).squeeze(1), y)
+        self.log("train/loss", loss)
+        return loss
+
+    def test_step(self, batch, batch_idx):
+        x, y = batch
+        self.log("test_acc", (self.net(x).squeeze(1) - y).abs().lt(1.0).float().mean())
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.parameters())
+
+
+class Classifier(L.LightningModule):
+    def __init__(self, num_classes: int = 3):
+        super().__init__()
+        self.net = nn.Linear(8, num_classes)
+        self.criterion = nn.CrossEntropyLoss()
+
+    def training_step(self, batch, batch_idx):
+        x, attrs = batch
+        y = convert_multilabel_to_single_label(attrs)
+        loss = self.criterion(self.net(x), y)
+        self.log("train/loss", loss)
+        return loss
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.parameters())
+"""
+
+
+def test_class3_attributes_resolve_per_class_and_names_decide_nothing() -> None:
+    """self.criterion of the regressor is not the classifier's; a helper's name does not make it multi-label."""
+    status, evidence = _status({"models.py": _TWO_CLASSES}, "loss-function")
+    assert status == "pass", evidence
+
+
+def test_class3_a_function_alias_is_a_loss() -> None:
+    """``self.loss_func = F.binary_cross_entropy_with_logits`` fed forward()'s sigmoid is a double sigmoid."""
+    code = """
+import lightning as L
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Tagger(L.LightningModule):
+    def __init__(self, num_labels: int = 20):
+        super().__init__()
+        self.net = nn.Linear(8, num_labels)
+        self.loss_func = F.binary_cross_entropy_with_logits
+
+    def forward(self, x):
+        return torch.sigmoid(self.net(x))
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        loss = self.loss_func(self(x), y)
+        self.log("train/loss", loss)
+        return loss
+
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.parameters())
+"""
+    status, evidence = _status({"tagger.py": code}, "loss-function")
+    assert status == "fail" and "MLR237" in evidence, evidence
+    fixed = code.replace("return torch.sigmoid(self.net(x))", "return self.net(x)")
+    assert _status({"tagger.py": fixed}, "loss-function")[0] == "pass"
