@@ -247,3 +247,47 @@ class Tagger(L.LightningModule):
     assert status == "fail" and "MLR237" in evidence, evidence
     fixed = code.replace("return torch.sigmoid(self.net(x))", "return self.net(x)")
     assert _status({"tagger.py": fixed}, "loss-function")[0] == "pass"
+
+
+def test_class9_config_recognised_by_binding_not_spelling() -> None:
+    """``@hydra.main`` parameter and ``OmegaConf.load`` results are configs whatever they are called."""
+    hydra_main = """
+import hydra
+import lightning as L
+
+from lit import Net
+
+
+@hydra.main(version_base="1.3", config_path="configs", config_name="train")
+def main(opts) -> None:
+    L.seed_everything(opts.seed)
+    trainer = L.Trainer(**opts.trainer)
+    trainer.fit(Net())
+"""
+    files = {
+        "lit.py": _MODULE,
+        "train.py": hydra_main,
+        "configs/train.yaml": "defaults:\n  - trainer: gpu\n  - _self_\nseed: null\n",
+        "configs/trainer/gpu.yaml": "accelerator: gpu\nprecision: bf16-mixed\ngradient_clip_val: 1.0\n",
+    }
+    assert _status(files, "seeding")[0] == "fail"
+    assert _status(files, "gradient-clipping")[0] == "pass"
+    loaded = """
+import lightning as L
+from omegaconf import OmegaConf
+
+from lit import Net
+
+params = OmegaConf.load("configs/run.yaml")
+L.seed_everything(params.seed)
+trainer = L.Trainer(**params.trainer)
+trainer.fit(Net())
+"""
+    files = {
+        "lit.py": _MODULE,
+        "run.py": loaded,
+        "configs/run.yaml": "seed: 3\ntrainer:\n  accelerator: gpu\n  precision: 32\n",
+    }
+    assert _status(files, "gradient-clipping")[0] == "fail"
+    assert _status(files, "mixed-precision")[0] == "fail"
+    assert _status(files, "seeding")[0] == "pass"

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
+from tools.review.config_names import CONVENTIONAL as CONVENTIONAL_CONFIG_NAMES
+from tools.review.config_names import bound_config_names, config_ref
 from tools.review.index import MISSING, Call, ClassInfo, FileIndex, FuncInfo, literal
 
 if TYPE_CHECKING:
@@ -318,7 +320,7 @@ class Project:
             is_open = call.has_star_args
             for a in call.node.args:
                 if a.star == "**":
-                    ref = config_ref(ix.code(a.value)) or ""
+                    ref = self.config_ref(ix, ix.code(a.value)) or ""
                     if ref.split(".")[0] == "trainer" and yaml_sites:
                         for site in yaml_sites:
                             for key, setting in site.settings.items():
@@ -402,7 +404,7 @@ class Project:
         code = ix.code(arg.value)
         where = f"{ix.path}:{ix.line(arg)}"
         if value is MISSING:
-            ref = config_ref(code)
+            ref = self.config_ref(ix, code)
             if ref is not None:
                 state, found, yaml_where = self.config_value(ref)
                 if state == "given":
@@ -811,6 +813,15 @@ class Project:
         )
 
     @cached_property
+    def config_names(self) -> dict[str, frozenset[str]]:
+        """File path -> names bound to a Hydra/OmegaConf config there (see :mod:`tools.review.config_names`)."""
+        return bound_config_names(self.files)
+
+    def config_ref(self, file: FileIndex, code: str) -> str | None:
+        """The config key ``code`` reads (``opts.trainer.precision`` -> 'trainer.precision'), by binding."""
+        return config_ref(code, self.config_names.get(file.path, CONVENTIONAL_CONFIG_NAMES))
+
+    @cached_property
     def hydra_mains(self) -> list[FuncInfo]:
         return [
             fn
@@ -1018,20 +1029,7 @@ KNOWN_THIRD_PARTY = {
     "thop",
     "fvcore",
 }
-_CONFIG_REF = re.compile(
-    r"\b(?:cfg|config|conf|hydra_cfg)\b((?:\.get\(\s*[\"']\w+[\"'][^)]*\)|\[[\"']\w+[\"']\]|\.\w+)+)"
-)
 HYDRA_GROUPS = ("trainer", "model", "data", "callbacks", "logger", "paths", "extras", "experiment")
-
-
-def config_ref(code: str) -> str | None:
-    """``cfg.trainer.gradient_clip_val`` / ``cfg.get("seed")`` / ``cfg["seed"]`` -> 'trainer.gradient_clip_val'."""
-    m = _CONFIG_REF.search(code)
-    if not m:
-        return None
-    parts = re.findall(r"\.get\(\s*[\"'](\w+)[\"']|\[[\"'](\w+)[\"']\]|\.(\w+)", m.group(1))
-    keys = [a or b or c for a, b, c in parts]
-    return ".".join(keys) or None
 
 
 def _stdlib() -> frozenset[str]:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from tools.review.index import MISSING, Call
 from tools.review.models import Status
-from tools.review.project import Project, config_ref
+from tools.review.project import Project
 from tools.review.rules.base import Edit, Fix, Hit, PrimaryRule
 from tools.review.rules.common import lightning_import_for
 
@@ -39,7 +39,7 @@ def seed_calls(project: Project) -> list[Call]:
 def seed_from_config(project: Project, call: Call) -> tuple[str, str]:
     """('ok'|'null'|'absent'|'literal', where) for the seed value a seeding call receives."""
     arg = call.positional(0) or call.kw_node("seed")
-    ref = config_ref(call.file.code(arg)) if arg is not None else None
+    ref = project.config_ref(call.file, call.file.code(arg)) if arg is not None else None
     if ref is None:
         return "literal", call.where()
     state, value, where = project.config_value(ref)
