@@ -291,3 +291,35 @@ trainer.fit(Net())
     assert _status(files, "gradient-clipping")[0] == "fail"
     assert _status(files, "mixed-precision")[0] == "fail"
     assert _status(files, "seeding")[0] == "pass"
+
+
+def test_class2_network_from_a_missing_module_makes_nll_unknown_not_fail() -> None:
+    lit = """
+import lightning as L
+import torch
+import torch.nn.functional as F
+
+from src.models.factory import build_model
+
+
+class Lit(L.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.model = build_model("wrn28", num_classes=10)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        loss = F.nll_loss(self.model(x), y)
+        self.log("train/loss", loss)
+        return loss
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+"""
+    status, evidence = _status({"src/lit.py": lit}, "loss-function")
+    assert status == "unknown" and "not given" in evidence, evidence
+    given = (
+        "import torch.nn as nn\n\ndef build_model(name, num_classes):\n    return nn.Linear(8, num_classes)\n"
+    )
+    status, evidence = _status({"src/lit.py": lit, "src/models/factory.py": given}, "loss-function")
+    assert status == "fail", evidence  # the factory is given and ends in raw logits

@@ -94,3 +94,27 @@ def scope_text(project: Project, call: Call) -> str:
                 start, _, end, _ = f.range(cls.node)
                 parts.append("\n".join(f.lines[start - 1 : end]))
     return "\n".join(parts)
+
+
+def external_network(project: Project, call: Call) -> str | None:
+    """Why the network feeding ``call`` is defined outside the reviewed files, or None (issue 11, class 2).
+
+    A class (or its project family) that builds a sub-network with a call to a module that was not given
+    (``self.model = build_model(cfg)``), instantiates one from a config, or derives from a missing base: what
+    that network ends in (logits, log-probabilities, a sigmoid) cannot be seen here.
+    """
+    if call.cls is None:
+        return None
+    if project.has_foreign_base(call.cls):
+        return f"{call.cls.name} derives from a class that was not given"
+    family = class_family(project, call.cls)
+    for f in project.files:
+        for a in f.assignments:
+            if a.cls is None or a.cls.name not in family or not a.target.startswith("self."):
+                continue
+            if not isinstance(a.value, cst.Call):
+                continue
+            callee = raw_name(a.value.func)
+            if project.is_missing(f, callee) or callee.rsplit(".", 1)[-1] == "instantiate":
+                return f"{a.target} = {f.code(a.value, 50)} is built by code that was not given"
+    return None

@@ -11,7 +11,7 @@ from tools.review.index import Call, FileIndex
 from tools.review.models import Status
 from tools.review.project import Project, raw_name
 from tools.review.rules.base import Edit, Fix, Hit, PrimaryRule, replace_with
-from tools.review.rules.loss_scope import loss_applications
+from tools.review.rules.loss_scope import external_network, loss_applications
 from tools.review.walk import find_all
 
 LOSSES = {
@@ -167,6 +167,11 @@ class SoftmaxBeforeCrossEntropy(PrimaryRule):
 
     def judge(self, project: Project) -> tuple[Status, str]:
         applied = loss_applications(project, LOSSES)
+        nll = [(c, s) for c, s in applied if s in {"NLLLoss", "nll_loss"}]
+        if nll and len(nll) == len(applied) and not project.mentions(r"log_softmax|LogSoftmax"):
+            reason = external_network(project, nll[0][0])
+            if reason:
+                return "unknown", f"{nll[0][1]} needs log-probabilities; {reason}"
         if applied:
             call, short = applied[0]
             return "pass", f"{short}: {call.code(60)} at {call.where()}"
