@@ -323,3 +323,31 @@ class Lit(L.LightningModule):
     )
     status, evidence = _status({"src/lit.py": lit, "src/models/factory.py": given}, "loss-function")
     assert status == "fail", evidence  # the factory is given and ends in raw logits
+
+
+def test_class1_each_entry_point_is_judged_on_its_own() -> None:
+    """A clipped, seeded, bf16 Trainer in one file does not hide an unclipped, unseeded fp32 one in another."""
+    good = """
+import lightning as L
+
+from lit import Net
+
+L.seed_everything(1)
+trainer = L.Trainer(accelerator="gpu", precision="bf16-mixed", gradient_clip_val=1.0)
+trainer.fit(Net())
+"""
+    bad = """
+import lightning as L
+
+from lit import Net
+
+trainer = L.Trainer(accelerator="gpu")
+trainer.fit(Net())
+"""
+    files = {"lit.py": _MODULE, "pretrain.py": good, "finetune.py": bad}
+    for item in ("gradient-clipping", "mixed-precision", "seeding"):
+        status, evidence = _status(files, item)
+        assert status == "fail" and "finetune.py" in evidence, (item, evidence)
+    files["finetune.py"] = good
+    for item in ("gradient-clipping", "mixed-precision", "seeding"):
+        assert _status(files, item)[0] == "pass", item

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from tools.review.entry_points import separate_entry_sites
 from tools.review.index import MISSING, Call
 from tools.review.models import Status
 from tools.review.project import Project
@@ -105,6 +106,8 @@ class NoSeed(PrimaryRule):
             state, where = seed_from_config(project, call)
             if state == "null":
                 yield self.at(call.file, call.node, where, "Set a seed in the config (seed: 42).")
+        if seeds:
+            yield from self._unseeded_entry_points(project, seeds)
         if not project.trains or seeds:
             return
         if project.yaml_key("seed_everything") or (project.yaml_key("seed") and seed_calls(project)):
@@ -147,6 +150,21 @@ class NoSeed(PrimaryRule):
                 "The training loop runs without seeding torch, numpy and random",
                 "Seed everything at the start: L.seed_everything(42, workers=True), or torch.manual_seed, "
                 "np.random.seed and random.seed.",
+            )
+
+    def _unseeded_entry_points(self, project: Project, seeds: list[Call]) -> Iterable[Hit]:
+        """Entry points (one Trainer per file, each fitting) whose file seeds nothing itself or through a call."""
+        seeding_funcs = {c.func.name for c in seeds if c.func is not None and c.func.cls is None}
+        for site in separate_entry_sites(project):
+            assert site.call is not None
+            file = site.call.file
+            if any(c.file is file for c in seeds) or any(c.short in seeding_funcs for c in file.calls):
+                continue
+            yield self.at(
+                file,
+                site.call.node,
+                f"No seed_everything in this entry point ({file.path}); another entry point's seed does not "
+                "apply to it",
             )
 
     def judge(self, project: Project) -> tuple[Status, str]:
