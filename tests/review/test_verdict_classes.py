@@ -351,3 +351,58 @@ trainer.fit(Net())
     files["finetune.py"] = good
     for item in ("gradient-clipping", "mixed-precision", "seeding"):
         assert _status(files, item)[0] == "pass", item
+
+
+_LOOP = """
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+from torchvision.datasets import CIFAR10
+
+
+def evaluate(model, loader):
+    return sum((model(x).argmax(1) == y).float().mean().item() for x, y in loader)
+
+
+def main(model, train_set):
+    torch.manual_seed(0)
+    held_out = CIFAR10("data", train=False)
+    train_loader = DataLoader(train_set, batch_size=64, shuffle=True)
+    eval_loader = DataLoader(held_out, batch_size=256)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    best = 0.0
+    for epoch in range(30):
+        for x, y in train_loader:
+            optimizer.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        acc = evaluate(model, eval_loader)
+        if acc > best:
+            best = acc
+            torch.save(model.state_dict(), "best.pt")
+"""
+
+
+def test_class7_best_epoch_selected_on_a_renamed_test_loader() -> None:
+    """``eval_loader`` is a loader over CIFAR10(train=False): the test set picks the best epoch."""
+    status, evidence = _status({"train.py": _LOOP}, "data-leakage")
+    assert status == "fail" and "test split" in evidence, evidence
+    status, evidence = _status({"train.py": _LOOP}, "callbacks")
+    assert status == "fail", evidence  # best checkpoint kept, but nothing stops early
+
+
+def test_class7_test_loader_passed_as_validation_under_another_name() -> None:
+    code = (
+        _MODULE
+        + """
+from torch.utils.data import DataLoader
+from torchvision.datasets import MNIST
+
+train_loader = DataLoader(MNIST("d", train=True), shuffle=True)
+val_dataloader = DataLoader(MNIST("d", train=False))
+trainer = pl.Trainer(gradient_clip_val=1.0)
+trainer.fit(Net(), train_loader, val_dataloaders=val_dataloader)
+"""
+    )
+    status, evidence = _status({"lit.py": code}, "data-leakage")
+    assert status == "fail" and "test split" in evidence, evidence
