@@ -92,11 +92,16 @@ class NoSeed(PrimaryRule):
             "torch.manual_seed(0)\nfor x in loader:\n    loss = model(x)\n    loss.backward()\n"
         ),
         "import torch.nn as nn\nclass Net(nn.Module):\n    pass\n",
+        # torch is the only RNG this loop draws from (no random/numpy/albumentations): torch.manual_seed suffices.
+        "import torch\ntorch.manual_seed(0)\nfor x in loader:\n    loss = model(x)\n    loss.backward()\n",
     ]
     INVALID = [
         "import lightning as L\ntrainer = L.Trainer(max_epochs=3)\ntrainer.fit(model)\n",
         "for x in loader:\n    loss = model(x)\n    loss.backward()\n    opt.step()\n",
-        "import torch\ntorch.manual_seed(0)\nfor x in loader:\n    loss = model(x)\n    loss.backward()\n",
+        (
+            "import numpy as np\nimport torch\ntorch.manual_seed(0)\norder = np.random.permutation(1000)\n"
+            "for x in loader:\n    loss = model(x)\n    loss.backward()\n"
+        ),
         "from lightning.pytorch.cli import LightningCLI\nLightningCLI(seed_everything_default=False)\n",
     ]
 
@@ -119,9 +124,9 @@ class NoSeed(PrimaryRule):
             yield self.at(call.file, arg, "LightningCLI(seed_everything_default=False) disables seeding")
             return
         torch_seed, others = trio(project)
-        if torch_seed and others:
+        if torch_seed and (others or not _uses_python_or_numpy_rng(project)):
             return
-        if torch_seed:
+        if torch_seed and _uses_python_or_numpy_rng(project):
             c = torch_seed[0]
             yield self.at(
                 c.file,
@@ -194,3 +199,15 @@ class NoSeed(PrimaryRule):
         if project.lightning_modules or project.has_data or project.external_data:
             return "unknown", "no run in the reviewed code: seeding is decided where training is launched"
         return "not_applicable", "no training entry point in the reviewed code"
+
+
+def _uses_python_or_numpy_rng(project: Project) -> bool:
+    """Whether the code draws from Python's or NumPy's RNG (directly, or through albumentations/imgaug, which
+    use them); torchvision transforms, DataLoader shuffling and torch init draw from torch only."""
+    if any(f.imports_module("albumentations", "imgaug") for f in project.files):
+        return True
+    return any(
+        (c.name.startswith(("random.", "numpy.random.")) or c.raw.startswith(("random.", "np.random.")))
+        and c.short != "seed"
+        for c in project.calls
+    )
