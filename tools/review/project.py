@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
+from tools.review.config_names import CONVENTIONAL as CONVENTIONAL_CONFIG_NAMES
+from tools.review.config_names import bound_config_names, config_ref
 from tools.review.index import MISSING, Call, ClassInfo, FileIndex, FuncInfo, literal
 
 if TYPE_CHECKING:
@@ -280,8 +282,31 @@ class Project:
         return [c for c in self.calls_named("Trainer", LIGHTNING) if c.raw != "Trainer.from_argparse_args"]
 
     @cached_property
+    def cli_classes(self) -> set[str]:
+        """Names of the project's ``LightningCLI`` subclasses (``class MyCLI(LightningCLI)``, transitively).
+
+        A subclass inherits ``seed_everything_default`` and ``trainer_defaults`` handling from the base, so a
+        call to it is judged exactly like a call to ``LightningCLI`` (issue 11, class 4).
+        """
+        names: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for cls in self.classes:
+                if cls.name in names:
+                    continue
+                if cls.base_shorts() & (names | {"LightningCLI"}):
+                    names.add(cls.name)
+                    changed = True
+        return names
+
+    @cached_property
     def cli_calls(self) -> list[Call]:
-        return self.calls_named("LightningCLI", LIGHTNING)
+        calls = self.calls_named("LightningCLI", LIGHTNING)
+        subclasses = self.cli_classes
+        if subclasses:
+            calls += [c for c in self.calls if c.short in subclasses and c not in calls]
+        return calls
 
     @cached_property
     def trainer_sites(self) -> list[TrainerSite]:
@@ -295,7 +320,7 @@ class Project:
             is_open = call.has_star_args
             for a in call.node.args:
                 if a.star == "**":
-                    ref = config_ref(ix.code(a.value)) or ""
+                    ref = self.config_ref(ix, ix.code(a.value)) or ""
                     if ref.split(".")[0] == "trainer" and yaml_sites:
                         for site in yaml_sites:
                             for key, setting in site.settings.items():
@@ -379,7 +404,7 @@ class Project:
         code = ix.code(arg.value)
         where = f"{ix.path}:{ix.line(arg)}"
         if value is MISSING:
-            ref = config_ref(code)
+            ref = self.config_ref(ix, code)
             if ref is not None:
                 state, found, yaml_where = self.config_value(ref)
                 if state == "given":
@@ -457,6 +482,12 @@ class Project:
     def uses_fabric(self) -> bool:
         return bool(self.calls_named("Fabric", (*LIGHTNING, "lightning.fabric")))
 
+    @cached_property
+    def run_calls(self) -> list[Call]:
+        """Calls that launch or configure a training run: Trainer, LightningCLI, ``trainer.fit``, ``backward``."""
+        fits = [c for c in self.fit_calls if "trainer" in c.receiver.lower()]
+        return self.trainer_calls + self.cli_calls + fits + self.backward_calls
+
     @property
     def plain_loop(self) -> bool:
         return bool(self.backward_calls)
@@ -519,10 +550,40 @@ class Project:
         """Statically known logged keys as (key, call, node) and whether some key is dynamic.
 
         f-strings count by their literal head (``f"val/{name}"`` -> ``val/{}``); ``f"{stage}/loss"`` is taken
-        to carry its stage and is neither listed nor dynamic.
+        to carry its stage and is neither listed nor dynamic. ``metrics = {...}; self.log_dict(metrics)`` is
+        followed to the dict literal assigned in the same function. Every f-string key is also a pattern in
+        :attr:`logged_patterns`, so a monitor can be matched against keys built at run time.
         """
+        keys, dynamic, _ = self._logged
+        return keys, dynamic
+
+    @property
+    def logged_patterns(self) -> list[tuple[re.Pattern[str], Call]]:
+        """Keys built by f-strings, as full-match patterns (``f"{stage}/{name}"`` -> ``.+/.+``), with their call."""
+        return self._logged[2]
+
+    def _log_dict_literal(self, call: Call, arg: cst.BaseExpression | None) -> cst.BaseExpression | None:
+        """``metrics = {...}; self.log_dict(metrics)``: the dict literal, when it is the name's only binding."""
+        if not isinstance(arg, cst.Name) or call.func is None:
+            return arg
+        values = self.assigned_values(arg.value, call.func)
+        grown = any(c.raw in {f"{arg.value}.update", f"{arg.value}.setdefault"} for c in call.func.calls)
+        if len(values) == 1 and isinstance(values[0], cst.Dict) and not grown:
+            return values[0]
+        return arg
+
+    @cached_property
+    def _logged(
+        self,
+    ) -> tuple[list[tuple[str, Call, cst.CSTNode]], bool, list[tuple[re.Pattern[str], Call]]]:
         keys: list[tuple[str, Call, cst.CSTNode]] = []
+        patterns: list[tuple[re.Pattern[str], Call]] = []
         dynamic = False
+
+        def add_pattern(node: cst.CSTNode | None, call: Call, prefix: str = "") -> None:
+            if isinstance(node, cst.FormattedString):
+                patterns.append((re.compile(re.escape(prefix) + fstring_pattern(node)), call))
+
         for call in self.log_calls:
             single = call.short in {"log", "add_scalar", "log_metric"} and not call.name.startswith("wandb")
             single = single and call.receiver not in {"run", "wandb_run"}
@@ -532,6 +593,7 @@ class Project:
                     if arg is None and call.kw(name) is not None:
                         arg = call.kw(name).value  # type: ignore[union-attr]
                 key, staged = self._key(arg)
+                add_pattern(arg, call)
                 if key is not None and arg is not None:
                     keys.append((key, call, arg))
                 elif not staged:
@@ -543,12 +605,16 @@ class Project:
                     arg = call.kw(name).value  # type: ignore[union-attr]
             if call.short == "add_scalars":
                 arg = call.positional(1)
+            arg = self._log_dict_literal(call, arg)
+            prefix = call.kw_value("prefix") if call.kw("prefix") is not None else ""
             if isinstance(arg, cst.Dict):
                 for el in arg.elements:
                     if not isinstance(el, cst.DictElement):
                         dynamic = True
                         continue
                     key, staged = self._key(el.key)
+                    if isinstance(prefix, str):
+                        add_pattern(el.key, call, prefix)
                     if key is not None:
                         keys.append((key, call, el.key))
                     elif not staged:
@@ -556,12 +622,11 @@ class Project:
             else:
                 dynamic = True
             if call.kw("prefix") is not None:
-                prefix = call.kw_value("prefix")
                 if isinstance(prefix, str):
                     keys = [(prefix + k if c is call else k, c, n) for k, c, n in keys]
                 else:
                     dynamic = True
-        return keys, dynamic
+        return keys, dynamic, patterns
 
     # -- misc ---------------------------------------------------------------------------------------------
     def yaml_targets(self, *shorts: str) -> list[tuple[YamlDoc, str, YMap]]:
@@ -748,6 +813,15 @@ class Project:
         )
 
     @cached_property
+    def config_names(self) -> dict[str, frozenset[str]]:
+        """File path -> names bound to a Hydra/OmegaConf config there (see :mod:`tools.review.config_names`)."""
+        return bound_config_names(self.files)
+
+    def config_ref(self, file: FileIndex, code: str) -> str | None:
+        """The config key ``code`` reads (``opts.trainer.precision`` -> 'trainer.precision'), by binding."""
+        return config_ref(code, self.config_names.get(file.path, CONVENTIONAL_CONFIG_NAMES))
+
+    @cached_property
     def hydra_mains(self) -> list[FuncInfo]:
         return [
             fn
@@ -850,6 +924,17 @@ def _raw(node: cst.CSTNode | None) -> str:
     return (get_full_name_for_node(node) or "") if node is not None else ""
 
 
+def fstring_pattern(node: cst.FormattedString) -> str:
+    """An f-string as a regex: literal parts escaped, each ``{expr}`` any non-empty text."""
+    out = []
+    for part in node.parts:
+        if isinstance(part, cst.FormattedStringText):
+            out.append(re.escape(part.value))
+        else:
+            out.append(".+")
+    return "".join(out)
+
+
 def raw_name(node: cst.CSTNode | None) -> str:
     """Dotted source name of an expression ('' when it is not a name/attribute/call chain)."""
     return _raw(node)
@@ -944,20 +1029,7 @@ KNOWN_THIRD_PARTY = {
     "thop",
     "fvcore",
 }
-_CONFIG_REF = re.compile(
-    r"\b(?:cfg|config|conf|hydra_cfg)\b((?:\.get\(\s*[\"']\w+[\"'][^)]*\)|\[[\"']\w+[\"']\]|\.\w+)+)"
-)
 HYDRA_GROUPS = ("trainer", "model", "data", "callbacks", "logger", "paths", "extras", "experiment")
-
-
-def config_ref(code: str) -> str | None:
-    """``cfg.trainer.gradient_clip_val`` / ``cfg.get("seed")`` / ``cfg["seed"]`` -> 'trainer.gradient_clip_val'."""
-    m = _CONFIG_REF.search(code)
-    if not m:
-        return None
-    parts = re.findall(r"\.get\(\s*[\"'](\w+)[\"']|\[[\"'](\w+)[\"']\]|\.(\w+)", m.group(1))
-    keys = [a or b or c for a, b, c in parts]
-    return ".".join(keys) or None
 
 
 def _stdlib() -> frozenset[str]:

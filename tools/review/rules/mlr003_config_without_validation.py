@@ -170,7 +170,7 @@ class ConfigWithoutValidation(PrimaryRule):
                     param.annotation.annotation
                 )
                 untyped_or_missing = not typed or project.is_missing(project.class_file(cls), typed)
-                if CONFIG_NAME.search(name) and untyped_or_missing and not project.has_run:
+                if untyped_or_missing and not project.has_run and _read_as_config(project, cls, name):
                     return (
                         f"{cls.name}.__init__ takes an opaque {name} object built by code that was not given"
                     )
@@ -237,3 +237,21 @@ class ConfigWithoutValidation(PrimaryRule):
         if missing:
             return "unknown", f"the config class is imported from a module that was not given: {missing}"
         return "not_applicable", "no model, data or training run in the reviewed code"
+
+
+_CONFIG_SECTION = re.compile(r"^(loss|optim\w*|sched\w*|model|data\w*|trainer|callbacks|train\w*|net\w*)$")
+
+
+def _read_as_config(project: Project, cls: ClassInfo, param: str) -> bool:
+    """Whether ``cls`` reads hyperparameters or config sections off ``param`` (``cfg.loss``, ``self.c = c;
+    self.c.optimizer``): judged by what the object is used for, not by how the parameter is spelled."""
+    file = project.class_file(cls)
+    start, _, end, _ = file.range(cls.node)
+    text = "\n".join(file.lines[start - 1 : end])
+    holders = [re.escape(param)]
+    holders += [re.escape(m) for m in re.findall(rf"(self\.\w+)\s*=\s*{re.escape(param)}\b", text)]
+    for holder in holders:
+        for key in re.findall(rf"(?<![\w.]){holder}\.(\w+)", text):
+            if HYPER_FIELD.match(key) or _CONFIG_SECTION.match(key):
+                return True
+    return False

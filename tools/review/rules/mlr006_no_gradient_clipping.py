@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from tools.review.entry_points import sites_missing
 from tools.review.index import MISSING, literal
 from tools.review.models import Status
 from tools.review.project import Project
@@ -68,6 +69,15 @@ class NoGradientClipping(PrimaryRule):
         )
         if project.trainer_sites and not manual:
             found, any_open = project.trainer_setting("gradient_clip_val")
+            unclipped = sites_missing(project, "gradient_clip_val")
+            for site in unclipped:  # another entry point's clipping does not cover this one
+                assert site.call is not None
+                add = Fix(site.path, [Edit(site.call.node, add_kwargs=[("gradient_clip_val", "1.0")])])
+                yield self.at(
+                    site.call.file, site.call.node, f"{site.label} sets no gradient_clip_val", fix=add
+                )
+            if unclipped:
+                return
             if any(s.value is MISSING or s.value not in (0, 0.0, None) for _, s in found):
                 return
             if any(s.from_missing_config for _, s in found):

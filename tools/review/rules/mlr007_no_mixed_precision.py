@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from tools.review.entry_points import sites_missing
 from tools.review.index import MISSING
 from tools.review.models import Status
 from tools.review.project import Project, Setting
@@ -78,6 +79,21 @@ class NoMixedPrecision(PrimaryRule):
                             site.call.file, site.call.node, f"Trainer({key}=...) was removed; use precision="
                         )
             found, any_open = project.trainer_setting("precision")
+            full = [
+                site
+                for site in sites_missing(project, "precision")
+                if site.settings.get("accelerator") is None or site.settings["accelerator"].value != "cpu"
+            ]
+            for site in full:  # another entry point's precision does not cover this one
+                assert site.call is not None
+                yield self.at(
+                    site.call.file,
+                    site.call.node,
+                    f"{site.label} sets no precision: it trains in fp32",
+                    fix=Fix(site.path, [Edit(site.call.node, add_kwargs=[("precision", '"16-mixed"')])]),
+                )
+            if full:
+                return
             if any(s.value is MISSING or s.value in MIXED for _, s in found):
                 return
             if any(s.from_missing_config for _, s in found):

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import libcst as cst
+
 from tools.review.index import Call
 from tools.review.models import Status
 from tools.review.project import LIGHTNING, Project
 from tools.review.rules.base import Edit, Fix, Hit, PrimaryRule
 from tools.review.rules.common import CALLBACKS, SCHEDULERS, lightning_import_for, prefix_of
+from tools.review.walk import find_all
 
 
 def present_callbacks(project: Project) -> dict[str, str]:
@@ -130,7 +133,9 @@ class MissingCallbacks(PrimaryRule):
             return
         if project.backward_calls and not project.lightning_modules:
             saves = checkpoint_saves(project)
-            patience = project.mentions(r"patience|early_stop|best_(val|loss|acc)")
+            # Stopping early is a patience counter/early stopper or a break out of the epoch loop; tracking a
+            # best score (best_acc) only selects a checkpoint.
+            patience = project.mentions(r"patience|early_stop") or _breaks_epoch_loop(project)
             if saves and patience:
                 return
             what = [w for w, ok in (("checkpointing", saves), ("early stopping", patience)) if not ok]
@@ -193,7 +198,7 @@ class MissingCallbacks(PrimaryRule):
             return level
         if project.backward_calls and not project.lightning_modules:
             saves = checkpoint_saves(project)
-            if saves:
+            if saves and (project.mentions(r"patience|early_stop") or _breaks_epoch_loop(project)):
                 return (
                     "pass",
                     f"the loop saves the best checkpoint ({saves[0].code(50)} at {saves[0].where()}) and stops early",
@@ -205,3 +210,8 @@ class MissingCallbacks(PrimaryRule):
         if found:
             return "pass", "; ".join(found.values())
         return "not_applicable", "no training in the reviewed code"
+
+
+def _breaks_epoch_loop(project: Project) -> bool:
+    """Whether a hand-written training loop's outer (epoch) loop holds a ``break``."""
+    return any(bool(call.loops and find_all(call.loops[0], cst.Break)) for call in project.backward_calls)

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from tools.review.entry_points import separate_entry_sites
 from tools.review.fix_moves import seed_insertion_point
 from tools.review.index import MISSING, Call
 from tools.review.models import Status
-from tools.review.project import Project, config_ref
+from tools.review.project import Project
 from tools.review.rules.base import Edit, Fix, Hit, PrimaryRule
 from tools.review.rules.common import lightning_import_for
 
 
 def reachable(project: Project, call: Call) -> bool:
-    """Whether the code around ``call`` runs: module level, a method, an entry point, or a called function."""
+    """Whether the code around ``call`` runs: module level, a method, an entry point, or a called function.
+
+    A function that itself launches training (builds a Trainer/LightningCLI, calls ``fit`` or runs a backward
+    loop) is reachable whether or not the reviewed files call it: its Trainer is judged, so its seed must be
+    too (issue 11, class 5: ``def build_trainer(): seed_everything(1); return Trainer(...)``).
+    """
     func = call.func
     if func is None or func.cls is not None or func.name == "main" or func.node.decorators:
+        return True
+    if any(c.func is func for c in project.run_calls):
         return True
     return any(c.short == func.name and c.func is not func for c in project.calls)
 
@@ -33,7 +41,7 @@ def seed_calls(project: Project) -> list[Call]:
 def seed_from_config(project: Project, call: Call) -> tuple[str, str]:
     """('ok'|'null'|'absent'|'literal', where) for the seed value a seeding call receives."""
     arg = call.positional(0) or call.kw_node("seed")
-    ref = config_ref(call.file.code(arg)) if arg is not None else None
+    ref = project.config_ref(call.file, call.file.code(arg)) if arg is not None else None
     if ref is None:
         return "literal", call.where()
     state, value, where = project.config_value(ref)
@@ -85,11 +93,16 @@ class NoSeed(PrimaryRule):
             "torch.manual_seed(0)\nfor x in loader:\n    loss = model(x)\n    loss.backward()\n"
         ),
         "import torch.nn as nn\nclass Net(nn.Module):\n    pass\n",
+        # torch is the only RNG this loop draws from (no random/numpy/albumentations): torch.manual_seed suffices.
+        "import torch\ntorch.manual_seed(0)\nfor x in loader:\n    loss = model(x)\n    loss.backward()\n",
     ]
     INVALID = [
         "import lightning as L\ntrainer = L.Trainer(max_epochs=3)\ntrainer.fit(model)\n",
         "for x in loader:\n    loss = model(x)\n    loss.backward()\n    opt.step()\n",
-        "import torch\ntorch.manual_seed(0)\nfor x in loader:\n    loss = model(x)\n    loss.backward()\n",
+        (
+            "import numpy as np\nimport torch\ntorch.manual_seed(0)\norder = np.random.permutation(1000)\n"
+            "for x in loader:\n    loss = model(x)\n    loss.backward()\n"
+        ),
         "from lightning.pytorch.cli import LightningCLI\nLightningCLI(seed_everything_default=False)\n",
     ]
 
@@ -99,6 +112,8 @@ class NoSeed(PrimaryRule):
             state, where = seed_from_config(project, call)
             if state == "null":
                 yield self.at(call.file, call.node, where, "Set a seed in the config (seed: 42).")
+        if seeds:
+            yield from self._unseeded_entry_points(project, seeds)
         if not project.trains or seeds:
             return
         if project.yaml_key("seed_everything") or (project.yaml_key("seed") and seed_calls(project)):
@@ -110,9 +125,9 @@ class NoSeed(PrimaryRule):
             yield self.at(call.file, arg, "LightningCLI(seed_everything_default=False) disables seeding")
             return
         torch_seed, others = trio(project)
-        if torch_seed and others:
+        if torch_seed and (others or not _uses_python_or_numpy_rng(project)):
             return
-        if torch_seed:
+        if torch_seed and _uses_python_or_numpy_rng(project):
             c = torch_seed[0]
             yield self.at(
                 c.file,
@@ -144,6 +159,21 @@ class NoSeed(PrimaryRule):
                 "np.random.seed and random.seed.",
             )
 
+    def _unseeded_entry_points(self, project: Project, seeds: list[Call]) -> Iterable[Hit]:
+        """Entry points (one Trainer per file, each fitting) whose file seeds nothing itself or through a call."""
+        seeding_funcs = {c.func.name for c in seeds if c.func is not None and c.func.cls is None}
+        for site in separate_entry_sites(project):
+            assert site.call is not None
+            file = site.call.file
+            if any(c.file is file for c in seeds) or any(c.short in seeding_funcs for c in file.calls):
+                continue
+            yield self.at(
+                file,
+                site.call.node,
+                f"No seed_everything in this entry point ({file.path}); another entry point's seed does not "
+                "apply to it",
+            )
+
     def judge(self, project: Project) -> tuple[Status, str]:
         seeds = seed_calls(project)
         if seeds:
@@ -171,3 +201,15 @@ class NoSeed(PrimaryRule):
         if project.lightning_modules or project.has_data or project.external_data:
             return "unknown", "no run in the reviewed code: seeding is decided where training is launched"
         return "not_applicable", "no training entry point in the reviewed code"
+
+
+def _uses_python_or_numpy_rng(project: Project) -> bool:
+    """Whether the code draws from Python's or NumPy's RNG (directly, or through albumentations/imgaug, which
+    use them); torchvision transforms, DataLoader shuffling and torch init draw from torch only."""
+    if any(f.imports_module("albumentations", "imgaug") for f in project.files):
+        return True
+    return any(
+        (c.name.startswith(("random.", "numpy.random.")) or c.raw.startswith(("random.", "np.random.")))
+        and c.short != "seed"
+        for c in project.calls
+    )

@@ -8,7 +8,7 @@ import libcst as cst
 
 from tools.review.index import Call
 from tools.review.models import Status
-from tools.review.project import LOGGER_CLASSES, Project, Setting, config_ref
+from tools.review.project import LOGGER_CLASSES, Project, Setting
 from tools.review.rules.base import Hit, PrimaryRule
 
 _LOOP_TRACKERS = (
@@ -32,10 +32,11 @@ def tracker_calls(project: Project) -> list[Call]:
 
 def logger_from_config(project: Project, setting: Setting) -> tuple[str, str] | None:
     """For ``logger=<expr>`` built from a Hydra config: ('null'|'absent'|'selected', evidence); else None."""
+    file = next((f for f in project.files if setting.where.startswith(f"{f.path}:")), project.files[0])
     codes = [setting.code]
     if isinstance(setting.node, cst.Name):
-        codes += [project.files[0].code(v) for v in project.assigned_values(setting.node.value)]
-    refs = [r for c in codes if (r := config_ref(c))]
+        codes += [file.code(v) for v in project.assigned_values(setting.node.value)]
+    refs = [r for c in codes if (r := project.config_ref(file, c))]
     if not any(r.split(".")[0] == "logger" for r in refs):
         return None
     state, docs = project.hydra_group("logger")

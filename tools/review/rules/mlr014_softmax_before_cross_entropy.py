@@ -12,6 +12,7 @@ from tools.review.index import Call, FileIndex
 from tools.review.models import Status
 from tools.review.project import Project, raw_name
 from tools.review.rules.base import Edit, Fix, Hit, PrimaryRule, replace_with
+from tools.review.rules.loss_scope import external_network, loss_applications
 from tools.review.walk import find_all
 
 LOSSES = {
@@ -45,31 +46,6 @@ LOSSES = {
     "LabelSmoothingCrossEntropy",
 }
 SOFTMAX = {"softmax", "Softmax"}
-
-
-def loss_callables(project: Project, shorts: set[str]) -> dict[str, Call]:
-    """Names bound to loss objects (``self.criterion = nn.CrossEntropyLoss()``) -> the constructor call."""
-    out: dict[str, Call] = {}
-    for call in project.calls:
-        if call.short in shorts and call.short[:1].isupper() and call.target:
-            out[call.target] = call
-    return out
-
-
-def loss_applications(project: Project, shorts: set[str]) -> list[tuple[Call, str]]:
-    """Calls that compute one of the losses: functional calls, loss objects, ``nn.X()(a, b)``."""
-    named = loss_callables(project, shorts)
-    out: list[tuple[Call, str]] = []
-    for call in project.calls:
-        if call.short in shorts and call.short[:1].islower():
-            out.append((call, call.short))
-        elif call.raw in named:
-            out.append((call, named[call.raw].short))
-        elif isinstance(call.node.func, cst.Call):
-            inner = raw_name(call.node.func.func).rsplit(".", 1)[-1]
-            if inner in shorts:
-                out.append((call, inner))
-    return out
 
 
 def softmax_input(file: FileIndex, node: cst.BaseExpression | None) -> cst.BaseExpression | None:
@@ -208,6 +184,11 @@ class SoftmaxBeforeCrossEntropy(PrimaryRule):
 
     def judge(self, project: Project) -> tuple[Status, str]:
         applied = loss_applications(project, LOSSES)
+        nll = [(c, s) for c, s in applied if s in {"NLLLoss", "nll_loss"}]
+        if nll and len(nll) == len(applied) and not project.mentions(r"log_softmax|LogSoftmax"):
+            reason = external_network(project, nll[0][0])
+            if reason:
+                return "unknown", f"{nll[0][1]} needs log-probabilities; {reason}"
         if applied:
             call, short = applied[0]
             return "pass", f"{short}: {call.code(60)} at {call.where()}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from tools.review.index import Call
 from tools.review.project import Project
 from tools.review.rules.base import Hit, Rule
 from tools.review.rules.structure import HEAVY, LM
@@ -30,7 +31,10 @@ class HeavyIoInInit(Rule):
     ]
     INVALID = [
         LM
-        + "import torch\nclass M(L.LightningModule):\n    def __init__(self):\n        super().__init__()\n        self.net = torch.hub.load('pytorch/vision', 'resnet18')\n"
+        + "import torch\nclass M(L.LightningModule):\n    def __init__(self):\n        super().__init__()\n        self.net = torch.hub.load('pytorch/vision', 'resnet18')\n",
+        LM
+        + "import torch\ndef load_backbone():\n    return torch.hub.load('facebookresearch/dinov2', 'dinov2_vits14')\n"
+        "class M(L.LightningModule):\n    def __init__(self):\n        super().__init__()\n        self.net = load_backbone()\n",
     ]
 
     def check(self, project: Project) -> Iterable[Hit]:
@@ -38,6 +42,24 @@ class HeavyIoInInit(Rule):
             init = cls.methods.get("__init__")
             if init is None:
                 continue
+            helpers = {fn.name: fn for f in project.files for fn in f.functions if fn.cls is None}
             for call in init.calls:
-                if call.name in HEAVY or call.kw_value("download") is True:
+                if _heavy(call):
                     yield self.at(call.file, call.node, f"{call.code(60)} in {cls.name}.__init__")
+                    continue
+                # One hop through a project helper: self.backbone = load_backbone() -> torch.hub.load(...)
+                helper = helpers.get(call.short) if call.short == call.raw else None
+                inner = next((c for c in helper.calls if _heavy(c)), None) if helper is not None else None
+                if inner is not None:
+                    yield self.at(
+                        call.file,
+                        call.node,
+                        f"{call.code(40)} in {cls.name}.__init__ runs {inner.code(50)} ({inner.where()})",
+                    )
+
+
+def _heavy(call: Call) -> bool:
+    """A download or file load: torch.hub.load, torch.load, from_pretrained, ..., or download=True."""
+    if call.name in HEAVY or call.kw_value("download") is True:
+        return True
+    return call.short == "create_model" and call.kw_value("pretrained") is True

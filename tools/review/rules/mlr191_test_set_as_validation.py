@@ -10,6 +10,7 @@ import libcst as cst
 from tools.review.index import literal
 from tools.review.project import Project, raw_name
 from tools.review.rules.base import Hit, Rule
+from tools.review.rules.split_binding import test_split_source
 
 _TEST = re.compile(r"(^|[._])test", re.I)
 
@@ -35,6 +36,12 @@ class TestSetAsValidation(Rule):
         "import lightning as L\ntrainer = L.Trainer()\ntrainer.fit(model, train_loader, test_loader)\n",
         "import lightning as L\nclass D(L.LightningDataModule):\n    def val_dataloader(self):\n        return DataLoader(self.test_ds)\n",
         "from lightning.pytorch.callbacks import EarlyStopping\nes = EarlyStopping(monitor='test/acc', mode='max')\n",
+        "import lightning as L\nfrom torchvision.datasets import MNIST\nval_loader = DataLoader(MNIST('d', train=False))\n"
+        "trainer = L.Trainer()\ntrainer.fit(model, train_loader, val_loader)\n",
+        "import torch\nfrom torchvision.datasets import CIFAR10\n\ndef main():\n"
+        "    eval_loader = DataLoader(CIFAR10('d', train=False))\n    for epoch in range(10):\n"
+        "        for x, y in train_loader:\n            loss = model(x).sum()\n            loss.backward()\n"
+        "        acc = evaluate(model, eval_loader)\n",
     ]
 
     def check(self, project: Project) -> Iterable[Hit]:
@@ -44,6 +51,13 @@ class TestSetAsValidation(Rule):
             if node is not None and _TEST.search(raw_name(node) or ""):
                 yield self.at(
                     call.file, node, f"{call.code(60)} validates on {raw_name(node)}", within=call.node
+                )
+            elif node is not None and (source := test_split_source(project, call.file, node, call.func)):
+                yield self.at(
+                    call.file,
+                    node,
+                    f"{call.code(60)} validates on the test split ({source})",
+                    within=call.node,
                 )
         for cls in project.datamodules + project.lightning_modules:
             method = cls.methods.get("val_dataloader")
@@ -81,6 +95,7 @@ class TestSetAsValidation(Rule):
                     key = arg.value.evaluated_value
                     if isinstance(key, str) and key.lower().startswith("test"):
                         yield self.at(call.file, arg, f"{call.short} selects on the test metric {key!r}")
+        yield from self._test_split_in_training_loop(project)
         for loop in (lp for f in project.files for lp in f.loops):
             if not _TEST.search(loop.iter or ""):
                 continue
@@ -94,3 +109,29 @@ class TestSetAsValidation(Rule):
                 yield self.at(
                     f, loop.node, f"The test data ({loop.iter}) is evaluated inside the training loop"
                 )
+
+    def _test_split_in_training_loop(self, project: Project) -> Iterable[Hit]:
+        """A loader bound to the test split, whatever its name, evaluated inside a hand-written training loop
+        (best-epoch selection on the test set)."""
+        seen: set[int] = set()
+        for back in project.backward_calls:
+            func = back.func
+            outer = back.loops[0] if back.loops else None
+            if outer is None:
+                continue
+            for call in back.file.calls:
+                if call.func is not func or outer not in call.loops or id(call.node) in seen:
+                    continue
+                for arg in call.node.args:
+                    if not isinstance(arg.value, cst.Name) or _TEST.search(arg.value.value):
+                        continue  # names that say "test" are reported by the loop check below
+                    source = test_split_source(project, call.file, arg.value, func)
+                    if source is not None:
+                        seen.add(id(call.node))
+                        yield self.at(
+                            call.file,
+                            call.node,
+                            f"{call.code(50)} evaluates {arg.value.value}, the test split ({source}), inside "
+                            "the training loop",
+                        )
+                        break

@@ -55,7 +55,11 @@ class GeometricTransformImageOnly(Rule):
         if not v1:
             return
         target_files = [f for f in project.files if _TARGETS.search(f.source)]
-        target_datasets = [c for c in project.calls if c.short in _TARGET_DATASETS]
+        # A target_transform turns the spatial annotation into image-level labels (VOC multi-label
+        # classification): nothing spatial is left to misalign.
+        target_datasets = [
+            c for c in project.calls if c.short in _TARGET_DATASETS and c.kw("target_transform") is None
+        ]
         if not target_files and not target_datasets:
             return
         for call in v1:

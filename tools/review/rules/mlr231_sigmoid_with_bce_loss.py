@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from tools.review.project import Project
 from tools.review.rules.base import Hit, Rule
 from tools.review.rules.loss_inputs import F
-from tools.review.rules.mlr014_softmax_before_cross_entropy import loss_applications, yaml_loss_targets
+from tools.review.rules.loss_scope import loss_applications
+from tools.review.rules.mlr014_softmax_before_cross_entropy import yaml_loss_targets
 
 
 class SigmoidWithBceLoss(Rule):

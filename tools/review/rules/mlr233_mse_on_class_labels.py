@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from tools.review.project import Project, raw_name
 from tools.review.rules.base import Hit, Rule
 from tools.review.rules.loss_inputs import LABELS, F
-from tools.review.rules.mlr014_softmax_before_cross_entropy import loss_applications
+from tools.review.rules.loss_scope import loss_applications, scope_text
 
 
 class MseOnClassLabels(Rule):
@@ -30,13 +31,19 @@ class MseOnClassLabels(Rule):
     ]
 
     def check(self, project: Project) -> Iterable[Hit]:
-        # Classification evidence: class counts, classification metrics, or an accuracy computed on the
-        # same predictions (``val_acc``, ``pred.round() == y``): accuracy only makes sense for classes.
-        classification = project.mentions(
-            r"num_classes|n_classes|Multiclass|Accuracy|classes|[\"'/_]acc[\"'_]|\)\s*==\s*(y|labels?|target)\b"
-        )
+        # Classification evidence, read in the class (and its project family) holding the loss call, or its
+        # file: class counts, classification metrics, or predictions compared with the targets. Never log-key
+        # text or helper names: a regressor logging ``test_acc`` or a sibling classifier decides nothing.
         for call, short in loss_applications(project, {"MSELoss", "mse_loss"}):
             target = call.positional(1) or call.kw_node("target")
             text = call.file.code(target) if target is not None else ""
-            if LABELS.search(text) or (classification and raw_name(target).split(".")[0] in {"y", "labels"}):
+            if LABELS.search(text) or (
+                raw_name(target).split(".")[0] in {"y", "labels"}
+                and _CLASSIFICATION.search(scope_text(project, call))
+            ):
                 yield self.at(call.file, call.node, f"{short} regresses class labels: {call.code(60)}")
+
+
+_CLASSIFICATION = re.compile(
+    r"num_classes|n_classes|Multiclass\w*\(|\bAccuracy\(|\bclasses\s*=|\)\s*==\s*(y|labels?|target)\b"
+)

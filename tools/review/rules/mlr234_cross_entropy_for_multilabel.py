@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from tools.review.project import Project
 from tools.review.rules.base import Hit, Rule
 from tools.review.rules.loss_inputs import MULTILABEL, F
-from tools.review.rules.mlr014_softmax_before_cross_entropy import loss_applications
+from tools.review.rules.loss_scope import loss_applications, scope_text
 
 
 class CrossEntropyForMultilabel(Rule):
@@ -32,7 +33,14 @@ class CrossEntropyForMultilabel(Rule):
     ]
 
     def check(self, project: Project) -> Iterable[Hit]:
+        # Multi-label evidence is code in the loss call's class (or file): a Multilabel* metric, a
+        # ``task="multilabel"`` metric, multi-hot targets. A helper named ``convert_multilabel_to_single_label``
+        # or a docstring saying "multilabel" is not evidence.
         if not project.mentions(MULTILABEL.pattern):
             return
         for call, short in loss_applications(project, {"CrossEntropyLoss", "cross_entropy"}):
-            yield self.at(call.file, call.node, f"{short} on multi-label targets: {call.code(60)}")
+            if _MULTILABEL_CODE.search(scope_text(project, call)):
+                yield self.at(call.file, call.node, f"{short} on multi-label targets: {call.code(60)}")
+
+
+_MULTILABEL_CODE = re.compile(r"\bMulti[lL]abel\w*\(|task\s*=\s*[\"']multilabel[\"']|multi_label\s*=\s*True")

@@ -8,8 +8,8 @@ import libcst as cst
 
 from tools.review.project import Project, raw_name
 from tools.review.rules.base import Hit, Rule
+from tools.review.rules.loss_scope import loss_applications
 from tools.review.rules.mlr014_softmax_before_cross_entropy import LOSSES as LOSS_NAMES
-from tools.review.rules.mlr014_softmax_before_cross_entropy import loss_applications
 
 
 class MixupWithHardLabels(Rule):

@@ -8,7 +8,7 @@ import libcst as cst
 
 from tools.review.project import Project, raw_name
 from tools.review.rules.base import Hit, Rule
-from tools.review.rules.mlr014_softmax_before_cross_entropy import loss_applications
+from tools.review.rules.loss_scope import loss_applications
 
 _LM = "import torch\nimport torch.nn as nn\nimport lightning as L\n"
 _WITH_LOGITS = {"BCEWithLogitsLoss", "binary_cross_entropy_with_logits", "sigmoid_focal_loss"}

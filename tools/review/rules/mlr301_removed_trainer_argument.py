@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tools.review.index import MISSING
+import libcst as cst
+
+from tools.review.index import MISSING, literal
 from tools.review.project import Project
 from tools.review.rules.base import Edit, Fix, Hit, Rule
 from tools.review.rules.removed_apis import REMOVED_TRAINER_ARGS
@@ -29,9 +31,24 @@ class RemovedTrainerArgument(Rule):
     INVALID = [
         "import pytorch_lightning as pl\ntrainer = pl.Trainer(gpus=1, max_epochs=5)\n",
         "import pytorch_lightning as pl\ntrainer = pl.Trainer(auto_select_gpus=True, track_grad_norm=2)\n",
+        "import pytorch_lightning as pl\ntrainer = pl.Trainer(early_stop_callback=True, max_nb_epochs=10)\n",
+        "from lightning.pytorch.cli import LightningCLI\nLightningCLI(trainer_defaults={'track_grad_norm': 2})\n",
     ]
 
     def check(self, project: Project) -> Iterable[Hit]:
+        for call in project.cli_calls:  # LightningCLI(trainer_defaults={...}) and its subclasses
+            defaults = call.kw_node("trainer_defaults")
+            if not isinstance(defaults, cst.Dict):
+                continue
+            for el in defaults.elements:
+                key = literal(el.key) if isinstance(el, cst.DictElement) else None
+                if isinstance(key, str) and key in REMOVED_TRAINER_ARGS:
+                    yield self.at(
+                        call.file,
+                        el,
+                        f"trainer_defaults[{key!r}] was removed in Lightning 2.x; use {REMOVED_TRAINER_ARGS[key][0]}",
+                        within=call.node,
+                    )
         for call in project.trainer_calls:
             for arg in call.node.args:
                 if arg.keyword is None or arg.keyword.value not in REMOVED_TRAINER_ARGS:

@@ -28,6 +28,17 @@ REMOVED_TRAINER_ARGS: dict[str, tuple[str, bool]] = {
     "auto_scale_batch_size": ("Tuner(trainer).scale_batch_size(model)", False),
     "prepare_data_per_node": ("LightningDataModule.prepare_data_per_node attribute", False),
     "truncated_bptt_steps": ("manual optimization with your own truncation", False),
+    # pre-1.0 names still found in old tutorials and research code
+    "early_stop_callback": ("callbacks=[EarlyStopping(monitor=...)]", False),
+    "distributed_backend": ('strategy="ddp"', False),
+    "row_log_interval": ("log_every_n_steps", False),
+    "log_save_interval": ("the logger's flush_logs_every_n_steps", False),
+    "max_nb_epochs": ("max_epochs", False),
+    "min_nb_epochs": ("min_epochs", False),
+    "nb_gpu_nodes": ("num_nodes", False),
+    "show_progress_bar": ("enable_progress_bar", False),
+    "use_amp": ('precision="16-mixed"', False),
+    "gradient_clip": ("gradient_clip_val", False),
 }
 
 
