@@ -64,6 +64,9 @@ CREATE TABLE IF NOT EXISTS accepted_runs (
 );
 """
 
+# Run-tree columns (the repair loop): added to databases created before them by ``_migrate``.
+_LINEAGE_COLUMNS = (("parent_id", "TEXT"), ("diff", "TEXT"), ("diagnosis_json", "TEXT"))
+
 # The error of a run that a server crash (or kill -9) interrupted, written when the next server starts.
 RESTARTED_ERROR = "the server restarted during the run"
 
@@ -112,6 +115,14 @@ class ExperimentMetrics(BaseModel):
     time_to_first_step_s: float | None = None
 
 
+class Lineage(BaseModel):
+    """Where a run comes from in a repair loop's run tree: its parent, the diff that made it, and why."""
+
+    parent_id: str | None = None
+    diff: str | None = None
+    diagnosis: dict[str, Any] | None = None
+
+
 class ExperimentSummary(BaseModel):
     """One line of the experiment list (no file contents, no full spec)."""
 
@@ -144,6 +155,13 @@ class Experiment(BaseModel):
     result: RunResult
     file_names: list[str]
     files: dict[str, str] | None = Field(default=None, description="File texts, when asked for.")
+    parent_id: str | None = Field(
+        default=None, description="The experiment this attempt repaired (run tree)."
+    )
+    diff: str | None = Field(default=None, description="Unified diff from the parent's code to this run's.")
+    diagnosis: dict[str, Any] | None = Field(
+        default=None, description="The parent's diagnosis that led here."
+    )
 
     def run_spec(self) -> RunSpec:
         """The spec that re-runs this experiment exactly (same files, steps, seed, limits)."""
@@ -255,7 +273,24 @@ class ExperimentStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            self._migrate()
             self._db.commit()
+
+    def _migrate(self) -> None:
+        """Add the run-tree columns to an experiments table created before them (SQLite ADD COLUMN is cheap)."""
+        present = {row["name"] for row in self._db.execute("PRAGMA table_info(experiments)")}
+        for name, sql_type in _LINEAGE_COLUMNS:
+            if name not in present:
+                self._db.execute(f"ALTER TABLE experiments ADD COLUMN {name} {sql_type}")
+        self._db.execute("CREATE INDEX IF NOT EXISTS experiments_parent ON experiments (parent_id)")
+
+    def children(self, experiment_id: str) -> builtins.list[Experiment]:
+        """The experiments recorded as attempts made from ``experiment_id`` (the run tree's next level)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM experiments WHERE parent_id = ? ORDER BY created_at, id", (experiment_id,)
+            ).fetchall()
+        return [self._experiment(row, files=False) for row in rows]
 
     def close(self) -> None:
         """Close the connection (idempotent)."""
@@ -275,8 +310,12 @@ class ExperimentStore:
         *,
         environment: ExperimentEnvironment | None = None,
         reproduces: str | None = None,
+        lineage: Lineage | None = None,
     ) -> Experiment:
-        """Store one finished run; returns the experiment (its id is also set on the stored result)."""
+        """Store one finished run; returns the experiment (its id is also set on the stored result).
+
+        ``lineage`` links a repair attempt to the run it was made from (parent, diff, diagnosis).
+        """
         experiment_id = new_experiment_id()
         stored_result = result.model_copy(update={"experiment_id": experiment_id})
         env = environment or capture_environment(result)
@@ -290,7 +329,8 @@ class ExperimentStore:
             self._db.execute("DELETE FROM accepted_runs WHERE run_id = ?", (result.id,))
             self._db.execute(
                 "INSERT INTO experiments (id, run_id, created_at, status, code_hash, reproduces, spec_json,"
-                " environment_json, metrics_json, result_json, files_json) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                " environment_json, metrics_json, result_json, files_json, parent_id, diff, diagnosis_json)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     experiment_id,
                     result.id,
@@ -303,6 +343,9 @@ class ExperimentStore:
                     metrics.model_dump_json(),
                     stored_result.model_dump_json(),
                     json.dumps(spec.files, sort_keys=True),
+                    lineage.parent_id if lineage else None,
+                    lineage.diff if lineage else None,
+                    json.dumps(lineage.diagnosis) if lineage and lineage.diagnosis is not None else None,
                 ),
             )
             self._db.commit()
@@ -318,6 +361,9 @@ class ExperimentStore:
             result=stored_result,
             file_names=sorted(spec.files),
             files=dict(spec.files),
+            parent_id=lineage.parent_id if lineage else None,
+            diff=lineage.diff if lineage else None,
+            diagnosis=lineage.diagnosis if lineage else None,
         )
         log_to_mlflow(experiment)
         return experiment
@@ -527,6 +573,9 @@ class ExperimentStore:
             result=RunResult.model_validate_json(row["result_json"]),
             file_names=sorted(file_map),
             files=file_map if files else None,
+            parent_id=row["parent_id"],
+            diff=row["diff"],
+            diagnosis=json.loads(row["diagnosis_json"]) if row["diagnosis_json"] else None,
         )
 
 
@@ -802,6 +851,7 @@ def run_and_record(
     on_event: Callable[[dict[str, Any]], None] | None = None,
     cancel: threading.Event | None = None,
     reproduces: str | None = None,
+    lineage: Lineage | None = None,
 ) -> Experiment:
     """One run on a fresh backend of ``settings.sandbox_backend``, recorded: the path outside the server.
 
@@ -820,7 +870,7 @@ def run_and_record(
     finally:
         backend.close()
     environment = capture_environment(result, isolation=check.isolation, backend=backend.name)
-    return store.record(spec, result, environment=environment, reproduces=reproduces)
+    return store.record(spec, result, environment=environment, reproduces=reproduces, lineage=lineage)
 
 
 def reproduce(
