@@ -168,8 +168,12 @@ def _failed(
     if any(word in error for word in _NO_MEMORY):
         return _oom(result, files, base)
     if error.startswith("SyntaxError"):
+        first = error.splitlines()[0]
+        place = re.match(r"SyntaxError in (?P<path>\S+), line (?P<line>\d+)", first)
+        evidence = Evidence(source="run", text=first, path=place["path"].rstrip(",") if place else None,
+                            line=int(place["line"]) if place else None)  # fmt: skip
         return Diagnosis(
-            kind="syntax_error", title=error.splitlines()[0], advice="Fix the syntax error.", **base
+            kind="syntax_error", title=first, evidence=[evidence], advice="Fix the syntax error.", **base
         )
     if m := _NAN.match(error):
         return _nan(result, files, m["value"], int(m["step"]), base)
