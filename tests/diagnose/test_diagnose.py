@@ -46,7 +46,9 @@ def test_recorded_run_gets_the_expected_diagnosis(case: Case) -> None:
     assert diagnosis.kind == case.kind, diagnosis.title
     assert diagnosis.evidence, "a diagnosis always says what it rests on"
     if case.kind == "unknown":
-        assert diagnosis.recipe is None and diagnosis.error, "unknowns keep their traceback, no guessed recipe"
+        assert diagnosis.recipe is None and diagnosis.error, (
+            "unknowns keep their traceback, no guessed recipe"
+        )
     if case.repairable:
         assert diagnosis.recipe is not None
 
@@ -95,4 +97,8 @@ def test_no_memory_import_error_is_oom_and_unknown_stays_unknown() -> None:
     assert diagnose(result, {"m.py": "x = 1\n"}).kind == "oom"
     weird = RunResult(id="r", status="failed", error="ZeroDivisionError: division by zero")
     diagnosis = diagnose(weird, {"m.py": "x = 1\n"})
-    assert diagnosis.kind == "unknown" and diagnosis.recipe is None and "ZeroDivisionError" in (diagnosis.error or "")
+    assert (
+        diagnosis.kind == "unknown"
+        and diagnosis.recipe is None
+        and "ZeroDivisionError" in (diagnosis.error or "")
+    )

@@ -23,8 +23,8 @@ def test_old_database_is_migrated_and_attempts_link_to_parents(tmp_path: Path) -
         conn.executescript(OLD_SCHEMA)
         conn.execute(
             "INSERT INTO experiments VALUES ('exp-old', 'run-1', '2026-01-01T00:00:00', 'failed', 'h', NULL,"
-            " '{\"steps\": 5, \"seed\": 1}', '{\"python\": \"3.11\", \"platform\": \"x\"}',"
-            " '{\"status\": \"failed\"}', '{\"id\": \"run-1\", \"status\": \"failed\"}', '{\"m.py\": \"x\"}')"
+            ' \'{"steps": 5, "seed": 1}\', \'{"python": "3.11", "platform": "x"}\','
+            ' \'{"status": "failed"}\', \'{"id": "run-1", "status": "failed"}\', \'{"m.py": "x"}\')'
         )
     spec = RunSpec(files={"m.py": "y = 2\n"}, steps=5)
     with ExperimentStore(db) as store:
@@ -33,7 +33,9 @@ def test_old_database_is_migrated_and_attempts_link_to_parents(tmp_path: Path) -
         child = store.record(
             spec,
             RunResult(id="run-2", status="succeeded"),
-            lineage=Lineage(parent_id="exp-old", diff="--- a/m.py\n+++ b/m.py\n", diagnosis={"kind": "unknown"}),
+            lineage=Lineage(
+                parent_id="exp-old", diff="--- a/m.py\n+++ b/m.py\n", diagnosis={"kind": "unknown"}
+            ),
         )
         again = store.get(child.id)
         assert (again.parent_id, again.diagnosis) == ("exp-old", {"kind": "unknown"})
