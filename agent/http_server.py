@@ -16,7 +16,7 @@ from typing import Any
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from agent.settings import Settings
+from core.settings import Settings
 
 
 class GuardedH11Protocol(H11Protocol):

@@ -19,7 +19,7 @@ import anyio
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from agent.errors import ApiError
+from core.errors import ApiError
 
 log = logging.getLogger("mlagent.access")
 

@@ -25,7 +25,6 @@ from starlette.routing import compile_path
 
 import agent.api
 from agent import __version__
-from agent.errors import ApiError
 from agent.middleware import (
     BearerAuthMiddleware,
     BodyLimitMiddleware,
@@ -34,7 +33,8 @@ from agent.middleware import (
     JsonBodyMiddleware,
     RequestLogMiddleware,
 )
-from agent.settings import Settings, get_settings
+from core.errors import ApiError
+from core.settings import Settings, get_settings
 from tools.workers import WorkerPool
 
 log = logging.getLogger("mlagent.service")
@@ -44,10 +44,12 @@ os.environ.setdefault("LANGGRAPH_STRICT_MSGPACK", "true")
 
 
 def router_modules() -> list[ModuleType]:
-    """Every ``agent.api`` submodule, in name order (health first so probes work even if others fail)."""
+    """Every ``agent.api`` submodule that defines a ``router``, in name order (health first so probes work
+    even if others fail); helper modules such as ``deps`` have none."""
     names = sorted(info.name for info in pkgutil.iter_modules(agent.api.__path__))
     names.sort(key=lambda name: name != "health")
-    return [importlib.import_module(f"agent.api.{name}") for name in names]
+    modules = [importlib.import_module(f"agent.api.{name}") for name in names]
+    return [module for module in modules if hasattr(module, "router")]
 
 
 def _validation_details(error: RequestValidationError) -> list[dict[str, Any]]:
@@ -224,8 +226,9 @@ async def _review_pool(settings: Settings) -> AsyncIterator[WorkerPool]:
     are up waits for the first one (within the pool's queue timeout).
     """
     from tools.review.bounded import review_pool
+    from tools.workers import PoolLimits
 
-    pool = review_pool(settings.review_pool_limits())
+    pool = review_pool(PoolLimits.from_settings(settings))
     starting = asyncio.create_task(asyncio.to_thread(pool.start))
     try:
         yield pool
@@ -258,6 +261,7 @@ async def open_agent(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     """
     from agent.chat import ChatService
     from agent.graph import build_graph
+    from agent.history import HistoryPolicy
     from agent.llm import build_chat_model
     from agent.storage import open_storage
     from agent.thread_store import prepare_storage
@@ -271,7 +275,7 @@ async def open_agent(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     ):
         checkpointer = storage.checkpointer
         app.state.storage = storage
-        history = settings.history_policy()
+        history = HistoryPolicy.from_settings(settings)
         await prepare_storage(checkpointer, history.keep_checkpoints)  # runs the saver's setup() too
         app.state.checkpointer = checkpointer
         app.state.review_pool = review_pool

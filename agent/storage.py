@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from psycopg import AsyncConnection
     from psycopg_pool import AsyncConnectionPool
 
-    from agent.settings import Settings
+    from core.settings import Settings
 
 LOCK_FILE_NAME = "mlagent.lock"
 # How long a turn may wait for a free connection of the lock pool before it fails (a turn can run minutes).

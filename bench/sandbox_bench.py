@@ -28,7 +28,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from agent.settings import Settings  # noqa: E402
+from core.settings import Settings  # noqa: E402
 from sandbox.local import HARNESS_SOURCE, LocalSandbox  # noqa: E402
 from sandbox.spec import RunLimits, RunSpec  # noqa: E402
 

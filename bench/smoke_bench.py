@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agent.settings import Settings
+from core.settings import Settings
 from sandbox.manager import SmokeRunManager
 from sandbox.spec import RunSpec
 from tests.smoke.conftest import TINY_MODULE

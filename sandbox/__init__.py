@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from agent.settings import Settings
+    from core.settings import Settings
     from sandbox.spec import RunResult, RunSpec
 
 
@@ -16,7 +16,7 @@ def run(spec: RunSpec, settings: Settings | None = None, *, run_id: str | None =
     """
     import uuid
 
-    from agent.settings import get_settings
+    from core.settings import get_settings
     from sandbox.local import LocalSandbox
 
     return LocalSandbox(settings or get_settings()).run(spec, run_id=run_id or uuid.uuid4().hex)
@@ -24,7 +24,7 @@ def run(spec: RunSpec, settings: Settings | None = None, *, run_id: str | None =
 
 def reap_leftovers(settings: Settings | None = None) -> dict[str, list[str]]:
     """Remove cgroups, workdirs and processes left by supervisors that were killed (call at start-up)."""
-    from agent.settings import get_settings
+    from core.settings import get_settings
     from sandbox.local import reap_leftovers as _reap
 
     return _reap(settings or get_settings())

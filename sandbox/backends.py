@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sandbox.spec import RunResult, RunSpec
 
 if TYPE_CHECKING:
-    from agent.settings import Settings
+    from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from agent.errors import UsageError
+from core.errors import UsageError
 
 SKIP_DIRS = {
     "__pycache__",
@@ -198,7 +198,7 @@ def smoke_command(args: argparse.Namespace) -> int:
     """``mlagent smoke DIR``: exit 0 when the run succeeded, 1 otherwise, 2 for bad input."""
     from pydantic import ValidationError
 
-    from agent.settings import get_settings
+    from core.settings import get_settings
     from tools.smoke import SmokeRunRequest, SubmissionTooLarge, run_smoke
 
     settings = get_settings()
@@ -284,7 +284,7 @@ def format_result_text(result: Any) -> str:
 
 
 def _open_store() -> Any:
-    from agent.settings import get_settings
+    from core.settings import get_settings
     from sandbox.experiments import ExperimentStore
 
     try:

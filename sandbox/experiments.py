@@ -29,7 +29,7 @@ from pydantic import BaseModel, Field
 from sandbox.spec import RunResult, RunSpec
 
 if TYPE_CHECKING:
-    from agent.settings import Settings
+    from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -884,7 +884,7 @@ def reproduce(
     Synchronous, for the CLI; the server goes through ``SmokeRunManager.reproduce`` to share its queue.
     Raises ExperimentNotFound. The re-run is recorded too, marked as reproducing the original.
     """
-    from agent.settings import get_settings
+    from core.settings import get_settings
 
     settings = settings or get_settings()
     with ExperimentStore(settings.experiments_db) as store:

@@ -31,7 +31,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agent.settings import Settings
+from core.settings import Settings
 from sandbox import isolation
 from sandbox.cgroups import PARENT_NAME, RunCgroup, reap_stale_cgroups
 from sandbox.seccomp_policy import bpf_fd

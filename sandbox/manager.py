@@ -38,7 +38,7 @@ from sandbox.experiments import (
 from sandbox.spec import RunResult, RunSpec
 
 if TYPE_CHECKING:
-    from agent.settings import Settings
+    from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

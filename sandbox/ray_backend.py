@@ -30,7 +30,7 @@ from sandbox.backends import EventCallback, SandboxStatus, final_result, reap_lo
 from sandbox.spec import RunResult, RunSpec
 
 if TYPE_CHECKING:
-    from agent.settings import Settings
+    from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agent.errors import UsageError
+from core.errors import UsageError
 
 _CONSTRAINT_KEYS = (
     "dataset_size",

@@ -276,7 +276,7 @@ def _read_directory(directory: Path) -> dict[str, str]:
 
 def export_in_sandbox(req: ExportRequest, settings: Any = None) -> ExportResult:
     """Run the export entrypoint on the submitted files in the sandbox; never executes them here."""
-    from agent.settings import get_settings
+    from core.settings import get_settings
     from sandbox.backends import get_backend, new_run_id
     from sandbox.spec import RunLimits, RunSpec
 

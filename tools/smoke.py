@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sandbox.spec import DeviceRequest, RunLimits, RunResult, RunSpec, SyntheticDataSpec
 
 if TYPE_CHECKING:
-    from agent.settings import Settings
+    from core.settings import Settings
     from sandbox.backends import EventCallback
     from sandbox.manager import SmokeRunManager
 
@@ -135,7 +135,7 @@ def run_smoke(
     Blocking (seconds to minutes): from async code call it via ``asyncio.to_thread``. Never raises for
     problems in the submitted code; raises SubmissionTooLarge for oversized submissions.
     """
-    from agent.settings import get_settings
+    from core.settings import get_settings
     from sandbox.experiments import ExperimentStore, run_and_record
 
     settings = settings or get_settings()

@@ -32,7 +32,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 log = logging.getLogger("mlagent.workers")
 
@@ -79,6 +82,16 @@ class PoolLimits:
     max_jobs: int = 200
     recycle_rss_mb: int = 400
     queue_timeout_s: float = 30.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PoolLimits:
+        """The review pool's limits as the service settings configure them."""
+        return cls(
+            workers=settings.review_workers,
+            timeout_s=settings.review_timeout_s,
+            memory_mb=settings.review_memory_mb,
+            max_jobs=settings.review_worker_max_jobs,
+        )
 
 
 def _resident_mb() -> float:

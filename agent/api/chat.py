@@ -6,13 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, aclosing
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
+from agent.api.deps import ChatServiceDep, SettingsDep
 from agent.chat import ChatService
-from agent.errors import ApiError
 from agent.ids import NOT_BLANK, THREAD_ID
+from core.errors import ApiError
 
 router = APIRouter(tags=["chat"])
 
@@ -57,20 +58,19 @@ class ChatResponse(BaseModel):
     tool_calls: list[ToolCallOut]
 
 
-def _service(request: Request, body: ChatRequest) -> ChatService:
-    limit = request.app.state.settings.max_message_chars
+def _service(body: ChatRequest, settings: SettingsDep, service: ChatServiceDep) -> ChatService:
+    limit = settings.max_message_chars
     if len(body.message) > limit:
         raise ApiError(
             413, "message_too_long", f"the message has {len(body.message)} characters; the limit is {limit}"
         )
-    service: ChatService = request.app.state.chat
     return service
 
 
 @router.post("/v1/chat", response_model=ChatResponse)
-async def chat(request: Request, body: ChatRequest) -> dict[str, Any]:
+async def chat(body: ChatRequest, settings: SettingsDep, service: ChatServiceDep) -> dict[str, Any]:
     """Run one turn of the agent and return its reply with the tool calls it made."""
-    turn = await _service(request, body).turn(body.message, body.thread_id)
+    turn = await _service(body, settings, service).turn(body.message, body.thread_id)
     return turn.as_dict()
 
 
@@ -88,10 +88,14 @@ async def request_cleanup() -> AsyncIterator[AsyncExitStack]:
 
 @router.post("/v1/chat/stream", response_class=EventSourceResponse)
 async def chat_stream(
-    request: Request, body: ChatRequest, cleanup: Annotated[AsyncExitStack, Depends(request_cleanup)]
+    body: ChatRequest,
+    settings: SettingsDep,
+    service: ChatServiceDep,
+    cleanup: Annotated[AsyncExitStack, Depends(request_cleanup)],
 ) -> AsyncIterator[ServerSentEvent]:
     """The same turn as SSE events: ``token``, ``tool_start``, ``tool_end``, then ``done`` (or ``error``)."""
-    service = _service(request, body)
-    events = await cleanup.enter_async_context(aclosing(service.stream_turn(body.message, body.thread_id)))
+    events = await cleanup.enter_async_context(
+        aclosing(_service(body, settings, service).stream_turn(body.message, body.thread_id))
+    )
     async for event, data in events:
         yield ServerSentEvent(event=event, data=data)

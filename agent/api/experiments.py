@@ -12,8 +12,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from agent.api.smoke import Manager
-from agent.errors import ApiError
 from agent.ids import RECORD_ID, RECORD_ID_HELP, RECORD_ID_LIST, RECORD_ID_LIST_HELP
+from core.errors import ApiError
 from sandbox.experiments import (
     MAX_COMPARE,
     Comparison,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
-from agent.errors import ApiError
+from core.errors import ApiError
 from tools.codegen import GenerateResult, GenerateSpec, generate
 
 router = APIRouter(prefix="/v1", tags=["generate"])

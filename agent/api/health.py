@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from agent import __version__
+from agent.api.deps import SettingsDep, StorageDep
+from core.settings import Settings
 
 router = APIRouter(tags=["health"])
 
@@ -19,8 +21,7 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok", "version": __version__}
 
 
-async def _database_check(request: Request) -> dict[str, Any]:
-    storage = getattr(request.app.state, "storage", None)
+async def _database_check(storage: Any | None) -> dict[str, Any]:
     if storage is None:
         return {"ok": False, "reason": "the thread database is not open"}
     try:
@@ -30,12 +31,12 @@ async def _database_check(request: Request) -> dict[str, Any]:
     return {"ok": True, "kind": storage.kind}
 
 
-def _sandbox_check(request: Request) -> dict[str, Any]:
+def _sandbox_check(settings: Settings) -> dict[str, Any]:
     try:
         from sandbox.local import LocalSandbox
     except ImportError as error:
         return {"ok": False, "reason": f"sandbox backend missing: {error}"}
-    check = LocalSandbox(request.app.state.settings).check()
+    check = LocalSandbox(settings).check()
     return {"ok": check.usable, "reason": check.reason, "isolation": check.isolation}
 
 
@@ -55,13 +56,13 @@ class Readiness(BaseModel):
         503: {"model": Readiness, "description": "Not ready; the failing checks say why"},
     },
 )
-async def readyz(request: Request) -> JSONResponse:
+async def readyz(settings: SettingsDep, storage: StorageDep) -> JSONResponse:
     """Ready when the thread database answers and smoke runs can be isolated (503 with the reasons if not)."""
-    checks = {"database": await _database_check(request), "sandbox": _sandbox_check(request)}
+    checks = {"database": await _database_check(storage), "sandbox": _sandbox_check(settings)}
     ready = all(check["ok"] for check in checks.values())
     body = {
         "status": "ready" if ready else "not_ready",
-        "llm": request.app.state.settings.llm,
+        "llm": settings.llm,
         "checks": checks,
     }
     return JSONResponse(body, status_code=200 if ready else 503)

@@ -17,15 +17,16 @@ from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import Any, Literal
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header
 from fastapi.sse import EventSourceResponse
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, Field
 from starlette.types import Receive, Scope, Send
 
+from agent.api.deps import ChatServiceDep, StatelessChatDep
 from agent.chat import ChatService, ChatTurn, ToolCallRecord
-from agent.errors import ApiError
 from agent.ids import NOT_BLANK, THREAD_ID, THREAD_ID_HELP
+from core.errors import ApiError
 
 router = APIRouter(tags=["openai-compatible"])
 MODEL_ID = "mlagent"
@@ -158,11 +159,11 @@ def _usage(prompt: str, completion: str) -> dict[str, int]:
 
 
 def _select(
-    request: Request, thread_header: str | None, messages: list[BaseMessage]
+    stored: ChatService, stateless: ChatService, thread_header: str | None, messages: list[BaseMessage]
 ) -> tuple[ChatService, list[BaseMessage], str | None]:
     if thread_header:
-        return request.app.state.chat, messages[-1:], thread_header
-    return request.app.state.stateless_chat, messages, None
+        return stored, messages[-1:], thread_header
+    return stateless, messages, None
 
 
 @router.get("/v1/models")
@@ -185,8 +186,9 @@ async def list_models() -> dict[str, Any]:
     },
 )
 async def chat_completions(
-    request: Request,
     body: CompletionRequest,
+    stored: ChatServiceDep,
+    stateless: StatelessChatDep,
     x_thread_id: str | None = Header(
         default=None,
         pattern=THREAD_ID,
@@ -195,7 +197,7 @@ async def chat_completions(
 ) -> dict[str, Any] | EventSourceResponse:
     """Run the agent on the conversation and answer in the Chat Completions format."""
     messages = to_langchain(body.messages)
-    service, new_messages, thread_id = _select(request, x_thread_id, messages)
+    service, new_messages, thread_id = _select(stored, stateless, x_thread_id, messages)
     prompt_text = " ".join(str(message.content) for message in messages)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())

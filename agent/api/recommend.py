@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from agent.errors import ApiError
+from core.errors import ApiError
 from knowledge import load_knowledge
 from tools.recommend import RecommendRequest, RecommendResult, recommend
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Path, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from agent.errors import ApiError
+from agent.api.deps import SmokeManagerDep
 from agent.ids import RECORD_ID, RECORD_ID_HELP
+from core.errors import ApiError
 from sandbox.manager import ManagerNotRunning, QueueFull, SmokeRunManager, UnknownRun
 from sandbox.spec import RunResult
 from tools.smoke import SmokeRunRequest, SubmissionTooLarge
@@ -25,7 +26,7 @@ async def startup(app: FastAPI) -> None:
     """Create and start the smoke-run manager (reaps leftovers of a crashed predecessor first)."""
     settings = getattr(app.state, "settings", None)
     if settings is None:
-        from agent.settings import get_settings
+        from core.settings import get_settings
 
         settings = get_settings()
     manager = SmokeRunManager(settings)
@@ -40,15 +41,7 @@ async def shutdown(app: FastAPI) -> None:
         await manager.stop()
 
 
-def get_manager(request: Request) -> SmokeRunManager:
-    """The app's smoke-run manager, or 503 while it is not running."""
-    manager: SmokeRunManager | None = getattr(request.app.state, "smoke_manager", None)
-    if manager is None:
-        raise ApiError(503, "smoke_runs_unavailable", "the smoke-run service is not running")
-    return manager
-
-
-Manager = Annotated[SmokeRunManager, Depends(get_manager)]
+Manager = SmokeManagerDep
 RunId = Annotated[str, Path(pattern=RECORD_ID, description=f"The smoke run's id: {RECORD_ID_HELP}.")]
 
 

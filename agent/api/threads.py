@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Response
 
-from agent.chat import ChatService, UnknownThreadError
-from agent.errors import ApiError
+from agent.api.deps import ChatServiceDep
+from agent.chat import UnknownThreadError
 from agent.ids import THREAD_ID, THREAD_ID_HELP
+from core.errors import ApiError
 
 router = APIRouter(tags=["threads"])
 
@@ -21,9 +22,8 @@ def _unknown(thread_id: str) -> ApiError:
 
 
 @router.get("/v1/threads/{thread_id}")
-async def get_thread(request: Request, thread_id: ThreadIdPath) -> dict[str, Any]:
+async def get_thread(thread_id: ThreadIdPath, service: ChatServiceDep) -> dict[str, Any]:
     """The thread's messages in order: user, assistant (with tool calls) and tool results."""
-    service: ChatService = request.app.state.chat
     try:
         messages = await service.history(thread_id)
     except UnknownThreadError:
@@ -32,9 +32,8 @@ async def get_thread(request: Request, thread_id: ThreadIdPath) -> dict[str, Any
 
 
 @router.delete("/v1/threads/{thread_id}", status_code=204)
-async def delete_thread(request: Request, thread_id: ThreadIdPath) -> Response:
+async def delete_thread(thread_id: ThreadIdPath, service: ChatServiceDep) -> Response:
     """Remove the thread and all its checkpoints."""
-    service: ChatService = request.app.state.chat
     try:
         await service.delete(thread_id)
     except UnknownThreadError:

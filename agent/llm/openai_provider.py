@@ -13,7 +13,7 @@ import httpx
 from langchain_core.language_models import BaseChatModel
 
 from agent.llm import LLMConfigError
-from agent.settings import Settings
+from core.settings import Settings
 
 _LOCAL_SERVER_KEY = "not-needed"
 

@@ -591,7 +591,7 @@ async def _run_conversation(chat: Any, conversation: Conversation) -> list[TurnR
 async def run_corpus(conversations: Sequence[Conversation], data_dir: Path) -> Report:
     """Run the conversations through the real service (offline planner) with its data in ``data_dir``."""
     from agent.service import create_app
-    from agent.settings import Settings
+    from core.settings import Settings
 
     settings = Settings(data_dir=data_dir, llm="offline", log_level="WARNING")
     app = create_app(settings)

@@ -11,8 +11,8 @@ from agent.chat import ChatService, ChatTurn
 from agent.dialogue.reading import parse_answer
 from agent.graph import build_graph
 from agent.llm.offline import OfflinePlannerChatModel
-from agent.settings import Settings
 from agent.toolbelt import ToolContext, build_tools
+from core.settings import Settings
 
 
 def _conversation(tmp_path: Path, messages: list[str], thread: str = "t") -> list[ChatTurn]:

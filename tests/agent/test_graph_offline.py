@@ -13,8 +13,8 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from agent.chat import ChatService, ChatTurn
 from agent.graph import build_graph
 from agent.llm.offline import OfflinePlannerChatModel
-from agent.settings import Settings
 from agent.toolbelt import ToolContext, build_tools
+from core.settings import Settings
 from tests.samples import PLAIN_LOOP
 
 

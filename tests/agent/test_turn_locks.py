@@ -21,9 +21,9 @@ import pytest
 from agent.chat import ChatService
 from agent.graph import build_graph
 from agent.llm.offline import OfflinePlannerChatModel
-from agent.settings import Settings
 from agent.storage import LOCK_FILE_NAME, LocalTurnLocks, acquire_data_dir, open_storage, release_data_dir
 from agent.toolbelt import ToolContext, build_tools
+from core.settings import Settings
 from tests.samples import PLAIN_LOOP
 
 REVIEW = f"review this:\n```python\n{PLAIN_LOOP}```"

@@ -6,7 +6,8 @@ import pytest
 from langgraph.prebuilt.tool_node import ToolInvocationError
 from pydantic import BaseModel, Field, ValidationError
 
-from agent.toolbelt import GenerateArgs, SmokeArgs
+from agent.toolbelt.generate import GenerateArgs
+from agent.toolbelt.smoke import SmokeArgs
 from agent.user_errors import friendly_validation, tool_error_text
 
 LEAKS = ("Input should", "Field required", "validation error", "ToolInvocationError", "pydantic", "[type=")

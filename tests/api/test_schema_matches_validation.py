@@ -15,7 +15,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from agent.service import create_app
-from agent.settings import Settings
+from core.settings import Settings
 from knowledge import load_knowledge
 from tools.codegen.spec import SUPPORTED_TASKS, GenerateSpec
 from tools.recommend import RecommendRequest

@@ -8,7 +8,7 @@ import onnxruntime as ort
 import pytest
 from pydantic import ValidationError
 
-from agent.settings import Settings
+from core.settings import Settings
 from tools.codegen import GenerateSpec
 from tools.export import ENTRYPOINT_NAME, ExportRequest, export_onnx, sandbox_export_files
 

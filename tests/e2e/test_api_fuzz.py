@@ -53,7 +53,7 @@ def _document() -> dict[str, Any]:
     running server serves the same one). schemathesis' lazy ``from_fixture`` loader does not work with
     pytest 9 (it sets ``node._nodeid``), so the schema is loaded eagerly and each call names the server."""
     from agent.service import create_app
-    from agent.settings import Settings
+    from core.settings import Settings
 
     return create_app(Settings()).openapi()
 

@@ -20,8 +20,8 @@ from typing import Any
 import httpx
 import pytest
 
-from agent.settings import Settings
 from agent.storage import Storage, open_storage
+from core.settings import Settings
 from tests.conftest import RunningServer
 from tests.e2e.test_openai_provider import run_serve
 from tests.e2e.test_stream_disconnect import FOLLOW_UP_LIMIT_S, MESSAGES, open_and_drop, timed_follow_up

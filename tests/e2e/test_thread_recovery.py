@@ -20,9 +20,9 @@ from agent.chat import ChatService
 from agent.graph import build_graph
 from agent.history import CANCELLED_TOOL_RESULT
 from agent.llm.offline import OfflinePlannerChatModel
-from agent.settings import Settings
 from agent.thread_store import prepare_storage
 from agent.toolbelt import ToolContext, build_tools
+from core.settings import Settings
 from tests.conftest import RunningServer
 from tests.samples import PLAIN_LOOP, TINY_LIGHTNING
 

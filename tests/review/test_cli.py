@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.errors import UsageError
+from core.errors import UsageError
 from tools.review.cli import explain_text, main
 from tools.review.models import MAX_FILE_BYTES
 

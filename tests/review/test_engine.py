@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from core.settings import get_settings
 from tools.review import CHECKLIST, ReviewReport, ReviewRequest, review, review_paths
 from tools.review.engine import review_files
 from tools.review.rules import all_rules
@@ -249,8 +250,11 @@ def test_a_judge_and_rule_disagreeing_is_an_error_in_strict_mode(
     with pytest.raises(AssertionError, match="gradient-clipping: judged fail without a finding"):
         review_files({"train.py": clipped})  # the review tests run strict (tests/review/conftest.py)
     monkeypatch.setenv("MLAGENT_REVIEW_STRICT", "0")
+    get_settings.cache_clear()
     with caplog.at_level(logging.ERROR, logger="tools.review.engine"):
         report = review_files({"train.py": clipped})
     assert status(report, "gradient-clipping") == "unknown"
     assert "rule and judge disagree" in evidence(report, "gradient-clipping")
     assert any("judged fail without a finding" in r.getMessage() for r in caplog.records)
+    monkeypatch.undo()
+    get_settings.cache_clear()  # back to the strict settings the rest of the review tests run with

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 
 from agent.api.review import router
-from agent.errors import ApiError
+from core.errors import ApiError
 from tools.review import CHECKLIST
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from agent.settings import Settings
+from core.settings import Settings
 from sandbox import isolation
 from sandbox.cgroups import PARENT_NAME
 from sandbox.local import LocalSandbox

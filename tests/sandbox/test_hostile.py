@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.settings import Settings
+from core.settings import Settings
 from sandbox import isolation
 from sandbox.local import MAX_LOG_EVENTS, LocalSandbox
 from sandbox.spec import RunLimits, RunSpec
@@ -31,7 +31,7 @@ def test_cannot_read_host_files(sandbox: LocalSandbox, settings: Settings) -> No
     import os
     targets = ["/etc/shadow", "/etc/hostname", "/root/.bashrc", "/root/.cache", "/root/.gitconfig", {str(secret_dir)!r},
                {str(secret_dir / "threads.sqlite")!r}, "/home", "/var/log", "/proc/1/root/etc/shadow",
-               {os.getcwd()!r} + "/agent/settings.py", "/sys/fs/cgroup", "/sys/class/net"]
+               {os.getcwd()!r} + "/core/settings.py", "/sys/fs/cgroup", "/sys/class/net"]
     for path in targets:
         try:
             if os.path.isdir(path):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.settings import Settings
+from core.settings import Settings
 from sandbox import isolation, local
 from sandbox.cgroups import RunCgroup
 from sandbox.harness import loss_decreased
@@ -274,7 +274,7 @@ def test_default_limits_are_reported(sandbox: LocalSandbox) -> None:
 
 SUPERVISOR = """
 import sys, threading
-from agent.settings import Settings
+from core.settings import Settings
 from sandbox.local import LocalSandbox
 from sandbox.spec import RunLimits, RunSpec
 code = "import os, time\\nif os.fork() == 0:\\n    time.sleep(120)\\nprint('started', flush=True)\\ntime.sleep(120)\\n"

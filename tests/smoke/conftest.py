@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from agent.settings import Settings
+from core.settings import Settings
 from sandbox.spec import RunLimits, RunSpec
 
 TINY_MODULE = """import lightning as L

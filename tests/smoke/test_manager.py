@@ -6,7 +6,7 @@ import asyncio
 import time
 from typing import Any
 
-from agent.settings import Settings
+from core.settings import Settings
 from sandbox.experiments import ExperimentStore
 from sandbox.manager import SmokeRunManager, UnknownRun
 from tests.smoke.conftest import (

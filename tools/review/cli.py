@@ -10,7 +10,7 @@ import gc
 import sys
 from pathlib import Path
 
-from agent.errors import UsageError
+from core.errors import UsageError
 
 FORMATS = ("text", "json", "sarif", "github", "markdown")
 

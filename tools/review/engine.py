@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import logging
-import os
 import re
 import time
 from collections.abc import Sequence
@@ -66,7 +65,9 @@ class Analysis:
 
 
 def _strict() -> bool:
-    return os.environ.get("MLAGENT_REVIEW_STRICT") == "1"
+    from core.settings import get_settings
+
+    return get_settings().review_strict
 
 
 # ------------------------------------------------------------------------------------------ parsing ---

@@ -8,15 +8,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from tools.workers import PoolLimits
-
-if TYPE_CHECKING:
-    from agent.history import HistoryPolicy
 
 
 class Settings(BaseSettings):
@@ -74,6 +69,11 @@ class Settings(BaseSettings):
     review_timeout_s: float = Field(default=20.0, gt=0, le=600, description="Deadline of one review.")
     review_memory_mb: int = Field(default=1536, ge=256, description="Address-space limit of a review worker.")
     review_worker_max_jobs: int = Field(default=200, ge=1, description="Jobs before a worker is replaced.")
+    review_strict: bool = Field(
+        default=False,
+        description="A rule and its checklist judge disagreeing raises (the test suite sets it).",
+    )
+    debug: bool = Field(default=False, description="The CLI shows tracebacks of internal errors.")
     # Smoke runs / sandbox
     smoke_concurrency: int = Field(default=1, ge=1, le=64)
     sandbox_backend: Literal["local", "ray"] = "local"
@@ -95,15 +95,6 @@ class Settings(BaseSettings):
             raise ValueError("only postgresql:// URLs are supported (leave it unset for SQLite)")
         return value
 
-    def review_pool_limits(self) -> PoolLimits:
-        """The review worker pool's limits from these settings."""
-        return PoolLimits(
-            workers=self.review_workers,
-            timeout_s=self.review_timeout_s,
-            memory_mb=self.review_memory_mb,
-            max_jobs=self.review_worker_max_jobs,
-        )
-
     @property
     def checkpoint_db(self) -> Path:
         """SQLite file holding LangGraph checkpoints (chat threads)."""
@@ -113,16 +104,6 @@ class Settings(BaseSettings):
     def experiments_db(self) -> Path:
         """SQLite file holding smoke runs and experiments."""
         return self.data_dir / "experiments.sqlite"
-
-    def history_policy(self) -> HistoryPolicy:
-        """How chat turns checkpoint and bound thread history."""
-        from agent.history import HistoryPolicy  # LangChain imports stay off the CLI's review path
-
-        return HistoryPolicy(
-            durability=self.checkpoint_durability,
-            window_messages=self.history_window_messages,
-            window_chars=self.history_window_chars,
-        )
 
 
 @lru_cache(maxsize=1)
