@@ -52,7 +52,7 @@ def main() -> int:
     parser.add_argument("--replay-first", action="store_true")
     parser.add_argument("--json", type=Path, default=None, help="write per-project outcomes here")
     args = parser.parse_args()
-    from agent.settings import Settings
+    from core.settings import Settings
 
     cases = [
         c for c in load_corpus() if (c.repairable or args.all) and (not args.only or c.name in args.only)

@@ -28,7 +28,7 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", default=None)
     parser.add_argument("--out", type=Path, default=ROOT / "tests" / "diagnose" / "recorded")
     args = parser.parse_args()
-    from agent.settings import Settings
+    from core.settings import Settings
     from sandbox.backends import execute, get_backend, new_run_id
 
     args.out.mkdir(parents=True, exist_ok=True)

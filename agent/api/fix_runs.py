@@ -6,33 +6,19 @@ linked to its parent (``GET /v1/experiments/{id}`` shows ``parent_id``, ``diff``
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Path, Response
 
-from agent.errors import ApiError
+from agent.api.deps import FixRunManagerDep
 from agent.ids import RECORD_ID, RECORD_ID_HELP
-from sandbox.manager import SmokeRunManager
+from core.errors import ApiError
 from tools.fixrun.models import FixRunRequest
-from tools.fixrun.service import FixRunManager, FixRunsBusy, FixRunState, UnknownFixRun
+from tools.fixrun.service import FixRunsBusy, FixRunState, UnknownFixRun
 
 router = APIRouter(prefix="/v1/fix-runs", tags=["fix-runs"])
 
 
-def get_fix_manager(request: Request) -> FixRunManager:
-    """The app's fix-run manager (made on first use, on top of the smoke-run manager), or 503."""
-    smoke: SmokeRunManager | None = getattr(request.app.state, "smoke_manager", None)
-    if smoke is None:
-        raise ApiError(503, "smoke_runs_unavailable", "the smoke-run service is not running")
-    manager: FixRunManager | None = getattr(request.app.state, "fix_manager", None)
-    if manager is None or manager.smoke is not smoke:
-        manager = FixRunManager(smoke, asyncio.get_running_loop())
-        request.app.state.fix_manager = manager
-    return manager
-
-
-Manager = Annotated[FixRunManager, Depends(get_fix_manager)]
 FixId = Annotated[str, Path(pattern=RECORD_ID, description=f"The fix-run's id: {RECORD_ID_HELP}.")]
 
 
@@ -48,7 +34,9 @@ def _unknown(loop_id: str) -> ApiError:
         503: {"description": "The smoke-run queue is not running (see /readyz)."},
     },
 )
-async def submit_fix_run(body: FixRunRequest, response: Response, manager: Manager) -> dict[str, str]:
+async def submit_fix_run(
+    body: FixRunRequest, response: Response, manager: FixRunManagerDep
+) -> dict[str, str]:
     """Start the loop on a copy of the files; answers at once. Poll GET /v1/fix-runs/{id}."""
     from tools.smoke import SubmissionTooLarge, check_submission_size
 
@@ -64,7 +52,7 @@ async def submit_fix_run(body: FixRunRequest, response: Response, manager: Manag
 
 
 @router.get("/{loop_id}")
-async def get_fix_run(loop_id: FixId, manager: Manager) -> FixRunState:
+async def get_fix_run(loop_id: FixId, manager: FixRunManagerDep) -> FixRunState:
     """The loop's attempts so far (each with its diagnosis and repair), and the report once it has finished."""
     try:
         return manager.get(loop_id)
@@ -73,7 +61,7 @@ async def get_fix_run(loop_id: FixId, manager: Manager) -> FixRunState:
 
 
 @router.delete("/{loop_id}")
-async def cancel_fix_run(loop_id: FixId, manager: Manager) -> FixRunState:
+async def cancel_fix_run(loop_id: FixId, manager: FixRunManagerDep) -> FixRunState:
     """Stop the loop after its running attempt; answers with its state."""
     try:
         return manager.cancel(loop_id)

@@ -42,6 +42,7 @@ _INTROS = {
     "generate_project": "I generated the project.",
     "recommend_architecture": "Here is what I recommend, computed from the knowledge base.",
     "smoke_run": "",
+    "fix_run": "",
     "explain_checklist_item": "",
     "list_experiments": "",
     "export_onnx": "",

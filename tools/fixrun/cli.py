@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agent.errors import UsageError
+from core.errors import UsageError
 
 
 def add_parser(subparsers: Any) -> None:
@@ -47,7 +47,7 @@ def add_parser(subparsers: Any) -> None:
 def fix_run_command(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from agent.settings import get_settings
+    from core.settings import get_settings
     from sandbox.cli import read_project
     from sandbox.experiments import ExperimentStore
     from tools.fixrun.loop import fix_run, store_runner

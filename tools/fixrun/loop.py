@@ -23,7 +23,7 @@ from tools.fixrun.recipes import repair
 from tools.review.fix import unified_diff
 
 if TYPE_CHECKING:
-    from agent.settings import Settings
+    from core.settings import Settings
 
 # One sandboxed run: (spec, lineage) -> the recorded experiment.
 Runner = Callable[[RunSpec, Lineage], Experiment]

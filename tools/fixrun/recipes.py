@@ -33,6 +33,9 @@ FAKE_SHAPES = {
     "STL10": ((3, 96, 96), 10),
 }
 SMOKE_IMAGE_SIZE = 64
+# FakeData samples have random labels: a set this small repeats within a smoke run, so a model can fit it and
+# its loss can show that it learns.
+FAKE_SIZE = 64
 
 
 @dataclass
@@ -435,7 +438,7 @@ def offline_data(diagnosis: Diagnosis, plan: _Plan) -> None:
             if name in FAKE_SHAPES and "download" in keywords:
                 shape, classes = FAKE_SHAPES[name]
                 transform = keywords.get("transform")
-                args = f"size=256, image_size={shape}, num_classes={classes}"
+                args = f"size={FAKE_SIZE}, image_size={shape}, num_classes={classes}"
                 if transform is not None:
                     args += f", transform={_code(transform.value)}"
                 module = _code(node.func.value) + "." if isinstance(node.func, cst.Attribute) else ""

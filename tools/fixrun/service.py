@@ -54,7 +54,7 @@ class FixRunManager:
         self._states: OrderedDict[str, FixRunState] = OrderedDict()
         self._cancels: dict[str, threading.Event] = {}
 
-    def _runner(self, spec: RunSpec, lineage: Lineage) -> Experiment:
+    def run_attempt(self, spec: RunSpec, lineage: Lineage) -> Experiment:
         async def submit_and_wait() -> Any:
             run_id = self.smoke.submit(spec, lineage=lineage)
             return await self.smoke.wait(run_id)
@@ -101,7 +101,7 @@ class FixRunManager:
             report = fix_run(
                 request,
                 self.smoke.settings,
-                self._runner,
+                self.run_attempt,
                 on_progress=progress,
                 cancel=self._cancels[loop_id],
                 loop_id=loop_id,
