@@ -81,6 +81,12 @@ def main() -> int:
                         and recorded.is_file()
                     ):
                         result = RunResult.model_validate(json.loads(recorded.read_text())["result"])
+                        same_limits = all(
+                            result.limits.get(key) == getattr(spec.limits, key)
+                            for key in ("timeout_s", "memory_mb")
+                        )
+                        if not same_limits:  # recorded under other limits: not the same run, so run it
+                            return live(spec, lineage)
                         replayed["duration_s"] = result.duration_s
                         return store.record(
                             spec, result, environment=capture_environment(result), lineage=lineage
