@@ -17,7 +17,7 @@ from tools.fixrun.project import detect_entrypoint
 
 CORPUS_DIR = Path(__file__).resolve().parents[2] / "bench" / "broken_projects"
 DEFAULT_STEPS = 20
-DEFAULT_TIMEOUT_S = 120.0
+DEFAULT_TIMEOUT_S = 90.0
 
 
 @dataclass
