@@ -55,8 +55,11 @@ def get_smoke_manager(request: Request) -> SmokeRunManager:
     return manager
 
 
-def get_fix_manager(request: Request) -> FixRunManager:
-    """The app's fix-run manager, made on first use over the smoke-run manager (503 while that is not running)."""
+async def get_fix_manager(request: Request) -> FixRunManager:
+    """The app's fix-run manager, made on first use over the smoke-run manager (503 while that is not running).
+
+    Async so that it runs on the event loop, which the manager's worker threads submit smoke runs to.
+    """
     import asyncio
 
     smoke = get_smoke_manager(request)
