@@ -519,7 +519,9 @@ def run_lightning(config: dict[str, Any], channel: Channel, result: dict[str, An
 
     state: dict[str, Any] = {"losses": [], "times": [], "samples": []}
     has_val = type(module).validation_step is not package.LightningModule.validation_step
+    extra: dict[str, Any] = {"precision": config["precision"]} if config.get("precision") else {}
     trainer = package.Trainer(
+        **extra,
         max_steps=int(config["steps"]),
         max_epochs=-1,
         accelerator=accelerator,

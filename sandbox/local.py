@@ -329,6 +329,7 @@ class LocalSandbox:
             "datamodule_class": spec.datamodule_class,
             "synthetic": spec.synthetic.model_dump() if spec.synthetic else None,
             "entrypoint": str(PurePosixPath(work_dir) / spec.entrypoint) if spec.entrypoint else None,
+            "precision": spec.precision,
         }
         (run_dir / "run.json").write_text(json.dumps(config))
         if facts is not None:
