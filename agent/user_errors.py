@@ -38,6 +38,7 @@ TOOL_NAMES = {
     "recommend_architecture": "the recommender",
     "smoke_run": "the smoke run",
     "fix_run": "the repair loop",
+    "ab_test": "the A/B measurement",
     "export_onnx": "the ONNX export",
     "explain_checklist_item": "the checklist explanation",
     "list_experiments": "the experiment list",

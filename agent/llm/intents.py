@@ -41,6 +41,13 @@ _FIX_RUN = re.compile(
     r"|\b(?:fix|repair) (?:it|this)\b[^.?!]*\b(?:crash(?:es|ed|ing)?|train(?:s|ing)?)\b",
     re.IGNORECASE,
 )
+# "Is bf16 faster here?", "which LR is better, 1e-3 or 3e-4?": measured with interleaved A/B smoke runs.
+_AB = re.compile(
+    r"\bis (?:bf16|bfloat16|fp16|mixed precision|half precision)\b[^.?!]*\b(?:faster|quicker|better|worth it)"
+    r"|\b(?:bf16|fp16)\b (?:vs\.?|or|versus) (?:fp32|full precision)\b"
+    r"|\bwhich (?:lr|learning[- ]rate) is better\b|\b(?:lr|learning[- ]rate)s? \S+ (?:or|vs\.?|versus) \S+\s*\?",
+    re.IGNORECASE,
+)
 _GENERATE = re.compile(
     r"\b(?:generate|scaffold|write|create|build|make|give me|set (?:me )?up|bootstrap|aufsetzen|erstellen|"
     r"g[ée]n[ée]rer?|genera|crea|cr[ée]er?)\b[^.?!]*?"
@@ -185,6 +192,8 @@ def detect_intents(prose: str, *, has_code_in_message: bool, has_code_in_thread:
 
     if code_available and _FIX_RUN.search(text):
         return [Intent("fix_run", {})]
+    if code_available and _AB.search(text):
+        return [Intent("ab_test", {"question": text})]
     if wants_generate:
         intents.append(Intent("generate_project", extract_generate_args(text)))
         if wants_smoke:

@@ -43,6 +43,7 @@ _INTROS = {
     "recommend_architecture": "Here is what I recommend, computed from the knowledge base.",
     "smoke_run": "",
     "fix_run": "",
+    "ab_test": "",
     "explain_checklist_item": "",
     "list_experiments": "",
     "export_onnx": "",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from langchain_core.tools import BaseTool
 
 from agent.toolbelt import (
+    ab_test,
     answer,
     edit,
     experiments_compare,
@@ -31,6 +32,7 @@ SPECS: tuple[ToolSpec, ...] = (
     generate.SPEC,
     smoke.SPEC,
     fix_run.SPEC,
+    ab_test.SPEC,
     edit.SPEC,
     answer.SPEC,
     explain.SPEC,

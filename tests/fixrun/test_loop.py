@@ -103,7 +103,7 @@ def test_api_runs_the_loop_on_the_smoke_queue_and_records_the_run_tree(tmp_path:
     assert files == _case_files("label_dtype_float_ce"), "the submitted files are never modified"
 
 
-def test_chat_make_it_train_shows_attempts_diff_and_a_training_run(tmp_path: Path) -> None:
+def test_chat_make_it_train_then_is_bf16_faster(tmp_path: Path) -> None:
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
     from agent.chat import ChatService
@@ -115,14 +115,15 @@ def test_chat_make_it_train_shows_attempts_diff_and_a_training_run(tmp_path: Pat
     code = _case_files("head_num_classes_lightning")["model.py"]
     settings = Settings(data_dir=tmp_path, smoke_default_steps=12)  # type: ignore[call-arg]
 
-    async def turn() -> object:
+    async def turns() -> tuple[object, object]:
         async with AsyncSqliteSaver.from_conn_string(str(tmp_path / "threads.sqlite")) as saver:
             graph = build_graph(OfflinePlannerChatModel(), build_tools(ToolContext(settings)), saver)
-            return await ChatService(graph, recursion_limit=20).turn(
-                f"```python\n{code}```\nit crashes, make it train", "t"
-            )
+            service = ChatService(graph, recursion_limit=20)
+            fixed = await service.turn(f"```python\n{code}```\nit crashes, make it train", "t")
+            measured = await service.turn("is bf16 faster?", "t")
+            return fixed, measured
 
-    result = asyncio.run(turn())
+    result, measured = asyncio.run(turns())
     [call] = result.tool_calls  # type: ignore[attr-defined]
     assert call.name == "fix_run"
     assert call.result["trained"], call.result["summary"]
@@ -130,6 +131,12 @@ def test_chat_make_it_train_shows_attempts_diff_and_a_training_run(tmp_path: Pat
     assert kinds == ["head_num_classes", "trains"]
     reply = result.reply  # type: ignore[attr-defined]
     assert "```diff" in reply and "NUM_CLASSES" in reply and "Loss curves" in reply
+    # "is bf16 faster?" measures the thread's code (interleaved fp32/bf16 runs) and answers from the figures.
+    [ab] = measured.tool_calls  # type: ignore[attr-defined]
+    assert ab.name == "ab_test" and ab.result["order"] == ["fp32", "bf16", "fp32", "bf16"]
+    speed = next(c for c in ab.result["comparisons"] if c["metric"] == "samples_per_s")
+    assert speed["baseline_median"] and speed["variant_median"] and speed["noise"] is not None
+    assert "bf16" in ab.result["recommendation"] and "cpu" in ab.result["recommendation"]
 
 
 def test_request_validation_matches_smoke_runs() -> None:
