@@ -108,12 +108,13 @@ def _oom(result: RunResult, files: dict[str, str], base: dict[str, Any]) -> Diag
     numbers = _run_numbers(result) | ({"memory_limit_mb": limit} if limit else {})
     evidence = [Evidence(source="run", text="the run ran out of memory", numbers=numbers)]
     batches = code.batch_sizes(files)
-    evidence += _cite(batches, "batch size")
+    sizes = code.size_constants(files)
+    evidence += _cite(batches, "batch size") + _cite(sizes, "large input size")
     return Diagnosis(
         kind="oom",
         title=f"out of memory (limit {limit} MB)" if limit else "out of memory",
         evidence=evidence,
-        recipe="reduce_batch_size" if batches else None,
+        recipe="reduce_batch_size" if batches or sizes else None,
         advice="Lower the batch size (keep the effective batch with gradient accumulation), use bf16 mixed "
         "precision on a GPU, or checkpoint activations.",
         **base,

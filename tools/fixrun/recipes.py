@@ -400,21 +400,26 @@ def add_zero_grad(diagnosis: Diagnosis, plan: _Plan) -> None:
                 return
 
 
+SMOKE_BATCH = 32
+
+
 def reduce_batch_size(diagnosis: Diagnosis, plan: _Plan) -> None:
-    """Every numeric batch size is divided by 8 (at least 1)."""
+    """A smoke run needs only a small batch: numeric batch sizes above 32 become 32 (smaller ones are halved),
+    and large input-size constants shrink too (activation memory and step time grow with H x W)."""
     places = {(p.path, p.line): p.value for p in facts.batch_sizes(plan.files)}
     for f in plan.parsed.values():
         for node, line in f.nodes(cst.Integer):
             assert isinstance(node, cst.Integer)
             value = places.get((f.path, line))
             if isinstance(value, int) and node.evaluated_value == value and value > 1:
-                new = max(1, value // 8)
+                new = SMOKE_BATCH if value > SMOKE_BATCH else max(1, value // 2)
                 plan.edit(
                     f.path,
                     node,
                     replace_with(cst.Integer(str(new))),
                     f"{f.path}:{line}: batch size {value} -> {new}",
                 )
+    shrink_inputs(diagnosis, plan)
 
 
 def shrink_inputs(diagnosis: Diagnosis, plan: _Plan) -> None:
