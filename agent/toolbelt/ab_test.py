@@ -59,7 +59,10 @@ def _bind(ctx: ToolContext) -> Any:
                 NAME, "I can measure precision (bf16/fp16 vs fp32) and learning rates ('lr 1e-3 or 3e-4?')."
             )
         try:
-            request = ABRequest(files=target, variants=variants, repeats=repeats, steps=CHAT_STEPS)
+            # CPU: a GPU run from chat must go through the approval step (agent/approval.py), not wired here yet.
+            request = ABRequest(
+                files=target, variants=variants, repeats=repeats, steps=CHAT_STEPS, device="cpu"
+            )
         except ValidationError as error:
             return validation_failure(NAME, error)
         settings = ctx.settings
