@@ -20,7 +20,13 @@ from pydantic import ValidationError
 from core.errors import UsageError
 
 # Modules that contribute subcommands; each defines add_parser(subparsers).
-SUBCOMMAND_MODULES = ("tools.review.cli", "tools.cli_codegen", "sandbox.cli")
+SUBCOMMAND_MODULES = (
+    "tools.review.cli",
+    "tools.cli_codegen",
+    "sandbox.cli",
+    "tools.fixrun.cli",
+    "tools.abtest.cli",
+)
 # The same rule as agent.chat.THREAD_ID_PATTERN, repeated so that the CLI does not import LangChain to parse.
 _THREAD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
 

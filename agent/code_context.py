@@ -26,7 +26,12 @@ _CODE_START = re.compile(
 _YAML_LANGS = {"yaml", "yml"}
 
 # Tool results that carry files, by tool name and the artifact key holding {path: text}.
-_FILE_ARTIFACTS = {"generate_project": "files", "review_code": "fixed_files", "edit_code": "files"}
+_FILE_ARTIFACTS = {
+    "generate_project": "files",
+    "review_code": "fixed_files",
+    "edit_code": "files",
+    "fix_run": "final_files",
+}
 
 
 def _suffix_for(lang: str, text: str) -> str:
@@ -119,9 +124,11 @@ def latest_code(messages: Sequence[BaseMessage]) -> tuple[dict[str, str], str] |
         if isinstance(message, ToolMessage):
             files = _artifact_files(message)
             if files:
-                origin = {"generate_project": "the generated project", "edit_code": "the edited code"}.get(
-                    message.name or "", "the fixed code"
-                )
+                origin = {
+                    "generate_project": "the generated project",
+                    "edit_code": "the edited code",
+                    "fix_run": "the repaired code",
+                }.get(message.name or "", "the fixed code")
                 return files, origin
         elif isinstance(message, HumanMessage):
             files = extract_code_files(message_text(message))

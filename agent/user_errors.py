@@ -37,6 +37,8 @@ TOOL_NAMES = {
     "generate_project": "the project generator",
     "recommend_architecture": "the recommender",
     "smoke_run": "the smoke run",
+    "fix_run": "the repair loop",
+    "ab_test": "the A/B measurement",
     "export_onnx": "the ONNX export",
     "explain_checklist_item": "the checklist explanation",
     "list_experiments": "the experiment list",

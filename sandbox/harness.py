@@ -519,7 +519,9 @@ def run_lightning(config: dict[str, Any], channel: Channel, result: dict[str, An
 
     state: dict[str, Any] = {"losses": [], "times": [], "samples": []}
     has_val = type(module).validation_step is not package.LightningModule.validation_step
+    extra: dict[str, Any] = {"precision": config["precision"]} if config.get("precision") else {}
     trainer = package.Trainer(
+        **extra,
         max_steps=int(config["steps"]),
         max_epochs=-1,
         accelerator=accelerator,
@@ -558,16 +560,95 @@ def run_lightning(config: dict[str, Any], channel: Channel, result: dict[str, An
     result["loss_decreased"] = loss_decreased(state["losses"])
 
 
-def run_script(config: dict[str, Any]) -> None:
-    """Script mode (``entrypoint``): run one submitted file as ``__main__``; exit status 0 means success."""
+class _StepsDone(BaseException):
+    """Raised from ``backward`` once a plain-PyTorch script has trained the requested steps (a BaseException,
+    so that a script's own ``except Exception`` does not swallow it)."""
+
+
+def uses_torch(work_dir: str) -> bool:
+    """Whether a submitted Python file mentions torch (only then is it worth importing torch to record losses)."""
+    for path in submitted_module_names(work_dir).values():
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            if "torch" in handle.read():
+                return True
+    return False
+
+
+def record_backward(channel: Channel, state: dict[str, Any], steps: int) -> Callable[[], None]:
+    """Record plain-PyTorch training: every ``loss.backward()`` on a scalar is one step with that loss.
+
+    A script has no Trainer to hook, but every training loop calls ``backward`` on its loss, so wrapping
+    ``torch.Tensor.backward`` gives the same per-step losses, NaN check and step bound as a Lightning run.
+    Returns the function that restores the original method.
+    """
+    import torch
+
+    original = torch.Tensor.backward
+
+    def backward(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.dim() == 0:
+            now = time.monotonic()
+            loss = float(self.detach().float().item())
+            if not math.isfinite(loss):
+                raise HarnessError(
+                    f"the loss became {loss} at step {len(state['times']) + 1}: check the learning rate, the "
+                    "loss inputs (logits vs probabilities) and the data normalisation"
+                )
+            state["losses"].append(loss)
+            state["times"].append(now - state.get("batch_start", now))
+            state["samples"].append(1)
+            state["batch_start"] = now
+            if state.get("first_step_s") is None:
+                state["first_step_s"] = now - _STARTED
+            step = len(state["times"])
+            if step <= MAX_STEP_EVENTS:
+                channel.send({"type": "step", "step": step, "loss": loss, "samples_per_s": None})
+        outcome = original(self, *args, **kwargs)
+        if len(state["times"]) >= steps:
+            raise _StepsDone()
+        return outcome
+
+    torch.Tensor.backward = backward  # type: ignore[method-assign]
+
+    def restore() -> None:
+        torch.Tensor.backward = original  # type: ignore[method-assign]
+
+    return restore
+
+
+def run_script(
+    config: dict[str, Any], channel: Channel | None = None, result: dict[str, Any] | None = None
+) -> None:
+    """Script mode (``entrypoint``): run one submitted file as ``__main__``; exit status 0 means success.
+
+    When the submission uses torch, its ``backward`` calls are recorded as steps (losses, NaN check) and the
+    script is stopped, as a success, after ``steps`` of them.
+    """
     entry = os.path.normpath(config["entrypoint"])
     if not os.path.isfile(entry):
         raise HarnessError(f"entrypoint '{config['entrypoint']}' is not among the submitted files")
+    state: dict[str, Any] = {"losses": [], "times": [], "samples": []}
+    restore: Callable[[], None] | None = None
+    if channel is not None and uses_torch(config["work_dir"]):
+        restore = record_backward(channel, state, int(config.get("steps") or 20))
     try:
         runpy.run_path(entry, run_name="__main__")
+    except _StepsDone:
+        pass
     except SystemExit as exc:
         if exc.code not in (None, 0):
             raise HarnessError(f"{entry} exited with status {exc.code}") from None
+    finally:
+        if restore is not None:
+            restore()
+            if result is not None:
+                result["steps"] = len(state["times"])
+                result["losses"] = [round(v, 6) for v in state["losses"]]
+                result["time_to_first_step_s"] = (
+                    round(state["first_step_s"], 3) if state.get("first_step_s") is not None else None
+                )
+    if restore is not None and result is not None:
+        result["loss_decreased"] = loss_decreased(state["losses"])
 
 
 def wait_for_run(config_path: str) -> dict[str, Any] | None:
@@ -604,7 +685,7 @@ def main(argv: list[str]) -> int:
         submitted = {name.split(".")[0] for name in submitted_module_names(work_dir)}
         if config.get("entrypoint"):
             result["device"] = "cpu"
-            run_script(config)
+            run_script(config, channel, result)
         else:
             run_lightning(config, channel, result)
     except BaseException as exc:

@@ -331,6 +331,7 @@ class LocalSandbox:
             "datamodule_class": spec.datamodule_class,
             "synthetic": spec.synthetic.model_dump() if spec.synthetic else None,
             "entrypoint": str(PurePosixPath(work_dir) / spec.entrypoint) if spec.entrypoint else None,
+            "precision": spec.precision,
             "wait_for_go": wait,
         }
         # Written whole under another name, then renamed: a waiting harness never reads half a config.

@@ -30,6 +30,7 @@ import psutil
 from sandbox.backends import SandboxBackend, execute, final_result, get_backend, new_run_id
 from sandbox.experiments import (
     ExperimentStore,
+    Lineage,
     ReproduceReport,
     capture_environment,
     reproduction_report,
@@ -85,6 +86,7 @@ class _Run:
     started_at: float | None = None
     announced: set[str] = field(default_factory=set)
     reproduces: str | None = None
+    lineage: Lineage | None = None
 
 
 class SmokeRunManager:
@@ -203,8 +205,11 @@ class SmokeRunManager:
 
     # --- public API ---
 
-    def submit(self, spec: RunSpec, *, reproduces: str | None = None) -> str:
-        """Queue a run; returns its id at once. Raises QueueFull when MAX_QUEUED runs already wait."""
+    def submit(self, spec: RunSpec, *, reproduces: str | None = None, lineage: Lineage | None = None) -> str:
+        """Queue a run; returns its id at once. Raises QueueFull when MAX_QUEUED runs already wait.
+
+        ``lineage`` records the run as an attempt of a repair loop (parent experiment, diff, diagnosis).
+        """
         if not self._running or self._queue is None:
             raise ManagerNotRunning("smoke-run manager not started")
         if self._queue.qsize() >= MAX_QUEUED:
@@ -215,6 +220,7 @@ class SmokeRunManager:
             spec=spec,
             result=RunResult(id=run_id, status="queued", limits=spec.limits.model_dump()),
             reproduces=reproduces,
+            lineage=lineage,
         )
         self._runs[run_id] = run
         self._trim()
@@ -391,7 +397,9 @@ class SmokeRunManager:
             return result
         try:
             environment = capture_environment(result, isolation=self.isolation, backend=self.backend.name)
-            experiment = store.record(run.spec, result, environment=environment, reproduces=run.reproduces)
+            experiment = store.record(
+                run.spec, result, environment=environment, reproduces=run.reproduces, lineage=run.lineage
+            )
         except Exception as exc:  # the run's result matters more than its record
             log.error("could not record smoke run %s: %s", run.id, exc)
             return result

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 RunStatus = Literal["queued", "running", "succeeded", "failed", "timeout", "oom", "cancelled", "rejected"]
 DeviceRequest = Literal["auto", "cpu", "cuda"]
+Precision = Literal["32-true", "bf16-mixed", "16-mixed", "64-true"]
 TaskName = Literal["classification", "segmentation", "detection", "regression"]
 
 
@@ -53,6 +54,11 @@ class RunSpec(BaseModel):
         "(exit status 0 = succeeded). For plain-Python checks and the sandbox's own tests.",
     )
     limits: RunLimits = Field(default_factory=RunLimits)
+    precision: Precision | None = Field(
+        default=None,
+        description="Lightning Trainer precision for the harness's run (default: Lightning's, 32-true); "
+        "set by A/B runs that measure e.g. bf16 against fp32.",
+    )
 
 
 class RunResult(BaseModel):

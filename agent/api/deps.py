@@ -14,6 +14,7 @@ from agent.chat import ChatService
 from core.errors import ApiError
 from core.settings import Settings
 from sandbox.manager import SmokeRunManager
+from tools.fixrun.service import FixRunManager
 from tools.workers import WorkerPool
 
 
@@ -54,9 +55,25 @@ def get_smoke_manager(request: Request) -> SmokeRunManager:
     return manager
 
 
+async def get_fix_manager(request: Request) -> FixRunManager:
+    """The app's fix-run manager, made on first use over the smoke-run manager (503 while that is not running).
+
+    Async so that it runs on the event loop, which the manager's worker threads submit smoke runs to.
+    """
+    import asyncio
+
+    smoke = get_smoke_manager(request)
+    manager: FixRunManager | None = getattr(request.app.state, "fix_manager", None)
+    if manager is None or manager.smoke is not smoke:
+        manager = FixRunManager(smoke, asyncio.get_running_loop())
+        request.app.state.fix_manager = manager
+    return manager
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ChatServiceDep = Annotated[ChatService, Depends(get_chat_service)]
 StatelessChatDep = Annotated[ChatService, Depends(get_stateless_chat)]
 ReviewPoolDep = Annotated[WorkerPool | None, Depends(get_review_pool)]
 StorageDep = Annotated[Any | None, Depends(get_storage)]
 SmokeManagerDep = Annotated[SmokeRunManager, Depends(get_smoke_manager)]
+FixRunManagerDep = Annotated[FixRunManager, Depends(get_fix_manager)]

@@ -31,6 +31,23 @@ _SMOKE = re.compile(
     r"|\btrain for \d+",
     re.IGNORECASE,
 )
+# "Make it train", "fix the run", "it crashes, fix it": the repair loop (run, diagnose, repair, re-run), not a review.
+_FIX_RUN = re.compile(
+    r"\bmake (?:it|this|them|the (?:code|model|project|training)|my (?:code|model|project|training)) "
+    r"(?:train|learn|work)\b|\bget (?:it|this) (?:to )?(?:train|learn)|\bfix[- ]run\b"
+    r"|\b(?:fix|repair) (?:the|my|this) (?:run|training|smoke run)\b"
+    r"|\b(?:crash(?:es|ed|ing)?|fails? to train|does(?:n'?t| not) train|won'?t train|not training|"
+    r"loss (?:is |goes |becomes )?(?:nan|inf)|nan loss)\b[^.?!]*\b(?:fix|repair)\b"
+    r"|\b(?:fix|repair) (?:it|this)\b[^.?!]*\b(?:crash(?:es|ed|ing)?|train(?:s|ing)?)\b",
+    re.IGNORECASE,
+)
+# "Is bf16 faster here?", "which LR is better, 1e-3 or 3e-4?": measured with interleaved A/B smoke runs.
+_AB = re.compile(
+    r"\bis (?:bf16|bfloat16|fp16|mixed precision|half precision)\b[^.?!]*\b(?:faster|quicker|better|worth it)"
+    r"|\b(?:bf16|fp16)\b (?:vs\.?|or|versus) (?:fp32|full precision)\b"
+    r"|\bwhich (?:lr|learning[- ]rate) is better\b|\b(?:lr|learning[- ]rate)s? \S+ (?:or|vs\.?|versus) \S+\s*\?",
+    re.IGNORECASE,
+)
 _GENERATE = re.compile(
     r"\b(?:generate|scaffold|write|create|build|make|give me|set (?:me )?up|bootstrap|aufsetzen|erstellen|"
     r"g[ée]n[ée]rer?|genera|crea|cr[ée]er?)\b[^.?!]*?"
@@ -173,6 +190,10 @@ def detect_intents(prose: str, *, has_code_in_message: bool, has_code_in_thread:
     wants_generate = bool(_GENERATE.search(text)) and not has_code_in_message
     intents: list[Intent] = []
 
+    if code_available and _FIX_RUN.search(text):
+        return [Intent("fix_run", {})]
+    if code_available and _AB.search(text):
+        return [Intent("ab_test", {"question": text})]
     if wants_generate:
         intents.append(Intent("generate_project", extract_generate_args(text)))
         if wants_smoke:
@@ -217,6 +238,8 @@ def detect_intents(prose: str, *, has_code_in_message: bool, has_code_in_thread:
         return [Intent("explain_checklist_item", {"item": target})]
     if wants_export:
         return [Intent("export_onnx", {})]  # no code anywhere in the thread: the tool says so plainly
+    if _FIX_RUN.search(text):
+        return [Intent("fix_run", {})]  # no code in the thread: the tool says so plainly
     if wants_fix or wants_smoke or _REVIEW.search(text):
         # Asked to act on code, but there is none anywhere in the thread: the review tool says so plainly.
         return [Intent("smoke_run" if wants_smoke else "review_code", {"fix": True} if wants_fix else {})]

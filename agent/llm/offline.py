@@ -42,6 +42,8 @@ _INTROS = {
     "generate_project": "I generated the project.",
     "recommend_architecture": "Here is what I recommend, computed from the knowledge base.",
     "smoke_run": "",
+    "fix_run": "",
+    "ab_test": "",
     "explain_checklist_item": "",
     "list_experiments": "",
     "export_onnx": "",

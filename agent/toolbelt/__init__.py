@@ -11,12 +11,14 @@ from __future__ import annotations
 from langchain_core.tools import BaseTool
 
 from agent.toolbelt import (
+    ab_test,
     answer,
     edit,
     experiments_compare,
     experiments_list,
     explain,
     export,
+    fix_run,
     generate,
     recommend,
     review,
@@ -29,6 +31,8 @@ SPECS: tuple[ToolSpec, ...] = (
     recommend.SPEC,
     generate.SPEC,
     smoke.SPEC,
+    fix_run.SPEC,
+    ab_test.SPEC,
     edit.SPEC,
     answer.SPEC,
     explain.SPEC,

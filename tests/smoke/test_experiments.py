@@ -159,9 +159,10 @@ def test_mlflow_mirror_is_optional(
     import importlib.util
 
     from sandbox import experiments
+    from sandbox.experiments import mirror
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", (tmp_path / "mlruns").as_uri())
-    monkeypatch.setattr(experiments, "_mlflow_warned", False)
+    monkeypatch.setattr(mirror, "_mlflow_warned", False)
     recorded = store.record(RunSpec(files=FILES), _result("run-a", [1.0, 0.5]))
     if importlib.util.find_spec("mlflow") is None:
         assert not experiments.log_to_mlflow(recorded)

@@ -1,0 +1,95 @@
+"""``ab_test``: answer "is bf16 faster here?" / "which LR is better?" by measuring, with interleaved runs."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from langgraph.prebuilt import InjectedState
+from pydantic import BaseModel, Field, ValidationError
+
+from agent.toolbelt.base import (
+    NO_CODE,
+    ToolContext,
+    ToolOutput,
+    ToolSpec,
+    failure,
+    resolve_files,
+    validation_failure,
+)
+
+NAME = "ab_test"
+CHAT_REPEATS = 2
+CHAT_STEPS = 8
+
+
+class ABTestArgs(BaseModel):
+    """Arguments of the ab_test tool."""
+
+    question: str = Field(description="What to compare, e.g. 'is bf16 faster?' or 'lr 1e-3 or 3e-4?'.")
+    code: str | None = Field(
+        default=None, description="Code to measure. Empty: the latest code in the thread."
+    )
+    files: dict[str, str] | None = Field(default=None, description="Project files: path -> text.")
+    repeats: int = Field(default=CHAT_REPEATS, ge=1, le=5)
+    state: Annotated[dict[str, Any] | None, InjectedState] = None
+
+
+def _bind(ctx: ToolContext) -> Any:
+    async def ab_test(
+        question: str,
+        code: str | None = None,
+        files: dict[str, str] | None = None,
+        repeats: int = CHAT_REPEATS,
+        state: dict[str, Any] | None = None,
+    ) -> ToolOutput:
+        from sandbox.experiments import ExperimentStore
+        from tools.abtest import ABRequest, run_ab
+        from tools.abtest.question import variants_from_question
+        from tools.abtest.render import render_markdown
+        from tools.fixrun.loop import store_runner
+
+        resolved = resolve_files(code, files, state)
+        if resolved is None:
+            return failure(NAME, NO_CODE)
+        target, origin = resolved
+        variants = variants_from_question(question)
+        if variants is None:
+            return failure(
+                NAME, "I can measure precision (bf16/fp16 vs fp32) and learning rates ('lr 1e-3 or 3e-4?')."
+            )
+        try:
+            # CPU: a GPU run from chat must go through the approval step (agent/approval.py), not wired here yet.
+            request = ABRequest(
+                files=target, variants=variants, repeats=repeats, steps=CHAT_STEPS, device="cpu"
+            )
+        except ValidationError as error:
+            return validation_failure(NAME, error)
+        settings = ctx.settings
+        if ctx.smoke_manager is not None:
+            from tools.fixrun.service import FixRunManager
+
+            runner = FixRunManager(ctx.smoke_manager, asyncio.get_running_loop()).run_attempt
+            report = await asyncio.to_thread(run_ab, request, settings, runner)
+        else:
+
+            def work() -> Any:
+                with ExperimentStore(settings.experiments_db) as store:
+                    return run_ab(request, settings, store_runner(settings, store))
+
+            report = await asyncio.to_thread(work)
+        artifact = report.model_dump(mode="json")
+        artifact["measured"] = origin
+        return f"A/B runs of {origin}:\n\n{render_markdown(report)}", artifact
+
+    return ab_test
+
+
+SPEC = ToolSpec(
+    NAME,
+    "Measure instead of guessing: run variants (bf16/fp16 vs fp32, two learning rates) as interleaved A/B "
+    "smoke runs with repeats; reports throughput, memory and loss with spread and says when it is noise.",
+    ABTestArgs,
+    _bind,
+    is_async=True,
+)
