@@ -324,6 +324,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="An expert computer-vision ML engineer behind an HTTP API: chat, review, generate, "
         "recommend and smoke-train PyTorch Lightning code.",
         lifespan=lifespan,
+        docs_url=None,  # agent/api/docs.py serves /docs and /redoc with local assets (no CDN)
+        redoc_url=None,
     )
     app.state.settings = settings
     install_error_handlers(app)
@@ -332,11 +334,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Order: the outermost middleware is added last. Logging sees everything, auth runs before body reads.
     app.add_middleware(JsonBodyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    open_paths = {"/healthz", "/readyz"}
+    # Probes, the API description and the web page's files are open; modules name theirs (OPEN_PATHS, ...).
+    open_paths = {"/healthz", "/readyz", "/openapi.json"}.union(
+        *(getattr(module, "OPEN_PATHS", ()) for module in modules)
+    )
+    open_prefixes = tuple(prefix for module in modules for prefix in getattr(module, "OPEN_PREFIXES", ()))
     app.add_middleware(
         BearerAuthMiddleware,
         api_key=settings.api_key.get_secret_value() if settings.api_key else None,
         open_paths=open_paths,
+        open_prefixes=open_prefixes,
         max_failures=settings.auth_max_failures,
         failure_window_s=settings.auth_failure_window_s,
     )
