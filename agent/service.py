@@ -25,6 +25,7 @@ from starlette.routing import compile_path
 
 import agent.api
 from agent import __version__
+from agent.metrics import MetricsMiddleware
 from agent.middleware import (
     BearerAuthMiddleware,
     BodyLimitMiddleware,
@@ -263,6 +264,7 @@ async def open_agent(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     from agent.graph import build_graph
     from agent.history import HistoryPolicy
     from agent.llm import build_chat_model
+    from agent.metrics import instrument_tools
     from agent.storage import open_storage
     from agent.thread_store import prepare_storage
     from agent.toolbelt import ToolContext, build_tools
@@ -280,7 +282,7 @@ async def open_agent(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         app.state.checkpointer = checkpointer
         app.state.review_pool = review_pool
         app.state.tool_context = ToolContext(settings=settings, review_pool=review_pool)
-        tools = build_tools(app.state.tool_context)
+        tools = instrument_tools(build_tools(app.state.tool_context))  # counted and timed for /metrics
         retrieval = settings.llm != "offline"
         app.state.graph = build_graph(model, tools, checkpointer, history, retrieval=retrieval)
         app.state.chat = ChatService(
@@ -348,6 +350,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         failure_window_s=settings.auth_failure_window_s,
     )
     app.add_middleware(HeadMiddleware)
+    app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestLogMiddleware)
 
     def openapi() -> dict[str, Any]:
