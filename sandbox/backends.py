@@ -96,9 +96,10 @@ class LocalBackend:
 
     def warm_up(self) -> None:
         self._sandbox.check()  # the host probe is cached per process
+        self._sandbox.start_warm_pool(self.settings.smoke_warm_sandboxes)
 
     def close(self) -> None:
-        return None
+        self._sandbox.close()
 
 
 def reap_local_leftovers(settings: Settings, sandbox: Any = None) -> None:

@@ -161,7 +161,7 @@ class Progress:
                 self._step(event)
 
     def _step(self, event: dict[str, Any]) -> None:
-        step = int(event.get("step", 0)) + 1
+        step = int(event.get("step", 0))  # the harness counts steps from 1
         loss = event.get("loss")
         speed = event.get("samples_per_s")
         text = f"step {step}/{self.total}"

@@ -36,6 +36,7 @@ from sandbox import isolation
 from sandbox.cgroups import PARENT_NAME, RunCgroup, reap_stale_cgroups
 from sandbox.seccomp_policy import bpf_fd
 from sandbox.spec import RunLimits, RunResult, RunSpec, RunStatus
+from sandbox.warm import WARM_LIMITS, WarmPool, WarmSlot, fits, release
 
 log = logging.getLogger(__name__)
 
@@ -245,6 +246,100 @@ class LocalSandbox:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.runs_root = (Path(settings.data_dir) / "sandbox" / "runs").resolve()
+        self._warm: WarmPool | None = None
+
+    def start_warm_pool(self, size: int) -> None:
+        """Keep ``size`` sandboxes waiting with torch and Lightning imported (sandbox/warm.py); 0: none.
+
+        For a long-lived service (the run manager calls it); a one-run process (the CLI) gains nothing.
+        """
+        if size <= 0 or self._warm is not None or not self.check().usable:
+            return
+        self._warm = WarmPool(size, self._prestart, self._discard)
+        self._warm.fill_in_background()
+
+    def warm_ready(self) -> int:
+        """How many warm sandboxes wait for a run right now (0 without a pool or while it refills)."""
+        return self._warm.ready() if self._warm is not None else 0
+
+    def close(self) -> None:
+        """Destroy the waiting warm sandboxes."""
+        if self._warm is not None:
+            self._warm.close()
+            self._warm = None
+
+    def _prestart(self) -> WarmSlot:
+        """Launch a sandbox as a run's would be, for a run not yet known: it imports, then waits on stdin."""
+        facts, _ = _host()
+        unsafe = self.check().isolation == "unsafe"
+        name = f"{os.getpid()}-warm-{secrets.token_hex(4)}"
+        with _active_lock:
+            _active_runs.add(name)
+        template = RunSpec(files={"waiting.py": ""}, steps=1, device="cpu", limits=WARM_LIMITS)
+        run_dir = self.runs_root / name
+        launch: _Launch | None = None
+        result_r, result_w = os.pipe()
+        os.set_inheritable(result_w, True)
+        try:
+            self._stage(template, run_dir, None if unsafe else facts, unsafe, wait=True)
+            launch = (
+                self._launch_unsafe(template, run_dir, result_w)
+                if unsafe
+                else self._launch_isolated(template, facts, run_dir, name, result_w)
+            )
+            proc = self._popen(launch, stdin=subprocess.PIPE)
+        except BaseException:
+            for fd in {*(launch.pass_fds if launch else ()), result_w, result_r}:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            if launch is not None and launch.cgroup is not None:
+                launch.cgroup.remove()
+            shutil.rmtree(run_dir, ignore_errors=True)
+            with _active_lock:
+                _active_runs.discard(name)
+            raise
+        return WarmSlot(name, run_dir, launch, proc, result_r, time.monotonic())
+
+    def _discard(self, slot: WarmSlot) -> None:
+        """Destroy a slot that will serve no run."""
+        self._stop(slot.proc, slot.launch.cgroup)
+        for stream in (slot.proc.stdin, slot.proc.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        with contextlib.suppress(OSError):
+            os.close(slot.result_r)
+        if slot.launch.cgroup is not None:
+            slot.launch.cgroup.remove()
+        shutil.rmtree(slot.run_dir, ignore_errors=True)
+        with _active_lock:
+            _active_runs.discard(slot.name)
+
+    def _popen(self, launch: _Launch, stdin: int) -> subprocess.Popen[bytes]:
+        """Start the launch's chain; the child gets its descriptors and ours are closed exactly once (a
+        second close could hit a number that a concurrent run has been handed since)."""
+        proc = subprocess.Popen(
+            launch.argv,
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=launch.env,
+            cwd="/",
+            pass_fds=launch.pass_fds,
+            start_new_session=True,
+        )
+        child_fds, launch.pass_fds = launch.pass_fds, ()
+        for fd in child_fds:
+            os.close(fd)
+        return proc
+
+    def _claim_warm(self, spec: RunSpec) -> WarmSlot | None:
+        if self._warm is None:
+            return None
+        gpu = isolation.gpu_plan(spec.device, visible=os.environ.get("CUDA_VISIBLE_DEVICES"))
+        if not fits(spec, gpu.uses_gpu):
+            return None
+        return self._warm.claim()
 
     def check(self) -> SandboxCheck:
         """Cheap after the first call (the probe is cached per process)."""
@@ -287,13 +382,19 @@ class LocalSandbox:
                 id=run_id, status="cancelled", error="cancelled before it started", limits=limits_info
             )
         limits_info["isolation"] = check.isolation
+        slot = self._claim_warm(spec)
+        limits_info["warm_start"] = slot is not None
         # <supervisor pid>-<run id>-<random>: the reaper reads the pid; the suffix keeps two ids that sanitise
         # alike (or a reused id) from colliding on the cgroup and directory names.
-        name = f"{os.getpid()}-{_RUN_ID_UNSAFE.sub('_', run_id)[:64]}-{secrets.token_hex(3)}"
+        name = (
+            slot.name
+            if slot
+            else f"{os.getpid()}-{_RUN_ID_UNSAFE.sub('_', run_id)[:64]}-{secrets.token_hex(3)}"
+        )
         with _active_lock:
             _active_runs.add(name)
         try:
-            return self._run(spec, run_id, name, check, limits_info, on_event, cancel)
+            return self._run(spec, run_id, name, check, limits_info, on_event, cancel, slot)
         except Exception as exc:  # an infrastructure fault, not the user's: report it, never raise
             log.exception("sandbox run %s failed to start", run_id)
             return RunResult(
@@ -302,21 +403,47 @@ class LocalSandbox:
         finally:
             with _active_lock:
                 _active_runs.discard(name)
+            if self._warm is not None:
+                self._warm.fill_in_background()  # after the run: the refill's imports never slow a run
 
     # -- internals ----------------------------------------------------------------------------------------
 
-    def _stage(self, spec: RunSpec, run_dir: Path, facts: isolation.HostFacts | None, unsafe: bool) -> None:
-        """Write the submitted files, the harness and the run config into a fresh directory."""
+    def _stage(
+        self,
+        spec: RunSpec,
+        run_dir: Path,
+        facts: isolation.HostFacts | None,
+        unsafe: bool,
+        *,
+        wait: bool = False,
+    ) -> None:
+        """Write the submitted files, the harness and the run config into a fresh directory.
+
+        ``wait``: the harness pre-imports torch and Lightning, then waits on stdin for its run (a warm slot).
+        """
         run_dir.mkdir(parents=True, mode=0o755)
         os.chmod(run_dir, 0o755)
+        shutil.copyfile(HARNESS_SOURCE, run_dir / "harness.py")
+        if facts is not None:
+            etc = run_dir / "etc"
+            etc.mkdir(mode=0o755)
+            uid, gid = facts.sandbox_uid, facts.sandbox_gid
+            (etc / "passwd").write_text(
+                f"root:x:0:0:root:/root:/usr/sbin/nologin\nsandbox:x:{uid}:{gid}:sandbox:/tmp:/usr/sbin/nologin\n"
+            )
+            (etc / "group").write_text(f"root:x:0:\nsandbox:x:{gid}:\n")
+        self._write_job(spec, run_dir, unsafe, wait=wait)
+
+    def _write_job(self, spec: RunSpec, run_dir: Path, unsafe: bool, *, wait: bool = False) -> None:
+        """The run's own part of the directory: its source files and ``run.json`` (replaced for a warm slot,
+        whose harness has read neither yet)."""
         src = run_dir / "src"
+        shutil.rmtree(src, ignore_errors=True)
         src.mkdir(mode=0o755)
         for rel, text in spec.files.items():
             target = src / PurePosixPath(rel)
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
             target.write_text(text, encoding="utf-8")
-            os.chmod(target, 0o644)
-        shutil.copyfile(HARNESS_SOURCE, run_dir / "harness.py")
         inside = run_dir if unsafe else Path(isolation.IN_DIR)
         work_dir = str(run_dir / "work") if unsafe else isolation.WORK_DIR
         config = {
@@ -329,16 +456,13 @@ class LocalSandbox:
             "datamodule_class": spec.datamodule_class,
             "synthetic": spec.synthetic.model_dump() if spec.synthetic else None,
             "entrypoint": str(PurePosixPath(work_dir) / spec.entrypoint) if spec.entrypoint else None,
+            "wait_for_go": wait,
         }
-        (run_dir / "run.json").write_text(json.dumps(config))
-        if facts is not None:
-            etc = run_dir / "etc"
-            etc.mkdir(mode=0o755)
-            uid, gid = facts.sandbox_uid, facts.sandbox_gid
-            (etc / "passwd").write_text(
-                f"root:x:0:0:root:/root:/usr/sbin/nologin\nsandbox:x:{uid}:{gid}:sandbox:/tmp:/usr/sbin/nologin\n"
-            )
-            (etc / "group").write_text(f"root:x:0:\nsandbox:x:{gid}:\n")
+        # Written whole under another name, then renamed: a waiting harness never reads half a config.
+        partial = run_dir / "run.json.partial"
+        partial.write_text(json.dumps(config))
+        os.chmod(partial, 0o644)
+        partial.replace(run_dir / "run.json")
         for path in run_dir.rglob("*"):
             os.chmod(path, 0o755 if path.is_dir() else 0o644)
 
@@ -428,42 +552,37 @@ class LocalSandbox:
         limits_info: dict[str, Any],
         on_event: EventCallback | None,
         cancel: threading.Event | None,
+        slot: WarmSlot | None = None,
     ) -> RunResult:
         facts, _ = _host()
         unsafe = check.isolation == "unsafe"
         run_dir = self.runs_root / name
         launch: _Launch | None = None
         proc: subprocess.Popen[bytes] | None = None
-        result_r, result_w = os.pipe()
-        os.set_inheritable(result_w, True)
+        if slot is None:
+            result_r, result_w = os.pipe()
+            os.set_inheritable(result_w, True)
+        else:
+            launch, proc, result_r, result_w = slot.launch, slot.proc, slot.result_r, -1
         events: queue.Queue[tuple[str, Any]] = queue.Queue()
         capture = OutputCapture(spec.limits.output_cap_bytes, events)
         threads: list[threading.Thread] = []
         readers_done = False
         try:
-            self._stage(spec, run_dir, None if unsafe else facts, unsafe)
-            if unsafe:
-                launch = self._launch_unsafe(spec, run_dir, result_w)
+            if slot is None:
+                self._stage(spec, run_dir, None if unsafe else facts, unsafe)
+                if unsafe:
+                    launch = self._launch_unsafe(spec, run_dir, result_w)
+                else:
+                    launch = self._launch_isolated(spec, facts, run_dir, name, result_w)
+                started = time.monotonic()
+                proc = self._popen(launch, stdin=subprocess.DEVNULL)
+                result_w = -1
             else:
-                launch = self._launch_isolated(spec, facts, run_dir, name, result_w)
-            started = time.monotonic()
-            proc = subprocess.Popen(
-                launch.argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                env=launch.env,
-                cwd="/",
-                pass_fds=launch.pass_fds,
-                start_new_session=True,
-            )
-            # The child has its copies; close ours exactly once (a second close could hit a number that a
-            # concurrent run has been handed since).
-            child_fds, launch.pass_fds = launch.pass_fds, ()
-            for fd in child_fds:
-                os.close(fd)
-            result_w = -1
-            assert proc.stdout is not None
+                self._write_job(spec, run_dir, unsafe)
+                started = time.monotonic()
+                release(slot)
+            assert proc is not None and launch is not None and proc.stdout is not None
             threads = [
                 threading.Thread(target=_pump_output, args=(proc.stdout.fileno(), capture), daemon=True),
                 threading.Thread(target=_pump_channel, args=(result_r, events), daemon=True),
