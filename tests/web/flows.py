@@ -76,7 +76,7 @@ def chat(driver: Any, question: str = CHAT_QUESTION, timeout_s: float = 90.0) ->
     """Send a message; wait for the streamed answer to finish. Returns the answer's text, the number of token
     events the page received, and the tool calls shown (name, state)."""
     before = len(_all(driver, ".msg.assistant"))
-    _by_id(driver, "message").send_keys(question)
+    _set_value(driver, "message", question)  # typed Enter would send: a paste keeps the newlines
     _by_id(driver, "send").click()
     wait_for(driver, lambda d: len(_all(d, ".msg.assistant")) > before, 10, "the answer bubble")
     wait_for(
@@ -174,4 +174,26 @@ def experiments(driver: Any, select: int = 2, timeout_s: float = 30.0) -> dict[s
         "ids": [item.text for item in _all(driver, "#exp-table .exp-id")],
         "compared": [item.text for item in _all(driver, "#exp-compare-table thead th")][1:],
         "curves": len(_all(driver, "#exp-chart polyline")),
+    }
+
+
+def approve_run(driver: Any, timeout_s: float = 240.0) -> dict[str, Any]:
+    """With an approval card on screen, click "Approve and run" and wait for the run's turn to end. Returns the
+    smoke_run line's state and text and how many progress events it showed."""
+    before = len(_all(driver, ".msg.assistant"))
+    _all(driver, ".approval .approve")[-1].click()
+    wait_for(driver, lambda d: len(_all(d, ".msg.assistant")) > before, 10, "the approved turn")
+    wait_for(
+        driver,
+        lambda d: "streaming" not in _all(d, ".msg.assistant")[-1].get_attribute("class"),
+        timeout_s,
+        "the approved run to finish",
+    )
+    tools = _all(driver, ".msg.assistant")[-1].find_elements("css selector", ".tool")
+    smoke = [item for item in tools if item.find_element("css selector", ".tool-name").text == "smoke_run"]
+    return {
+        "state": smoke[-1].get_attribute("class") if smoke else None,
+        "line": smoke[-1].find_element("css selector", "summary").text if smoke else "",
+        "progress": int(smoke[-1].get_attribute("data-progress") or 0) if smoke else 0,
+        "answer": _all(driver, ".msg.assistant")[-1].find_element("css selector", ".body").text,
     }

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.conftest import RunningServer, check_no_rule_crash, start_server
+from tests.samples import TINY_LIGHTNING
 from tests.web import flows
 from tests.web.browser import PHONE, start_browser, unavailable, wait_for
 
@@ -26,7 +27,12 @@ AUTH = {"Authorization": f"Bearer {API_KEY}"}
 @pytest.fixture(scope="module")
 def keyed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """A server that requires an API key; two smoke-run slots so a run started over HTTP goes alongside."""
-    env = {"MLAGENT_API_KEY": API_KEY, "MLAGENT_SMOKE_CONCURRENCY": "2", "MLAGENT_AUTH_MAX_FAILURES": "0"}
+    env = {
+        "MLAGENT_API_KEY": API_KEY,
+        "MLAGENT_SMOKE_CONCURRENCY": "2",
+        "MLAGENT_AUTH_MAX_FAILURES": "0",
+        "MLAGENT_APPROVAL": "always",  # every agent-started run asks first (the page's approval card)
+    }
     running = start_server(tmp_path_factory.mktemp("web") / "data", env)
     yield running
     running.stop()
@@ -125,6 +131,24 @@ def _example_module(server: RunningServer, browser: Any) -> str:
     browser.find_element("id", "smoke-example").click()
     text: str = browser.execute_script("return document.getElementById('smoke-code').value")
     return text
+
+
+def test_a_run_the_agent_proposes_waits_for_approval_and_then_streams_its_steps(
+    keyed_server: RunningServer, browser: Any
+) -> None:
+    ready = httpx.get(f"{keyed_server.url}/readyz", timeout=30).json()
+    if not ready["checks"]["sandbox"]["ok"]:
+        pytest.skip(f"the sandbox is not usable here: {ready['checks']['sandbox']}")
+    flows.open_page(browser, keyed_server.url, "chat", api_key=API_KEY)
+    flows.chat(browser, f"here is my model\n```python\n{TINY_LIGHTNING}```")
+    flows.chat(browser, "smoke-test it for 4 steps")
+    cards = browser.find_elements("css selector", ".approval")
+    assert cards, browser.find_elements("css selector", ".msg")[-1].text[:500]
+    assert "Approval needed" in cards[-1].text and "Approve and run" in cards[-1].text
+    seen = flows.approve_run(browser)
+    assert seen["state"] and "done" in seen["state"], seen
+    assert seen["progress"] >= 4, seen  # the steps arrived while it trained
+    assert "succeeded" in seen["answer"] or "loss" in seen["answer"], seen["answer"][:300]
 
 
 def test_docs_render_the_operations_offline(keyed_server: RunningServer, browser: Any) -> None:

@@ -242,6 +242,33 @@
     item.querySelector(".tool-json").textContent = JSON.stringify(call.result, null, 2);
   }
 
+  /* A running tool's live progress (a smoke run's status and steps with their loss) on its line. */
+  function toolProgress(bubble, data) {
+    const running = Array.from(bubble.querySelectorAll(".tool.running")).filter(function (item) {
+      return item.querySelector(".tool-name").textContent === data.tool;
+    });
+    // A resumed turn (after an approval) reports the approved run's progress without a new tool_start.
+    const item = running[running.length - 1] || toolItem(bubble, { id: "", name: data.tool, args: {} });
+    const text = data.type === "step" ? "step " + data.step + (typeof data.loss === "number" ? ", loss " + data.loss.toFixed(4) : "")
+      : data.status ? String(data.status) : "";
+    item.querySelector(".tool-result").textContent = "\u2026 " + text;
+    item.dataset.progress = String(Number(item.dataset.progress || 0) + 1);
+  }
+
+  /* A costly run waits for the person's yes: say what would run and why, and answer with one click (the same
+     as typing yes or no as the next message). */
+  function approvalCard(bubble, action) {
+    const card = el("div", "approval");
+    const reasons = (action.reasons || []).map(function (r) { return "<li>" + esc(r) + "</li>"; }).join("");
+    card.innerHTML = "<b>Approval needed</b><p>" + esc(action.summary || action.tool || "a costly action") + "</p>" +
+      (reasons ? "<ul>" + reasons + "</ul>" : "") +
+      '<div class="row"><button class="primary approve">Approve and run</button><button class="reject">Reject</button></div>';
+    card.querySelector(".approve").addEventListener("click", function () { card.remove(); sendMessage("yes"); });
+    card.querySelector(".reject").addEventListener("click", function () { card.remove(); sendMessage("no"); });
+    bubble.append(card);
+    scrollDown();
+  }
+
   function scrollDown() { const box = $("messages"); box.scrollTop = box.scrollHeight; }
 
   async function sendMessage(text) {
@@ -276,9 +303,16 @@
           body.innerHTML = "";
           toolItem(bubble, data);
           scrollDown();
+        } else if (event === "progress") {
+          toolProgress(bubble, data);
+        } else if (event === "approval_required") {
+          approvalCard(bubble, data);
         } else if (event === "tool_end") {
           finishTool(bubble, data);
         } else if (event === "done") {
+          bubble.querySelectorAll(".tool.running").forEach(function (item) {
+            item.classList.replace("running", "done");  // the turn ended: whatever it ran has ended too
+          });
           raw = data.reply;
           paint();
           currentThread = data.thread_id;
@@ -332,6 +366,7 @@
       }
       if (message.interrupted) bubble.classList.add("interrupted");
     });
+    if (history.pending_action) approvalCard(bubble || assistantBubble(), history.pending_action);
     renderThreadList();
     scrollDown();
   }
