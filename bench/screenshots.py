@@ -41,6 +41,13 @@ def shoot(driver: Any, url: str, size: tuple[int, int], label: str, out: Path, s
         driver.find_element("id", "menu-toggle").click()
         time.sleep(0.4)
         _save(driver, f"chat-threads-{label}", out)
+    if smoke_ok:  # a run the agent proposes waits for approval (the server runs with MLAGENT_APPROVAL=always)
+        flows.open_page(driver, url, "chat")
+        flows.chat(driver, f"here is my model\n```python\n{flows.EXAMPLE_MODULE}```")
+        flows.chat(driver, "smoke-test it for 4 steps")
+        _save(driver, f"chat-approval-{label}", out)
+        flows.approve_run(driver)
+        _save(driver, f"chat-approved-run-{label}", out)
     flows.open_page(driver, url, "review")
     flows.review(driver, fix=False)
     _save(driver, f"review-{label}", out)
@@ -79,7 +86,9 @@ def main() -> int:
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        server = start_server(Path(tmp) / "data", {"MLAGENT_SMOKE_CONCURRENCY": "2"})
+        server = start_server(
+            Path(tmp) / "data", {"MLAGENT_SMOKE_CONCURRENCY": "2", "MLAGENT_APPROVAL": "always"}
+        )
         try:
             import httpx
 

@@ -10,6 +10,30 @@ from typing import Any
 
 from tests.web.browser import wait_for
 
+# A tiny LightningModule as a person would paste it (the screenshots' approval flow trains it).
+EXAMPLE_MODULE = """import lightning as L
+import torch
+import torch.nn as nn
+
+
+class TinyClassifier(L.LightningModule):
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 4))
+        self.example_input_array = torch.zeros(2, 3, 8, 8)
+
+    def forward(self, x):
+        return self.net(x)
+
+    def training_step(self, batch, batch_idx):
+        images, labels = batch
+        loss = nn.functional.cross_entropy(self(images), labels)
+        self.log("train/loss", loss)
+        return loss
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.05)
+"""
 CHAT_QUESTION = "Which loss should I use for multi-label image classification?"
 # Written for these tests: an outdated Trainer argument (fixable), an unseeded shuffled loader and no
 # validation, so the checklist has failures and the fixer has something to change.

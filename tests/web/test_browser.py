@@ -176,6 +176,12 @@ def test_every_view_fits_a_phone_screen(keyed_server: RunningServer) -> None:
                 "document.querySelector('.view:not([hidden])').getBoundingClientRect().right)"
             )
             assert width <= PHONE[0] + 1, (view, width)
+            cut = driver.execute_script(
+                "return [...document.querySelectorAll('button, h2, .tabs')].filter(e => e.offsetParent"
+                " && e.getBoundingClientRect().right > arguments[0] + 1).map(e => e.id || e.className)",
+                PHONE[0],
+            )
+            assert not cut, (view, cut)  # a button pushed off the screen cannot be pressed
         # A real answer (long code names included) must wrap inside the screen, not run off its edge.
         flows.open_page(driver, keyed_server.url, "chat", api_key=API_KEY)
         flows.chat(driver)
