@@ -7,7 +7,7 @@ STAMP := $(VENV)/.stamp-deps
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test lint typecheck unit bench clean
+.PHONY: setup run test lint typecheck unit bench screenshots clean
 
 # The venv is rebuilt only when pyproject.toml changes. torch/torchvision are pinned and installed first:
 # pip takes them from this machine's disk instead of downloading a CUDA build.
@@ -46,6 +46,10 @@ bench: setup
 	$(PY) bench/sandbox_bench.py
 	$(PY) bench/smoke_bench.py
 	$(PY) bench/conversations/score.py --failing 0
+
+# PNGs of every web-page view at desktop and phone widths (bench/screenshots/), made by a real Chromium.
+screenshots: setup
+	$(PY) bench/screenshots.py
 
 clean:
 	rm -rf $(VENV) .mlagent .pytest_cache .mypy_cache .ruff_cache

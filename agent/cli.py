@@ -151,7 +151,8 @@ def _chat_over_http(url: str, message: str, thread_id: str | None) -> dict[str, 
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    """One chat turn, in-process (default) or against a running server (--url)."""
+    """One chat turn: against a server (--url, MLAGENT_URL, or the one serving this data directory), else
+    in-process; the line after the reply says which."""
     message = sys.stdin.read() if args.message == "-" else args.message
     if not message.strip():
         raise UsageError("the message is empty")
@@ -174,21 +175,47 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return 0
 
 
-def _one_turn(args: argparse.Namespace, message: str, thread_id: str | None) -> dict[str, Any]:
-    if args.url:
-        return _chat_over_http(args.url, message, thread_id)
-    import asyncio  # here: asyncio (and the ssl it pulls in) costs ~30 ms of every other command's start
+def _chat_target(args: argparse.Namespace) -> tuple[str | None, str]:
+    """Where a turn runs: (server URL or None for in-process, how it was chosen, said after each turn).
 
-    return asyncio.run(_chat_in_process(message, thread_id))
+    ``--url``, then MLAGENT_URL, then the server holding this data directory (the same threads and experiments
+    as in-process, so using it is the same conversation); otherwise in-process on the data directory.
+    """
+    settings = _load_settings()
+    if args.url:
+        return args.url, f"server {args.url} (--url)"
+    if settings.url:
+        return settings.url, f"server {settings.url} (MLAGENT_URL)"
+    from agent.storage import serving_url
+
+    url = serving_url(settings.data_dir)
+    if url:
+        return url, f"server {url}, which holds the data directory {settings.data_dir.resolve()}"
+    return None, f"in-process, data in {settings.data_dir.resolve()}"
+
+
+def _one_turn(args: argparse.Namespace, message: str, thread_id: str | None) -> dict[str, Any]:
+    url, used = _chat_target(args)
+    if url:
+        result = _chat_over_http(url, message, thread_id)
+    else:
+        import asyncio  # here: asyncio (and the ssl it pulls in) costs ~30 ms of every other command's start
+
+        result = asyncio.run(_chat_in_process(message, thread_id))
+    return {**result, "_used": used}
 
 
 def _print_turn(result: dict[str, Any], output: str) -> None:
+    used = result.pop("_used", "")
     if output == "json":
         print(json.dumps(result, indent=2, default=str))
-        return
-    print(result["reply"])
+    else:
+        print(result["reply"])
     tools = ", ".join(call["name"] for call in result.get("tool_calls", []))
-    print(f"\n[thread {result['thread_id']}{'; tools: ' + tools if tools else ''}]", file=sys.stderr)
+    print(
+        f"\n[thread {result['thread_id']}{'; tools: ' + tools if tools else ''}; {used}]",
+        file=sys.stderr,
+    )
 
 
 def _approval_answer(args: argparse.Namespace) -> str | None:
@@ -220,7 +247,12 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="one chat turn with the agent")
     chat.add_argument("message", help="the message ('-' reads it from stdin)")
     chat.add_argument("--thread", default=None, help="continue this thread id")
-    chat.add_argument("--url", default=None, help="talk to a running server instead of in-process")
+    chat.add_argument(
+        "--url",
+        default=None,
+        help="talk to this server (default: MLAGENT_URL, else the server holding the data directory, "
+        "else in-process)",
+    )
     chat.add_argument("--format", choices=["text", "json"], default="text")
     answer = chat.add_mutually_exclusive_group()
     answer.add_argument(

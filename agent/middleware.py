@@ -91,14 +91,22 @@ class BearerAuthMiddleware:
         open_paths: set[str],
         max_failures: int = 0,
         failure_window_s: float = 60.0,
+        open_prefixes: tuple[str, ...] = (),
     ) -> None:
         self.app = app
         self.api_key = api_key.encode() if api_key else None
         self.open_paths = open_paths
+        self.open_prefixes = open_prefixes
         self.limiter = AuthFailureLimiter(max_failures, failure_window_s) if max_failures > 0 else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.api_key is None or scope["path"] in self.open_paths:
+        path = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or self.api_key is None
+            or path in self.open_paths
+            or (self.open_prefixes and path.startswith(self.open_prefixes))
+        ):
             await self.app(scope, receive, send)
             return
         client = str((scope.get("client") or ("unknown",))[0])

@@ -25,6 +25,7 @@ from starlette.routing import compile_path
 
 import agent.api
 from agent import __version__
+from agent.metrics import MetricsMiddleware
 from agent.middleware import (
     BearerAuthMiddleware,
     BodyLimitMiddleware,
@@ -263,6 +264,7 @@ async def open_agent(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     from agent.graph import build_graph
     from agent.history import HistoryPolicy
     from agent.llm import build_chat_model
+    from agent.metrics import instrument_tools
     from agent.storage import open_storage
     from agent.thread_store import prepare_storage
     from agent.toolbelt import ToolContext, build_tools
@@ -280,7 +282,7 @@ async def open_agent(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         app.state.checkpointer = checkpointer
         app.state.review_pool = review_pool
         app.state.tool_context = ToolContext(settings=settings, review_pool=review_pool)
-        tools = build_tools(app.state.tool_context)
+        tools = instrument_tools(build_tools(app.state.tool_context))  # counted and timed for /metrics
         retrieval = settings.llm != "offline"
         app.state.graph = build_graph(model, tools, checkpointer, history, retrieval=retrieval)
         app.state.chat = ChatService(
@@ -324,6 +326,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="An expert computer-vision ML engineer behind an HTTP API: chat, review, generate, "
         "recommend and smoke-train PyTorch Lightning code.",
         lifespan=lifespan,
+        docs_url=None,  # agent/api/docs.py serves /docs and /redoc with local assets (no CDN)
+        redoc_url=None,
     )
     app.state.settings = settings
     install_error_handlers(app)
@@ -332,15 +336,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Order: the outermost middleware is added last. Logging sees everything, auth runs before body reads.
     app.add_middleware(JsonBodyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    open_paths = {"/healthz", "/readyz"}
+    # Probes, the API description and the web page's files are open; modules name theirs (OPEN_PATHS, ...).
+    open_paths = {"/healthz", "/readyz", "/openapi.json"}.union(
+        *(getattr(module, "OPEN_PATHS", ()) for module in modules)
+    )
+    open_prefixes = tuple(prefix for module in modules for prefix in getattr(module, "OPEN_PREFIXES", ()))
     app.add_middleware(
         BearerAuthMiddleware,
         api_key=settings.api_key.get_secret_value() if settings.api_key else None,
         open_paths=open_paths,
+        open_prefixes=open_prefixes,
         max_failures=settings.auth_max_failures,
         failure_window_s=settings.auth_failure_window_s,
     )
     app.add_middleware(HeadMiddleware)
+    app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestLogMiddleware)
 
     def openapi() -> dict[str, Any]:

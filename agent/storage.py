@@ -113,6 +113,29 @@ def acquire_data_dir(data_dir: Path, owner: str) -> None:
     _HELD_DIRS[key] = _HeldDir(fd, 1)
 
 
+def serving_url(data_dir: Path) -> str | None:
+    """The URL of the ``mlagent serve`` process holding ``data_dir`` right now, or None (free, or held by
+    something that is not a server: an in-process chat). Lets ``mlagent chat`` use the server on its data."""
+    path = data_dir.resolve() / LOCK_FILE_NAME
+    if not path.is_file():
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        owner = str(_read_holder(path).get("owner", ""))
+        url = owner.rpartition(" on ")[2]
+        return url if owner.startswith("mlagent serve on ") and url.startswith("http") else None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)  # a shared lock we got (nobody holds the directory) goes with the descriptor
+    return None
+
+
 def release_data_dir(data_dir: Path) -> None:
     """Give back one hold; the lock goes when the last one does."""
     key = data_dir.resolve()

@@ -6,6 +6,7 @@ configures the CLI, the HTTP server and the agent alike.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -14,12 +15,28 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+def default_data_dir() -> Path:
+    """``$XDG_DATA_HOME/mlagent`` (the XDG base-directory rule: an absolute XDG_DATA_HOME only), else
+    ``~/.local/share/mlagent``: one place per user, whatever the current folder."""
+    xdg = os.environ.get("XDG_DATA_HOME", "")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share"
+    return base / "mlagent"
+
+
 class Settings(BaseSettings):
     """All runtime settings. Environment variables use the ``MLAGENT_`` prefix unless an alias says otherwise."""
 
     model_config = SettingsConfigDict(env_prefix="MLAGENT_", env_file=".env", extra="ignore")
 
-    data_dir: Path = Field(default=Path(".mlagent"), description="SQLite databases, run workdirs, plots.")
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="SQLite databases, run workdirs, plots; per user by default, so that the CLI and the server "
+        "started from any folder share threads and experiments.",
+    )
+    url: str | None = Field(
+        default=None,
+        description="The server `mlagent chat` talks to; unset: the server holding data_dir, else in-process.",
+    )
     cache_dir: Path = Field(
         default=Path.home() / ".cache" / "mlagent",
         description="Derived files shared by every data dir: the quantised sentence encoder, knowledge vectors.",

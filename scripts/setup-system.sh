@@ -26,6 +26,9 @@ missing_packages() {
     if ! command -v pg_ctl >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
         pkgs+=(postgresql)
     fi
+    # Headless Chromium and its WebDriver: the web page's browser tests and `make screenshots`.
+    if ! command -v chromium >/dev/null 2>&1; then pkgs+=(chromium); fi
+    if ! command -v chromedriver >/dev/null 2>&1; then pkgs+=(chromium-driver); fi
     # De-duplicate (util-linux may be listed twice).
     printf '%s\n' "${pkgs[@]}" | sort -u | grep -v '^$' || true
 }

@@ -3,8 +3,10 @@
 Lets Open WebUI, the ``openai`` SDK or any Chat Completions client talk to the agent. Chat Completions is
 stateless, so the whole ``messages`` array is the conversation (run on a graph without a checkpointer), unless
 the client sends ``X-Thread-Id``, which continues a stored thread with the last user message. Tool steps the
-agent already ran are shown as content (``<details type="tool_calls">`` blocks that Open WebUI renders as tool
-chips), never as ``delta.tool_calls``, which a client would try to execute itself.
+agent already ran are shown as content, never as ``delta.tool_calls``, which a client would try to execute
+itself: by default one readable line per step (``tool_summary``), so that a plain SDK user reads prose; with
+the model id ``mlagent-details``, the full step as an Open WebUI ``<details type="tool_calls">`` block
+(rendered there as a tool chip with its arguments and result).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from core.errors import ApiError
 
 router = APIRouter(tags=["openai-compatible"])
 MODEL_ID = "mlagent"
+# The same agent; tool steps as full <details> blocks (arguments and result) for clients that render them.
+DETAILS_MODEL_ID = "mlagent-details"
 # One Server-Sent Event, described the way FastAPI describes its own SSE endpoints (OpenAPI 3.2 itemSchema).
 SSE_EVENT_SCHEMA = {
     "type": "object",
@@ -95,7 +99,12 @@ class StreamOptions(BaseModel):
 class CompletionRequest(BaseModel):
     """The subset of the Chat Completions request the agent honours (other fields are accepted and ignored)."""
 
-    model: str = MODEL_ID
+    model: str = Field(
+        default=MODEL_ID,
+        description=f"'{MODEL_ID}': tool steps as one readable line each; '{DETAILS_MODEL_ID}': as Open WebUI "
+        '<details type="tool_calls"> blocks with their arguments and results. Any other id means '
+        f"'{MODEL_ID}'.",
+    )
     messages: list[CompletionMessage] = Field(
         min_length=1,
         description="The conversation. The agent answers its last user message with text; messages after that "
@@ -139,13 +148,68 @@ def to_langchain(messages: list[CompletionMessage]) -> list[BaseMessage]:
 
 
 def tool_block(call: ToolCallRecord) -> str:
-    """A tool step as an Open WebUI ``<details type="tool_calls">`` block."""
+    """A tool step as an Open WebUI ``<details type="tool_calls">`` block (the ``mlagent-details`` model)."""
     arguments = html.escape(json.dumps(call.args), quote=True)
-    result = html.escape(json.dumps(call.result, default=str)[:4000], quote=True)
+    # Whole, so that the attribute stays valid JSON for the client that parses it (asking for details).
+    result = html.escape(json.dumps(call.result, default=str), quote=True)
     return (
         f'<details type="tool_calls" done="true" name="{call.name}" arguments="{arguments}" '
         f'result="{result}">\n<summary>Tool: {call.name}</summary>\n</details>\n\n'
     )
+
+
+def _count(value: Any, noun: str) -> str | None:
+    if not isinstance(value, list | dict):
+        return None
+    return f"{len(value)} {noun}{'' if len(value) == 1 else 's'}"
+
+
+def _result_facts(result: Any) -> list[str]:
+    """The few facts of a tool's result that say what came out of it (the rest is behind the details model)."""
+    if result is None:
+        return []
+    if not isinstance(result, dict):
+        text = " ".join(str(result).split())
+        return [text[:120] + ("…" if len(text) > 120 else "")] if text else []
+    if result.get("error"):
+        return [f"failed: {result['error']}"]
+    facts: list[str] = []
+    summary = result.get("summary")
+    if isinstance(summary, dict) and "score" in summary:  # a review
+        facts.append(
+            f"score {summary['score']}, {summary.get('errors', 0)} errors, {summary.get('warnings', 0)} warnings"
+        )
+        failing = [item for item in result.get("checklist", []) if item.get("status") == "fail"]
+        facts.append(f"{len(failing)} checklist items fail")
+    for key in ("task_name", "status"):
+        if isinstance(result.get(key), str):
+            facts.append(result[key])
+    if isinstance(result.get("steps"), int) and result.get("losses"):
+        facts.append(f"{result['steps']} steps, loss {result['losses'][0]:.4g} → {result['losses'][-1]:.4g}")
+    for key, noun in (
+        ("recommendations", "recommendation"),
+        ("experiments", "experiment"),
+        ("files", "file"),
+    ):
+        counted = _count(result.get(key), noun)
+        if counted:
+            facts.append(counted)
+    markdown = result.get("markdown")
+    if not facts and isinstance(markdown, str) and markdown.strip():
+        first = markdown.strip().splitlines()[0].lstrip("#").strip().strip("*_")
+        facts.append(first[:120])
+    return facts
+
+
+def tool_summary(call: ToolCallRecord) -> str:
+    """A tool step as one Markdown line a person can read: ``> Ran review_code: score 62.5, 3 warnings``."""
+    facts = _result_facts(call.result)
+    return f"> Ran `{call.name}`" + (f": {'; '.join(facts)}" if facts else "") + "\n\n"
+
+
+def present_tool(call: ToolCallRecord, model: str) -> str:
+    """How a tool step appears in the content for the requested model id."""
+    return tool_block(call) if model == DETAILS_MODEL_ID else tool_summary(call)
 
 
 def _usage(prompt: str, completion: str) -> dict[str, int]:
@@ -168,10 +232,13 @@ def _select(
 
 @router.get("/v1/models")
 async def list_models() -> dict[str, Any]:
-    """The one model this server offers: the agent."""
+    """The agent, twice: ``mlagent`` (tool steps as readable lines) and ``mlagent-details`` (as details blocks)."""
     return {
         "object": "list",
-        "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "ml-engineer-agent"}],
+        "data": [
+            {"id": model, "object": "model", "created": 0, "owned_by": "ml-engineer-agent"}
+            for model in (MODEL_ID, DETAILS_MODEL_ID)
+        ],
     }
 
 
@@ -200,20 +267,21 @@ async def chat_completions(
     service, new_messages, thread_id = _select(stored, stateless, x_thread_id, messages)
     prompt_text = " ".join(str(message.content) for message in messages)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+    model = DETAILS_MODEL_ID if body.model == DETAILS_MODEL_ID else MODEL_ID
     created = int(time.time())
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         events = _stream_chunks(
-            service, new_messages, thread_id, completion_id, created, include_usage, prompt_text
+            service, new_messages, thread_id, completion_id, created, include_usage, prompt_text, model
         )
         return ClosingEventSourceResponse(events)
     turn: ChatTurn = await service.run_turn(new_messages, thread_id)
-    content = "".join(tool_block(call) for call in turn.tool_calls) + turn.reply
+    content = "".join(present_tool(call, model) for call in turn.tool_calls) + turn.reply
     return {
         "id": completion_id,
         "object": "chat.completion",
         "created": created,
-        "model": MODEL_ID,
+        "model": model,
         "choices": [
             {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
         ],
@@ -229,13 +297,14 @@ async def _stream_chunks(
     created: int,
     include_usage: bool,
     prompt_text: str,
+    model: str,
 ) -> AsyncGenerator[bytes, None]:
     def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
         payload = {
             "id": completion_id,
             "object": "chat.completion.chunk",
             "created": created,
-            "model": MODEL_ID,
+            "model": model,
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
         }
         return f"data: {json.dumps(payload)}\n\n".encode()
@@ -249,7 +318,7 @@ async def _stream_chunks(
                 yield chunk({"content": data["text"]})
             elif event == "tool_end":
                 call = ToolCallRecord(data["id"], data["name"], data["args"], data["result"])
-                yield chunk({"content": tool_block(call)})
+                yield chunk({"content": present_tool(call, model)})
             elif event == "error":
                 yield chunk({"content": f"\n\n**Error:** {data['message']}"})
             elif event == "done" and data.get("pending_action") and not reply:
@@ -262,7 +331,7 @@ async def _stream_chunks(
             "id": completion_id,
             "object": "chat.completion.chunk",
             "created": created,
-            "model": MODEL_ID,
+            "model": model,
             "choices": [],
             "usage": _usage(prompt_text, reply),
         }

@@ -278,6 +278,12 @@ class ExperimentStore:
             (total,) = self._db.execute("SELECT COUNT(*) FROM experiments").fetchone()
         return int(total)
 
+    def count_by_status(self) -> dict[str, int]:
+        """How many experiments are recorded per status (queued, running, succeeded, failed, ...)."""
+        with self._lock:
+            rows = self._db.execute("SELECT status, COUNT(*) FROM experiments GROUP BY status").fetchall()
+        return {str(status): int(count) for status, count in rows}
+
     def list(self, *, limit: int = 50, offset: int = 0) -> list[ExperimentSummary]:
         """Experiments, newest first."""
         with self._lock:

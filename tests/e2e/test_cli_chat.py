@@ -6,8 +6,10 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.conftest import REPO, RunningServer
@@ -15,13 +17,16 @@ from tests.conftest import REPO, RunningServer
 pytestmark = pytest.mark.slow
 
 
-def mlagent(*args: str, data_dir: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLAGENT_", "OPENAI_"))}
-    env["MLAGENT_DATA_DIR"] = str(data_dir)
+def mlagent(
+    *args: str, data_dir: Path, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("MLAGENT_", "OPENAI_"))}
+    environment["MLAGENT_DATA_DIR"] = str(data_dir)
+    environment.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "agent.cli", *args],
         cwd=REPO,
-        env=env,
+        env=environment,
         input=stdin,
         capture_output=True,
         text=True,
@@ -36,7 +41,7 @@ def test_chat_in_process_keeps_the_thread(tmp_path: Path) -> None:
     second = mlagent("chat", "why does seeding matter?", "--thread", "cli-t", data_dir=tmp_path)
     assert second.returncode == 0
     assert "seed_everything" in second.stdout
-    assert "[thread cli-t; tools: explain_checklist_item]" in second.stderr
+    assert "[thread cli-t; tools: explain_checklist_item; in-process, data in " in second.stderr
 
 
 def test_chat_reads_stdin(tmp_path: Path) -> None:
@@ -48,8 +53,6 @@ def test_chat_against_server(server: RunningServer, tmp_path: Path) -> None:
     result = mlagent("chat", "hello", "--url", server.url, "--format", "json", data_dir=tmp_path)
     assert result.returncode == 0, result.stderr
     thread_id = json.loads(result.stdout)["thread_id"]
-    import httpx
-
     assert httpx.get(f"{server.url}/v1/threads/{thread_id}").status_code == 200
     # The server writes one JSON object per log line, including the access line of that request.
     lines = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
@@ -74,3 +77,32 @@ def test_usage_errors_exit_2_with_one_line(tmp_path: Path, args: tuple[str, ...]
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0], result.stderr
+
+
+def test_chat_uses_the_server_that_holds_its_data_dir_and_says_so(
+    server_factory: Callable[..., RunningServer], tmp_path: Path
+) -> None:
+    data_dir = tmp_path / "shared"
+    alone = mlagent("chat", "hello", "--thread", "before", data_dir=data_dir)
+    assert alone.returncode == 0, alone.stderr
+    assert f"in-process, data in {data_dir.resolve()}]" in alone.stderr
+
+    server = server_factory(data_dir=data_dir)
+    result = mlagent("chat", "why does seeding matter?", "--thread", "before", data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    assert f"server {server.url}, which holds the data directory {data_dir.resolve()}]" in result.stderr
+    # One conversation: the in-process turn and the server's turn are in the same stored thread.
+    history = httpx.get(f"{server.url}/v1/threads/before", timeout=30).json()["messages"]
+    assert [m["content"] for m in history if m["role"] == "user"] == ["hello", "why does seeding matter?"]
+
+    elsewhere = mlagent("chat", "hello", data_dir=tmp_path / "other")
+    assert elsewhere.returncode == 0 and "in-process, data in" in elsewhere.stderr
+
+
+def test_mlagent_url_names_the_server(server: RunningServer, tmp_path: Path) -> None:
+    env_url = {"MLAGENT_URL": server.url}
+    result = mlagent("chat", "hello", "--format", "json", data_dir=tmp_path, env=env_url)
+    assert result.returncode == 0, result.stderr
+    assert f"server {server.url} (MLAGENT_URL)]" in result.stderr
+    thread_id = json.loads(result.stdout)["thread_id"]
+    assert httpx.get(f"{server.url}/v1/threads/{thread_id}", timeout=30).status_code == 200

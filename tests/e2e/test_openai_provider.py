@@ -110,7 +110,7 @@ def test_wrong_api_key_fails_at_startup() -> None:
 
 def test_openai_compatible_facade(server: RunningServer) -> None:
     models = httpx.get(f"{server.url}/v1/models").json()
-    assert models["data"][0]["id"] == "mlagent"
+    assert [model["id"] for model in models["data"]] == ["mlagent", "mlagent-details"]
     body = {
         "model": "mlagent",
         "messages": [{"role": "user", "content": f"review this:\n```python\n{PLAIN_LOOP}```"}],
@@ -118,7 +118,13 @@ def test_openai_compatible_facade(server: RunningServer) -> None:
     reply = httpx.post(f"{server.url}/v1/chat/completions", json=body, timeout=120).json()
     content = reply["choices"][0]["message"]["content"]
     assert reply["object"] == "chat.completion" and reply["choices"][0]["finish_reason"] == "stop"
-    assert '<details type="tool_calls"' in content and "review_code" in content
+    # Tool steps read as one line each by default; the details model gives the full block.
+    assert "> Ran `review_code`: score " in content and "<details" not in content, content[:300]
+    detailed = httpx.post(
+        f"{server.url}/v1/chat/completions", json={**body, "model": "mlagent-details"}, timeout=120
+    ).json()
+    assert detailed["model"] == "mlagent-details"
+    assert '<details type="tool_calls"' in detailed["choices"][0]["message"]["content"]
     streamed = httpx.post(
         f"{server.url}/v1/chat/completions",
         json={**body, "stream": True, "stream_options": {"include_usage": True}},
