@@ -92,7 +92,12 @@ CLASSES = {
 
 def _fields(key: str, backbone: str | None = None) -> dict[str, object]:
     row = next(r for r in architectures() if r.key == key)
-    fields: dict[str, object] = {"task": row.task, "architecture": row.name, "num_classes": 3, "review": False}
+    fields: dict[str, object] = {
+        "task": row.task,
+        "architecture": row.name,
+        "num_classes": 3,
+        "review": False,
+    }
     if backbone is not None:
         fields["backbone"] = backbone
     elif row.backbone_set == "dense":
