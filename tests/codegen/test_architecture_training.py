@@ -78,7 +78,12 @@ class Record(pl.Callback):
 trainer = pl.Trainer(max_steps={steps}, accelerator="cpu", logger=False, enable_checkpointing=False,
                      enable_progress_bar=False, enable_model_summary=False, callbacks=[Record()],
                      gradient_clip_val=profile.train.gradient_clip_val, limit_val_batches=0)
-trainer.fit(model, train_dataloaders=[batch] * {steps})
+class Repeat:  # a plain iterable (a list would be read as several dataloaders)
+    def __iter__(self):
+        return iter([batch] * {steps})
+    def __len__(self):
+        return {steps}
+trainer.fit(model, train_dataloaders=Repeat())
 print(json.dumps({{"losses": losses}}))
 """
 
