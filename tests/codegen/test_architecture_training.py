@@ -145,6 +145,7 @@ REPRESENTATIVE_KEYS = [r.key for r in architectures() if r.task != "classificati
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # a project's own interpreter start + data + 8 steps + ONNX export, on a busy CPU
 @pytest.mark.parametrize("key", REPRESENTATIVE_KEYS)
 def test_architecture_overfits_a_batch_and_exports(tmp_path: Path, key: str) -> None:
     _train_and_export(tmp_path, _fields(key))
@@ -154,6 +155,7 @@ FULL_SWEEP = [(r.key, b) for r in architectures() for b in r.backbone_choices()]
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 @pytest.mark.codegen_full
 @pytest.mark.parametrize(("key", "backbone"), FULL_SWEEP)
 def test_every_backbone_overfits_and_exports(tmp_path: Path, key: str, backbone: str | None) -> None:

@@ -162,3 +162,48 @@ def test_every_architecture_generates_clean_reviewed_code(tmp_path: Path, key: s
         [str(RUFF), "format", "--check", "--no-cache", str(tmp_path)], capture_output=True, text=True
     )
     assert fmt.returncode == 0, fmt.stdout
+
+
+def test_knowledge_and_registry_agree_on_what_can_be_generated() -> None:
+    from knowledge import load_knowledge
+    from tools.codegen.architectures import CLOSEST_GENERATABLE, KNOWLEDGE_ARCHITECTURES
+
+    for task_id in ("classification", "detection", "segmentation"):
+        for arch in load_knowledge().tasks[task_id].architectures:
+            mapped = (task_id, arch.id) in KNOWLEDGE_ARCHITECTURES
+            assert arch.generate_supported == mapped, (task_id, arch.id)
+            if not mapped:
+                assert (task_id, arch.id) in CLOSEST_GENERATABLE, (task_id, arch.id)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "real-time detection of 5 defect types on a jetson, commercial product",
+        "segment roads in 1024px aerial images, 6 classes, GPU server",
+        "classify 12 plant diseases from phone photos, 3000 images",
+    ],
+)
+def test_every_recommendation_says_whether_it_can_be_generated(question: str) -> None:
+    import shlex
+
+    from tools.recommend import RecommendRequest, recommend
+
+    result = recommend(RecommendRequest(question=question, top_k=5))
+    assert result.recommendations
+    for rec in result.recommendations:
+        if not rec.generatable:
+            assert rec.generate_command is None and rec.closest_generatable
+            assert find_architecture(result.task or "", rec.closest_generatable.split(":")[0]) is not None
+            continue
+        args = shlex.split(rec.generate_command or "")
+        flags = dict(zip(args[2::2], args[3::2], strict=False))
+        spec = GenerateSpec(
+            task=flags["--task"],
+            architecture=flags["--architecture"],
+            backbone=flags.get("--backbone"),
+            num_classes=int(flags["--num-classes"].replace("N", "3")),
+            image_size=int(flags["--image-size"]),
+            review=False,
+        )
+        assert spec.architecture == rec.generate_architecture

@@ -422,3 +422,67 @@ def listing() -> list[dict[str, str]]:
                 }
             )
     return rows
+
+
+# Knowledge-base architecture ids (knowledge/task_*.yaml) -> the registry row that generates them. An id absent
+# here cannot be generated; ``CLOSEST_GENERATABLE`` names what to generate instead and why.
+KNOWLEDGE_ARCHITECTURES: dict[tuple[str, str], str] = {
+    ("classification", "convnext"): "convnext",
+    ("classification", "efficientnet"): "efficientnet",
+    ("classification", "resnet"): "resnet",
+    ("classification", "mobilenet"): "mobilenet",
+    ("classification", "regnet"): "regnet",
+    ("classification", "vision_transformer"): "vit",
+    ("detection", "faster_rcnn"): "faster-rcnn",
+    ("detection", "retinanet"): "retinanet",
+    ("detection", "ssdlite"): "ssdlite",
+    ("segmentation", "deeplabv3plus"): "deeplabv3plus",
+    ("segmentation", "unet"): "unet",
+    ("segmentation", "lraspp"): "lraspp",
+}
+
+CLOSEST_GENERATABLE: dict[tuple[str, str], tuple[str, str]] = {
+    ("detection", "yolo_ultralytics"): (
+        "fcos",
+        "Ultralytics YOLO is AGPL-3.0 and an extra dependency; FCOS is the closest torchvision one-stage, "
+        "anchor-free detector (BSD-3-Clause)",
+    ),
+    ("detection", "rt_detr"): (
+        "retinanet-v2",
+        "RT-DETR needs transformers/its own repository; RetinaNet v2 is the strongest torchvision one-stage",
+    ),
+    ("detection", "dino_detr"): (
+        "faster-rcnn-v2",
+        "DINO-DETR needs MMDetection/detrex; Faster R-CNN v2 is torchvision's most accurate detector",
+    ),
+    ("segmentation", "segformer"): (
+        "deeplabv3plus",
+        "SegFormer needs transformers and its MiT weights are non-commercial; DeepLabV3+ is the closest "
+        "accurate torchvision-based head",
+    ),
+    ("segmentation", "mask2former"): (
+        "deeplabv3plus",
+        "Mask2Former needs detectron2/transformers; DeepLabV3+ is the closest semantic head the generator writes",
+    ),
+}
+
+
+def generatable_row(task: str, knowledge_id: str, backbone: str | None = None) -> Architecture | None:
+    """The registry row that generates the knowledge-base architecture ``knowledge_id`` of ``task``, if any.
+
+    A classification entry can span families (the knowledge base's "ViT / Swin / MaxViT"): the backbone's
+    family picks the row then.
+    """
+    name = KNOWLEDGE_ARCHITECTURES.get((task, knowledge_id))
+    if name is None:
+        return None
+    if task == "classification" and backbone and backbone in load_knowledge().backbones:
+        return default_architecture(task, backbone)
+    return find_architecture(task, name)
+
+
+def closest_generatable(task: str, knowledge_id: str) -> tuple[Architecture, str] | None:
+    """For a non-generatable knowledge-base architecture: the closest row the generator writes, and why."""
+    found = CLOSEST_GENERATABLE.get((task, knowledge_id))
+    row = find_architecture(task, found[0]) if found else None
+    return (row, found[1]) if row is not None and found is not None else None
