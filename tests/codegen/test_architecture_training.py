@@ -44,13 +44,13 @@ def picture(cls):
     image[size // 4 : 3 * size // 4, size // 4 : 3 * size // 4, cls % 3] = 200
     return image
 if task == "classification":
-    for i in range(12):
+    for i in range(20):
         folder = root / "train" / f"class_{{i % n}}"
         folder.mkdir(parents=True, exist_ok=True)
         Image.fromarray(picture(i % n)).save(folder / f"{{i}}.png")
 elif task == "segmentation":
     (root / "images").mkdir(parents=True); (root / "masks").mkdir()
-    for i in range(12):
+    for i in range(20):
         Image.fromarray(picture(i % n)).save(root / "images" / f"{{i}}.png")
         mask = np.zeros((size, size), np.uint8)
         mask[size // 4 : 3 * size // 4, size // 4 : 3 * size // 4] = i % n
@@ -58,7 +58,7 @@ elif task == "segmentation":
 else:
     (root / "images").mkdir(parents=True)
     images, annotations = [], []
-    for i in range(12):
+    for i in range(20):
         Image.fromarray(picture(i % n)).save(root / "images" / f"{{i}}.png")
         images.append({{"id": i, "file_name": f"{{i}}.png", "width": size, "height": size}})
         side = size // 2
