@@ -141,7 +141,9 @@ def _train_and_export(tmp_path: Path, fields: dict[str, object]) -> None:
         check=False,
     )
     if spec.architecture in KNOWN_EXPORT_MISMATCH and export.returncode != 0:
-        pytest.xfail(KNOWN_EXPORT_MISMATCH[spec.architecture])  # trained above; only the export comparison fails
+        pytest.xfail(
+            KNOWN_EXPORT_MISMATCH[spec.architecture]
+        )  # trained above; only the export comparison fails
     assert export.returncode == 0, export.stderr[-3000:]
     assert (tmp_path / "model.onnx").is_file()
 
