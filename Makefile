@@ -7,7 +7,7 @@ STAMP := $(VENV)/.stamp-deps
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test lint typecheck unit bench screenshots clean
+.PHONY: setup run test lint typecheck unit test-codegen-full bench screenshots clean
 
 # The venv is rebuilt only when pyproject.toml changes. torch/torchvision are pinned and installed first:
 # pip takes them from this machine's disk instead of downloading a CUDA build.
@@ -37,6 +37,10 @@ unit: setup
 	$(VENV)/bin/pytest -q
 
 test: lint typecheck unit
+
+# Every backbone of every generated architecture: train a batch + ONNX export each (long; not in `make test`).
+test-codegen-full: setup
+	$(VENV)/bin/pytest -q -m codegen_full tests/codegen/test_architecture_training.py
 
 # Benchmarks print tables; they are measurements, not tests (compare ratios within one run).
 bench: setup

@@ -236,7 +236,14 @@ def default_config(annotation: Any) -> Any:
 
 
 def instantiate(cls: type) -> Any:
-    """Call ``cls()``; or fill required parameters typed as configs with defaults; or explain what is needed."""
+    """The class's smoke instance; else ``cls()``; else fill config-typed parameters with their defaults.
+
+    A class with a ``for_smoke_run()`` classmethod (what ``mlagent generate`` writes) builds itself at its smoke
+    profile (tiny synthetic data, small images), so a smoke run does not train at the full production size.
+    """
+    factory = getattr(cls, "for_smoke_run", None)
+    if callable(factory):
+        return factory()
     try:
         signature = inspect.signature(cls)
     except (TypeError, ValueError):

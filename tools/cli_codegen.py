@@ -94,9 +94,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     from tools.codegen import GenerateSpec, generate, write_project
 
+    if args.list:
+        return _print_listing(args.task, args.format)
+    if args.out is None:
+        raise UsageError("--out DIR is required (or use --list to see what can be generated)")
     fields: dict[str, Any] = _load_spec_file(args.spec) if args.spec else {}
     flags = {
         "task": args.task,
+        "architecture": args.architecture,
         "backbone": args.backbone,
         "num_classes": args.num_classes,
         "image_size": args.image_size,
@@ -107,12 +112,17 @@ def cmd_generate(args: argparse.Namespace) -> int:
     fields.update({key: value for key, value in flags.items() if value is not None})
     if args.pretrained:
         fields["pretrained"] = True
+    if args.coco_pretrained:
+        fields["coco_pretrained"] = True
     if args.no_review:
         fields["review"] = False
-    missing = [name for name in ("task", "backbone", "num_classes") if name not in fields]
+    missing = [name for name in ("task", "num_classes") if name not in fields]
+    if "backbone" not in fields and "architecture" not in fields:
+        missing.insert(1, "backbone")  # one of the two says what to build
     if missing:
         raise UsageError(
-            f"missing {', '.join('--' + m.replace('_', '-') for m in missing)} (or give --spec FILE)"
+            f"missing {', '.join('--' + m.replace('_', '-') for m in missing)} (or give --spec FILE; "
+            "`mlagent generate --list` shows the architectures and backbones)"
         )
     try:
         spec = GenerateSpec.model_validate(fields)
@@ -146,6 +156,36 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _print_listing(task: str | None, output: str) -> int:
+    """``generate --list``: every task x architecture x backbone with what it needs (from the registry)."""
+    from knowledge import load_knowledge
+    from tools.codegen.architectures import listing
+
+    if task is not None:
+        resolved = load_knowledge().task(task)
+        task = resolved.id if resolved is not None else task
+    rows = [row for row in listing() if task is None or row["task"] == task]
+    if not rows:
+        raise UsageError(f"no generatable architectures for task {task!r}")
+    if output == "json":
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return 0
+    columns = ("task", "architecture", "backbone", "image_size", "weights", "dependency")
+    widths = {c: max(len(c), *(len(row[c]) for row in rows)) for c in columns}
+    lines = ["  ".join(c.ljust(widths[c]) for c in columns).rstrip()]
+    lines += ["  ".join(row[c].ljust(widths[c]) for c in columns).rstrip() for row in rows]
+    aliases = {(row["task"], row["architecture"]): row["aliases"] for row in rows if row["aliases"]}
+    lines += ["", "aliases (also accepted as --architecture, or as --backbone for the torchvision builders):"]
+    lines += [f"  {task_}/{arch}: {names}" for (task_, arch), names in aliases.items()]
+    lines += [
+        "",
+        "image_size: what --image-size accepts (xN: a multiple of N). weights: what model.pretrained (imagenet) "
+        "and --coco-pretrained (coco) can load; the generator never downloads anything.",
+    ]
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
 def add_parser(subparsers: Any) -> None:
     """Register ``recommend`` (and ``generate``) on the main ``mlagent`` parser."""
     rec = subparsers.add_parser(
@@ -170,17 +210,26 @@ def add_parser(subparsers: Any) -> None:
         "the fields of --spec (YAML or JSON with GenerateSpec fields).",
     )
     gen.add_argument("--spec", type=Path, help="YAML/JSON file with GenerateSpec fields")
+    gen.add_argument("--list", action="store_true", help="show task x architecture x backbone and exit")
     gen.add_argument("--task", help="classification | segmentation | detection")
-    gen.add_argument("--backbone", help="torchvision backbone, e.g. resnet18")
+    gen.add_argument(
+        "--architecture", help="e.g. faster-rcnn, retinanet, fcos, ssdlite, deeplabv3, lraspp, fcn, unet"
+    )
+    gen.add_argument("--backbone", help="torchvision backbone, e.g. resnet18 (default: the architecture's)")
     gen.add_argument("--num-classes", type=int, help="detection: object classes without background")
     gen.add_argument("--image-size", type=int)
     gen.add_argument("--package", choices=("lightning", "pytorch_lightning"))
     gen.add_argument("--name", help="project name (a-z, 0-9, '-', '_')")
     gen.add_argument("--max-epochs", type=int)
     gen.add_argument("--pretrained", action="store_true", help="default the config to ImageNet weights")
+    gen.add_argument(
+        "--coco-pretrained",
+        action="store_true",
+        help="default the config to torchvision's COCO weights of the whole model (where they exist)",
+    )
     gen.add_argument("--no-review", action="store_true", help="skip the static review of the generated files")
     gen.add_argument(
-        "--out", type=Path, required=True, help="directory to write (must be empty unless --force)"
+        "--out", type=Path, help="directory to write (must be empty unless --force); required unless --list"
     )
     gen.add_argument("--force", action="store_true", help="overwrite files in a non-empty --out")
     gen.add_argument("--format", choices=("text", "json"), default="text")

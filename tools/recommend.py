@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from knowledge import Architecture, Backbone, KnowledgeBase, TaskKnowledge, Variant, load_knowledge
+from tools.codegen.architectures import closest_generatable, generatable_row
 
 DeviceName = Literal["edge", "server", "cpu"]
 
@@ -178,6 +179,16 @@ class Recommendation(BaseModel):
     license: str
     implementation: str
     generate_command: str | None
+    generatable: bool = Field(
+        default=False, description="Whether `mlagent generate` can write this choice (see generate_command)."
+    )
+    generate_architecture: str | None = Field(
+        default=None, description="The generator's --architecture for this choice, when it can be generated."
+    )
+    closest_generatable: str | None = Field(
+        default=None,
+        description="For a choice the generator cannot write: the closest --architecture it can, and why.",
+    )
     loss: LossChoice
     alternative_losses: list[LossChoice]
     augmentations: list[AugmentationChoice]
@@ -738,13 +749,26 @@ def _tips(task: TaskKnowledge, arch: Architecture, c: Constraints, latency: floa
 def _generate_command(
     task: TaskKnowledge, arch: Architecture, backbone: Backbone | None, c: Constraints, image_size: int
 ) -> str | None:
-    if not arch.generate_supported or backbone is None:
+    """The ``mlagent generate`` line for a choice the generator writes (None when it cannot)."""
+    row = generatable_row(task.id, arch.id, backbone.name if backbone else None)
+    if row is None or not arch.generate_supported:
         return None
-    classes = c.num_classes if c.num_classes is not None else "N"
-    return (
-        f"mlagent generate --task {task.id} --backbone {backbone.name} --num-classes {classes} "
-        f"--image-size {image_size} --out ./{task.id}-project"
+    chosen = (
+        backbone.name if backbone is not None and backbone.name in row.backbones() else row.default_backbone
     )
+    classes = c.num_classes if c.num_classes is not None else "N"
+    size = row.exact_image_size or image_size + (-image_size % row.image_multiple)
+    backbone_flag = f" --backbone {chosen}" if chosen else ""
+    return (
+        f"mlagent generate --task {task.id} --architecture {row.name}{backbone_flag} --num-classes {classes} "
+        f"--image-size {size} --out ./{task.id}-project"
+    )
+
+
+def _closest_generatable(task: TaskKnowledge, arch: Architecture) -> str | None:
+    """'ARCH: why' for the closest architecture the generator writes, for a choice it cannot."""
+    found = closest_generatable(task.id, arch.id)
+    return f"{found[0].name}: {found[1]}" if found else None
 
 
 def _unknown(
@@ -830,6 +854,8 @@ def recommend(req: RecommendRequest, kb: KnowledgeBase | None = None) -> Recomme
     ):
         why = [t.reason for t in sorted(terms, key=lambda t: -abs(t.points)) if t.points != 0]
         why += arch.when_to_pick[:2]
+        generator_row = generatable_row(task.id, arch.id, backbone.name if backbone else None)
+        command = _generate_command(task, arch, backbone, constraints, image_size)
         recs.append(
             Recommendation(
                 rank=rank,
@@ -847,7 +873,10 @@ def recommend(req: RecommendRequest, kb: KnowledgeBase | None = None) -> Recomme
                 estimated_gflops=round(gflops, 2) if gflops is not None else None,
                 license=arch.license,
                 implementation=arch.implementation,
-                generate_command=_generate_command(task, arch, backbone, constraints, image_size),
+                generate_command=command,
+                generatable=command is not None,
+                generate_architecture=generator_row.name if command and generator_row else None,
+                closest_generatable=None if command else _closest_generatable(task, arch),
                 loss=loss,
                 alternative_losses=alternative_losses,
                 augmentations=augmentations,
@@ -911,6 +940,8 @@ def render_recommendation(result: RecommendResult) -> str:
         lines.append(f"- Implementation: {rec.implementation}; license: {rec.license}")
         if rec.generate_command:
             lines.append(f"- Generate it: `{rec.generate_command}`")
+        elif rec.closest_generatable:
+            lines.append(f"- Not generatable here; closest that is: {rec.closest_generatable}")
         lines += [f"- Note: {tip}" for tip in rec.tips]
         lines.append("")
     top = result.recommendations[0]

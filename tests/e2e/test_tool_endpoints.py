@@ -47,6 +47,23 @@ def test_generate_endpoint_returns_reviewed_files(server: RunningServer) -> None
     assert not [item for item in result["review"]["checklist"] if item["status"] == "fail"]
 
 
+def test_generate_endpoint_takes_an_architecture(server: RunningServer) -> None:
+    body = {
+        "task": "detection",
+        "architecture": "fcos_resnet50_fpn",
+        "backbone": "resnet18",
+        "num_classes": 2,
+    }
+    response = post(server, "/v1/generate", {**body, "review": False})
+    assert response.status_code == 200, response.text
+    assert (
+        response.json()["spec"]["architecture"] == "fcos" and "FCOS(" in response.json()["files"]["model.py"]
+    )
+    wrong = post(server, "/v1/generate", {**body, "architecture": "retinanett"})
+    assert wrong.status_code == 422
+    assert "did you mean 'retinanet'" in wrong.text and "ssdlite" in wrong.text
+
+
 def test_recommendations_endpoint(server: RunningServer) -> None:
     by_question = post(
         server, "/v1/recommendations", {"question": "segment roads in 512x512 drone images, 4 classes"}

@@ -50,6 +50,19 @@ def test_instantiate_fills_configs_from_defaults() -> None:
     assert harness.instantiate(TakesOptionalDataclass).config == DataConfig()
 
 
+class HasSmokeProfile(TakesPydantic):
+    """What generated projects write: a smoke-size instance next to the production defaults."""
+
+    @classmethod
+    def for_smoke_run(cls) -> HasSmokeProfile:
+        return cls(ModelConfig(width=2))
+
+
+def test_instantiate_prefers_the_smoke_profile() -> None:
+    assert harness.instantiate(HasSmokeProfile).config.width == 2
+    assert harness.instantiate(TakesPydantic).config.width == 8
+
+
 @pytest.mark.parametrize("cls", [TakesPlainValue, TakesConfigWithoutDefaults])
 def test_instantiate_explains_what_is_missing(cls: type) -> None:
     with pytest.raises(harness.HarnessError, match=rf"cannot construct {cls.__name__}: its parameter"):

@@ -8,10 +8,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tools.codegen.architectures import Architecture, architectures, listing
 from tools.codegen.generator import TASK_PARTS, render_project
 from tools.codegen.spec import GenerateResult, GenerateSpec, allowed_backbones
 
-__all__ = ["GenerateResult", "GenerateSpec", "allowed_backbones", "generate", "write_project"]
+__all__ = [
+    "Architecture",
+    "GenerateResult",
+    "GenerateSpec",
+    "allowed_backbones",
+    "architectures",
+    "generate",
+    "listing",
+    "write_project",
+]
 
 
 def _review(files: dict[str, str]) -> tuple[dict[str, object] | None, str | None]:
@@ -30,13 +40,20 @@ def generate(spec: GenerateSpec) -> GenerateResult:
         raise ValueError(f"task {spec.task!r} is not generated yet; available: {', '.join(TASK_PARTS)}")
     files = render_project(spec)
     notes = [
-        f"{spec.task} project with {spec.backbone} at {spec.effective_image_size}px for {spec.num_classes} "
-        f"classes, importing {spec.package}.",
-        "Run `pytest -q` in the project for a 3-step CPU smoke training on synthetic data.",
+        f"{spec.task} project: {spec.arch.title}"
+        + (f" on {spec.backbone}" if spec.backbone else "")
+        + f" at {spec.effective_image_size}px for {spec.num_classes} classes, importing {spec.package}.",
+        "Run `pytest -q` in the project for a short CPU training of its smoke profile (tiny synthetic data, "
+        "small images); `mlagent smoke DIR` trains the same profile in the sandbox.",
     ]
-    if not spec.pretrained:
+    if not spec.pretrained and not spec.coco_pretrained and spec.backbone:
         notes.append(
             "pretrained=false: nothing is downloaded; set model.pretrained=true to fine-tune ImageNet weights."
+        )
+    if spec.arch.coco_weights and spec.arch.uses_builder(spec.backbone) and not spec.coco_pretrained:
+        notes.append(
+            "torchvision has COCO weights for this model: set model.coco_pretrained=true (or generate with "
+            "--coco-pretrained) to start from them; the run downloads them once."
         )
     report = None
     if spec.review:

@@ -13,6 +13,16 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from knowledge import load_knowledge
+from tools.codegen.architectures import (
+    DEFAULT_ARCHITECTURE,
+    Architecture,
+    architecture_for_builder,
+    default_architecture,
+    did_you_mean,
+    find_architecture,
+    task_architectures,
+    unknown_architecture_message,
+)
 
 GenerateTask = Literal["classification", "segmentation", "detection"]
 LightningPackage = Literal["lightning", "pytorch_lightning"]
@@ -37,15 +47,20 @@ MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 32, 4096
 PROJECT_NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
 
 
-def _image_size_schema(task: str, backbone: str) -> dict[str, Any] | None:
-    """The JSON Schema of the image sizes ``_size_fits_backbone`` accepts for this pair (None: no size fits)."""
-    info = load_knowledge().backbones[backbone]
-    multiple = 32 if task == "segmentation" else 1
-    if info.family == "vit":
-        size = info.input_size
-        fits = MIN_IMAGE_SIZE <= size <= MAX_IMAGE_SIZE and size % multiple == 0
-        return {"const": size} if fits else None
-    low = max(MIN_IMAGE_SIZE, info.min_input_size)
+def _size_rule(arch: Architecture, backbone: str | None) -> tuple[int | None, int, int]:
+    """(exact size or None, minimum, multiple) an architecture on a backbone accepts."""
+    info = load_knowledge().backbones.get(backbone) if backbone else None
+    exact = arch.exact_image_size or (info.input_size if info and info.family == "vit" else None)
+    low = max(MIN_IMAGE_SIZE, arch.min_image_size, info.min_input_size if info else 1)
+    return exact, low, arch.image_multiple
+
+
+def _image_size_schema(arch: Architecture, backbone: str | None) -> dict[str, Any] | None:
+    """The JSON Schema of the image sizes ``_size_fits`` accepts for this pair (None: no size fits)."""
+    exact, low, multiple = _size_rule(arch, backbone)
+    if exact is not None:
+        fits = MIN_IMAGE_SIZE <= exact <= MAX_IMAGE_SIZE and exact % multiple == 0
+        return {"const": exact} if fits else None
     low += -low % multiple
     schema: dict[str, Any] = {"type": "integer", "minimum": low, "maximum": MAX_IMAGE_SIZE}
     if multiple > 1:
@@ -53,40 +68,54 @@ def _image_size_schema(task: str, backbone: str) -> dict[str, Any] | None:
     return schema if low <= MAX_IMAGE_SIZE else None
 
 
-def _document_valid_combinations(schema: dict[str, Any]) -> None:
-    """Publish which (task, backbone, image_size) combinations the validators accept, as an ``anyOf``.
+def default_image_size(task: str, arch: Architecture, backbone: str | None) -> int:
+    """The task's usual size, raised to what the architecture and backbone need."""
+    exact, low, multiple = _size_rule(arch, backbone)
+    if exact is not None:
+        return exact
+    size = max(DEFAULT_IMAGE_SIZE[task], low)
+    return size + (-size % multiple)
 
-    The backbone list depends on the task and the smallest (or only) image size on the backbone, so the plain
-    field schemas would call ``{"task": "segmentation", "backbone": "vit_b_16"}`` valid; one branch per task
-    and group of backbones with the same size rule says it exactly (from the same knowledge base).
+
+def _document_valid_combinations(schema: dict[str, Any]) -> None:
+    """Publish which (task, architecture, backbone, image_size) combinations the validators accept, as ``anyOf``.
+
+    The backbone list depends on the architecture and the image sizes on both, so the plain field schemas
+    would call ``{"task": "segmentation", "backbone": "vit_b_16"}`` valid; one branch per task, architecture
+    and group of backbones with the same size rule says it exactly (from the same registry). The architecture
+    may be left out where the validators default it (the task's default, or a classifier's backbone family).
     """
     branches: list[dict[str, Any]] = []
     for task in SUPPORTED_TASKS:
-        groups: dict[str, tuple[dict[str, Any], bool, list[str]]] = {}
-        for backbone in allowed_backbones(task):
-            size = _image_size_schema(task, backbone)
-            if size is None:
-                continue
-            info = load_knowledge().backbones[backbone]
-            default = (
-                info.input_size
-                if info.family == "vit"
-                else max(DEFAULT_IMAGE_SIZE[task], info.min_input_size)
-            )
-            default_fits = _fits(size, default)
-            key = repr((sorted(size.items()), default_fits))
-            groups.setdefault(key, (size, default_fits, []))[2].append(backbone)
-        for size, default_fits, backbones in groups.values():
-            sizes = [size, {"type": "null"}] if default_fits else [size]
-            branches.append(
-                {
+        for arch in task_architectures(task):
+            names = [arch.name, *arch.aliases]
+            implicit = task == "classification" or DEFAULT_ARCHITECTURE.get(task) == arch.name
+            groups: dict[str, tuple[dict[str, Any], bool, list[str | None]]] = {}
+            for backbone in arch.backbone_choices():
+                size = _image_size_schema(arch, backbone)
+                if size is None:
+                    continue
+                default_fits = _fits(size, default_image_size(task, arch, backbone))
+                key = repr((sorted(size.items()), default_fits))
+                groups.setdefault(key, (size, default_fits, []))[2].append(backbone)
+            for size, default_fits, backbones in groups.values():
+                sizes = [size, {"type": "null"}] if default_fits else [size]
+                known = [b for b in backbones if b]
+                branch: dict[str, Any] = {
                     "properties": {
                         "task": {"const": task},
-                        "backbone": {"enum": backbones},
+                        "architecture": {"anyOf": [{"enum": names}, {"type": "null"}]}
+                        if implicit
+                        else {"enum": names},
+                        "backbone": {"anyOf": [{"enum": known}, {"type": "null"}]}
+                        if known
+                        else {"type": "null"},
                         "image_size": {"anyOf": sizes},
                     }
                 }
-            )
+                if not implicit:
+                    branch["required"] = ["architecture"]
+                branches.append(branch)
     schema["anyOf"] = branches
 
 
@@ -105,7 +134,17 @@ class GenerateSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra=_document_valid_combinations)
 
     task: GenerateTask = Field(description="classification | segmentation | detection")
-    backbone: str = Field(description="torchvision backbone name, e.g. resnet18, mobilenet_v3_large.")
+    architecture: str | None = Field(
+        default=None,
+        description="Model architecture by the names people use (torchvision builder names or short aliases: "
+        "faster-rcnn, retinanet, fcos, ssdlite, deeplabv3, fcn, lraspp, unet, ...). Default: the task's usual "
+        "one (classification: the backbone's family). `mlagent generate --list` shows them all.",
+    )
+    backbone: str | None = Field(
+        default=None,
+        description="torchvision backbone name, e.g. resnet18, mobilenet_v3_large. Default: the "
+        "architecture's own (none for an architecture with its own encoder, e.g. unet).",
+    )
     num_classes: int = Field(
         ge=1,
         le=100_000,
@@ -116,11 +155,17 @@ class GenerateSpec(BaseModel):
         default=None,
         ge=MIN_IMAGE_SIZE,
         le=MAX_IMAGE_SIZE,
-        description="Square input side; default per task. ViT backbones take exactly their input size, the "
-        "others a minimum; segmentation needs a multiple of 32.",
+        description="Square input side; default per task. ViT backbones and SSDlite take exactly their input "
+        "size, the others a minimum (and a multiple for some segmentation heads, see --list).",
     )
     pretrained: bool = Field(
-        default=False, description="Default for model.pretrained in the generated config."
+        default=False, description="Default for model.pretrained (ImageNet backbone weights) in the config."
+    )
+    coco_pretrained: bool = Field(
+        default=False,
+        description="Default for model.coco_pretrained: start from torchvision's COCO (VOC labels for "
+        "segmentation) weights of the whole model, new class head. Only for architectures whose torchvision "
+        "builder has such weights; downloaded once by the user's run, never by the generator.",
     )
     batch_size: int | None = Field(default=None, ge=1, le=4096)
     lr: float | None = Field(default=None, gt=0, lt=1)
@@ -144,15 +189,51 @@ class GenerateSpec(BaseModel):
                 return task.id
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _builder_name_as_backbone(cls, data: Any) -> Any:
+        """``backbone=retinanet_resnet50_fpn`` (a detector where the backbone goes) means that architecture."""
+        if not isinstance(data, dict) or data.get("architecture") is not None:
+            return data
+        backbone = data.get("backbone")
+        if isinstance(backbone, str) and backbone.strip().lower() not in load_knowledge().backbones:
+            found = architecture_for_builder(backbone)
+            task = cls._task_alias(data.get("task"))
+            if found is not None and found[0].task == task:
+                return {**data, "architecture": found[0].name, "backbone": found[1]}
+        return data
+
+    @field_validator("architecture")
+    @classmethod
+    def _known_architecture(cls, value: str | None, info: ValidationInfo) -> str | None:
+        task = info.data.get("task")
+        if value is None or task is None:
+            return value
+        row = find_architecture(task, value)
+        if row is None:
+            raise ValueError(unknown_architecture_message(task, value))
+        return row.name
+
     @field_validator("backbone")
     @classmethod
-    def _known_backbone(cls, value: str, info: ValidationInfo) -> str:
-        name = value.strip().lower()
+    def _known_backbone(cls, value: str | None, info: ValidationInfo) -> str | None:
         task = info.data.get("task")
-        allowed = allowed_backbones(task) if task else list(load_knowledge().backbones)
+        if value is None or task is None or "architecture" not in info.data:
+            return value.strip().lower() if value else value
+        name = value.strip().lower()
+        arch_name = info.data.get("architecture")
+        arch = (
+            find_architecture(task, arch_name) if arch_name else default_architecture(task, name)
+        ) or default_architecture(task, name)
+        named = bool(arch_name) or task != "classification"
+        allowed = arch.backbones() if named else allowed_backbones(task)
+        where = f"{task}/{arch.name}" if named else task
+        if not allowed:
+            raise ValueError(f"{arch.name} has its own encoder and takes no backbone; leave backbone out")
         if name not in allowed:
             raise ValueError(
-                f"unsupported backbone {value!r} for {task or 'this task'}; allowed: {', '.join(allowed)}"
+                f"unsupported backbone {value!r} for {where}{did_you_mean(name, allowed)}; "
+                f"allowed: {', '.join(allowed)}"
             )
         return name
 
@@ -164,30 +245,40 @@ class GenerateSpec(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _size_fits_backbone(self) -> GenerateSpec:
-        backbone = load_knowledge().backbones[self.backbone]
+    def _resolve_and_check_size(self) -> GenerateSpec:
+        arch = self.arch
+        self.architecture = arch.name
+        if self.backbone is None:
+            self.backbone = arch.default_backbone
+        if self.coco_pretrained and not (arch.coco_weights and arch.uses_builder(self.backbone)):
+            raise ValueError(
+                f"coco_pretrained: torchvision has COCO weights for {arch.name} only on "
+                f"{', '.join(b for b, _ in arch.builders) or 'no backbone'}; got backbone {self.backbone}"
+            )
+        exact, low, multiple = _size_rule(arch, self.backbone)
         size = self.effective_image_size
-        if backbone.family == "vit" and size != backbone.input_size:
+        what = f"{arch.name}" + (f" on {self.backbone}" if self.backbone else "")
+        if exact is not None and size != exact:
+            raise ValueError(f"image_size: {what} takes exactly {exact}px inputs, got {size}")
+        if size < low:
+            raise ValueError(f"image_size: {what} needs at least {low}px, got {size}")
+        if size % multiple:
             raise ValueError(
-                f"image_size: {self.backbone} takes exactly {backbone.input_size}px inputs, got {size}"
-            )
-        if size < backbone.min_input_size:
-            raise ValueError(
-                f"image_size: {self.backbone} needs at least {backbone.min_input_size}px, got {size}"
-            )
-        if self.task == "segmentation" and size % 32:
-            raise ValueError(
-                f"image_size: segmentation needs a multiple of 32 (stride-32 features), got {size}"
+                f"image_size: {what} needs a multiple of {multiple} (feature strides), got {size}"
             )
         return self
+
+    @property
+    def arch(self) -> Architecture:
+        """The registry row of this spec (the task's default when none was named)."""
+        found = find_architecture(self.task, self.architecture) if self.architecture else None
+        return found or default_architecture(self.task, self.backbone)
 
     @property
     def effective_image_size(self) -> int:
         if self.image_size is not None:
             return self.image_size
-        backbone = load_knowledge().backbones[self.backbone]
-        default = DEFAULT_IMAGE_SIZE[self.task]
-        return backbone.input_size if backbone.family == "vit" else max(default, backbone.min_input_size)
+        return default_image_size(self.task, self.arch, self.backbone)
 
     @property
     def effective_batch_size(self) -> int:
@@ -195,11 +286,24 @@ class GenerateSpec(BaseModel):
 
     @property
     def effective_lr(self) -> float:
-        return self.lr or DEFAULT_LR[self.task]
+        """The given LR, else the architecture's recipe scaled linearly to the batch size."""
+        if self.lr:
+            return self.lr
+        recipe = self.arch.recipe
+        if recipe is None or recipe.optimizer != "sgd":
+            return DEFAULT_LR[self.task]
+        return recipe.lr * self.effective_batch_size / recipe.reference_batch
 
     @property
     def effective_project_name(self) -> str:
-        return self.project_name or f"{self.task}-{self.backbone}".replace("_", "-")
+        if self.project_name:
+            return self.project_name
+        arch = self.arch
+        if self.task == "classification" or DEFAULT_ARCHITECTURE.get(self.task) == arch.name:
+            return f"{self.task}-{self.backbone}".replace("_", "-")
+        named = self.backbone and len(arch.backbones()) > 1
+        parts = [self.task, arch.name, *([self.backbone] if named and self.backbone else [])]
+        return "-".join(parts).replace("_", "-")
 
 
 class GenerateResult(BaseModel):
