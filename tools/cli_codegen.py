@@ -116,7 +116,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         fields["coco_pretrained"] = True
     if args.no_review:
         fields["review"] = False
-    missing = [name for name in ("task", "num_classes") if name not in fields]
+    required = ("task",) if fields.get("task") == "regression" else ("task", "num_classes")
+    missing = [name for name in required if name not in fields]
     if "backbone" not in fields and "architecture" not in fields:
         missing.insert(1, "backbone")  # one of the two says what to build
     if missing:
@@ -211,12 +212,21 @@ def add_parser(subparsers: Any) -> None:
     )
     gen.add_argument("--spec", type=Path, help="YAML/JSON file with GenerateSpec fields")
     gen.add_argument("--list", action="store_true", help="show task x architecture x backbone and exit")
-    gen.add_argument("--task", help="classification | segmentation | detection")
     gen.add_argument(
-        "--architecture", help="e.g. faster-rcnn, retinanet, fcos, ssdlite, deeplabv3, lraspp, fcn, unet"
+        "--task",
+        help="classification | segmentation | detection | multi_label | regression | instance_segmentation",
+    )
+    gen.add_argument(
+        "--architecture",
+        help="e.g. faster-rcnn, retinanet, fcos, ssdlite, deeplabv3, lraspp, fcn, unet, mask-rcnn",
     )
     gen.add_argument("--backbone", help="torchvision backbone, e.g. resnet18 (default: the architecture's)")
-    gen.add_argument("--num-classes", type=int, help="detection: object classes without background")
+    gen.add_argument(
+        "--num-classes",
+        type=int,
+        help="detection/instance_segmentation: object classes without background; multi_label: labels; "
+        "regression: outputs (default 1)",
+    )
     gen.add_argument("--image-size", type=int)
     gen.add_argument("--package", choices=("lightning", "pytorch_lightning"))
     gen.add_argument("--name", help="project name (a-z, 0-9, '-', '_')")

@@ -41,10 +41,19 @@ _GENERATE_REFERENCE = re.compile(
     re.IGNORECASE,
 )
 _EXPERIMENT_ID = re.compile(r"\bexp-[0-9a-f]{6,}\b", re.IGNORECASE)
-_GENERATABLE_TASKS = {"classification", "segmentation", "detection"}
-_NEEDS_CLASSES = {"classification", "segmentation", "detection", "instance_segmentation"}
+_GENERATABLE_TASKS = {
+    "classification",
+    "segmentation",
+    "detection",
+    "multi_label",
+    "regression",
+    "instance_segmentation",
+}
+# Regression is not here: it predicts one number unless the user says how many.
+_NEEDS_CLASSES = {"classification", "segmentation", "detection", "instance_segmentation", "multi_label"}
 _TASK_QUESTION = (
-    "Which kind of model should I write: **image classification** (a label per image), **semantic "
+    "Which kind of model should I write: **image classification** (a label per image), **multi-label "
+    "classification** (several tags per image), **regression** (a number per image), **semantic "
     "segmentation** (a class per pixel) or **object detection** (boxes)?"
 )
 
@@ -139,25 +148,33 @@ def _complete_generate(intent: Intent, text: str, dialogue: DialogueState, plan:
             if key == "backbone" and dialogue.spec.get("task") != args.get("task"):
                 continue
             args[key] = dialogue.spec[key]
-    if dialogue.spec.get("multi_label") and args.get("task") == "classification":
-        return Say(
-            "You described **multi-label** classification (an image can carry several tags). The generator "
-            "writes single-label projects only (softmax + cross-entropy, one class per image), and I won't hand "
-            "you one of those as if it fitted. For multi-label, use one sigmoid output per tag with "
-            "`nn.BCEWithLogitsLoss` (`pos_weight` for rare tags), `torchmetrics` `MultilabelF1Score` / "
-            "`MultilabelAveragePrecision` with `num_labels`, a per-tag decision threshold tuned on validation, "
-            "and a split that keeps rare tag combinations in every split (iterative stratification)."
+    if dialogue.spec.get("multi_label") and args.get("task") in {"classification", "multilabel", None}:
+        # Several tags per image: the multi-label template (sigmoid outputs, BCEWithLogitsLoss), said aloud,
+        # never a single-label softmax project in its place.
+        args["task"] = "multi_label"
+        plan.preface = (
+            "You described **multi-label** classification (an image can carry several tags), so this is a "
+            "multi-label project: one sigmoid output per tag, `nn.BCEWithLogitsLoss` with a per-tag "
+            "`pos_weight`, per-tag thresholds tuned on validation, `MultilabelAveragePrecision`/`F1Score`."
         )
+    if args.get("task") in _TASK_IDS:
+        args["task"] = _TASK_IDS[args["task"]]
     task = args.get("task")
     if task is None:
         return Ask(_TASK_QUESTION, Pending(tool="generate_project", slot="task", args=dict(args)))
     if task not in _GENERATABLE_TASKS:
         return None  # the tool says plainly what it supports
     if task in _NEEDS_CLASSES and args.get("num_classes") is None:
-        kind = {"detection": "object classes", "segmentation": "classes (including background)"}.get(
-            task, "classes"
+        kind = {
+            "detection": "object classes",
+            "instance_segmentation": "object classes (without background)",
+            "segmentation": "classes (including background)",
+            "multi_label": "labels (tags)",
+        }.get(task, "classes")
+        label = task.replace("_", "-")
+        question = (
+            f'How many {kind} should the {label} model predict? (for example "10" or "with 10 classes")'
         )
-        question = f'How many {kind} should the {task} model predict? (for example "10" or "with 10 classes")'
         return Ask(question, Pending(tool="generate_project", slot="num_classes", args=dict(args)))
     return None
 

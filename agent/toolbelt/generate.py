@@ -15,7 +15,9 @@ DEFAULT_BACKBONE = "resnet18"
 class GenerateArgs(BaseModel):
     """Arguments of the generate_project tool."""
 
-    task: str = Field(description="classification, segmentation or detection")
+    task: str = Field(
+        description="classification, segmentation, detection, multi_label, regression or instance_segmentation"
+    )
     backbone: str | None = Field(default=None, description="torchvision backbone, e.g. resnet18")
     num_classes: int | None = Field(default=None, ge=1)
     image_size: int | None = Field(default=None, ge=16)
@@ -54,19 +56,24 @@ def generate_project(
 ) -> ToolOutput:
     """Write a complete Lightning project (config, model, data, train, export) for a task."""
     from tools.codegen import GenerateSpec, allowed_backbones, generate
+    from tools.codegen.spec import SUPPORTED_TASKS
 
-    if num_classes is None:
+    if num_classes is None and task != "regression":  # a regression predicts one number unless told
+        counted = "labels" if task == "multi_label" else "classes"
         return failure(
-            NAME, f'how many classes should the {task} model predict? Say, for example, "with 10 classes".'
+            NAME,
+            f'how many {counted} should the {task} model predict? Say, for example, "with 10 {counted}".',
         )
     chosen_notes: list[str] = []
-    if backbone is None and task in {"classification", "segmentation", "detection"}:
+    if backbone is None and task in SUPPORTED_TASKS:
         # A small, well-understood default that trains quickly; the user can ask for another one.
         backbone = (
             DEFAULT_BACKBONE if DEFAULT_BACKBONE in allowed_backbones(task) else allowed_backbones(task)[0]
         )
         chosen_notes.append(f"No backbone was named, so I used `{backbone}`; ask for another one any time.")
-    values: dict[str, Any] = {"task": task, "package": package, "num_classes": num_classes}
+    values: dict[str, Any] = {"task": task, "package": package}
+    if num_classes is not None:
+        values["num_classes"] = num_classes
     for key, value in (("backbone", backbone), ("image_size", image_size)):
         if value is not None:
             values[key] = value

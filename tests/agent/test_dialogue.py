@@ -87,8 +87,35 @@ def test_multi_label_is_never_turned_into_single_label(tmp_path: Path) -> None:
     [turn] = _conversation(
         tmp_path, ["generate a multi-label classifier, an image can have several of 20 tags"]
     )
-    assert _tools(turn) == []
+    assert _tools(turn) == ["generate_project"], turn.reply[:300]
+    assert turn.tool_calls[0].args["task"] == "multi_label"
     assert "multi-label" in turn.reply and "BCEWithLogitsLoss" in turn.reply
+    assert "CrossEntropyLoss" not in turn.reply
+
+
+def test_multi_label_without_a_count_asks_for_labels_then_generates(tmp_path: Path) -> None:
+    asked, generated = _conversation(
+        tmp_path, ["write a classifier where each photo can have several tags", "12"], thread="ml"
+    )
+    assert _tools(asked) == [] and "how many labels" in asked.reply.lower(), asked.reply[:300]
+    assert _tools(generated) == ["generate_project"]
+    assert generated.tool_calls[0].args["task"] == "multi_label"
+    assert generated.tool_calls[0].args["num_classes"] == 12
+
+
+def test_instance_segmentation_is_generated_with_mask_rcnn(tmp_path: Path) -> None:
+    [turn] = _conversation(tmp_path, ["generate an instance segmentation project, 4 classes, 512 px"])
+    assert _tools(turn) == ["generate_project"], turn.reply[:300]
+    args = turn.tool_calls[0].args
+    assert args["task"] == "instance_segmentation" and args["num_classes"] == 4
+    assert "MaskRCNN" in turn.reply and "num_classes + 1" in turn.reply
+
+
+def test_regression_is_generated_without_asking_for_classes(tmp_path: Path) -> None:
+    [turn] = _conversation(tmp_path, ["generate a regression model to estimate age from a face crop"])
+    assert _tools(turn) == ["generate_project"], turn.reply[:300]
+    assert turn.tool_calls[0].args["task"] == "regression"
+    assert "HuberLoss" in turn.reply and "num_outputs" in turn.reply
 
 
 def test_compare_the_last_two_runs_without_runs_says_so(tmp_path: Path) -> None:

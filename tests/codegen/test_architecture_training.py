@@ -148,7 +148,10 @@ def _train_and_export(tmp_path: Path, fields: dict[str, object]) -> None:
     assert (tmp_path / "model.onnx").is_file()
 
 
-REPRESENTATIVE_KEYS = [r.key for r in architectures() if r.task != "classification" or r.name == "resnet"]
+# multi_label, regression and instance_segmentation have their own data formats and overfit/export proof in
+# tests/codegen/test_new_tasks.py; this sweep covers the tasks whose data its probe writes.
+PROBED = [r for r in architectures() if r.task in CLASSES]
+REPRESENTATIVE_KEYS = [r.key for r in PROBED if r.task != "classification" or r.name == "resnet"]
 
 
 @pytest.mark.slow
@@ -158,7 +161,7 @@ def test_architecture_overfits_a_batch_and_exports(tmp_path: Path, key: str) -> 
     _train_and_export(tmp_path, _fields(key))
 
 
-FULL_SWEEP = [(r.key, b) for r in architectures() for b in r.backbone_choices()]
+FULL_SWEEP = [(r.key, b) for r in PROBED for b in r.backbone_choices()]
 
 
 @pytest.mark.slow

@@ -10,7 +10,10 @@ from pathlib import Path
 
 from tools.codegen.architectures import Architecture, architectures, listing
 from tools.codegen.generator import TASK_PARTS, render_project
+from tools.codegen.new_tasks import NEW_TASK_PARTS
 from tools.codegen.spec import GenerateResult, GenerateSpec, allowed_backbones
+
+TASK_PARTS.update(NEW_TASK_PARTS)
 
 __all__ = [
     "Architecture",
@@ -42,7 +45,8 @@ def generate(spec: GenerateSpec) -> GenerateResult:
     notes = [
         f"{spec.task} project: {spec.arch.title}"
         + (f" on {spec.backbone}" if spec.backbone else "")
-        + f" at {spec.effective_image_size}px for {spec.num_classes} classes, importing {spec.package}.",
+        + f" at {spec.effective_image_size}px for {spec.num_classes} "
+        + f"{TASK_PARTS[spec.task].count_field.removeprefix('num_')}, importing {spec.package}.",
         "Run `pytest -q` in the project for a short CPU training of its smoke profile (tiny synthetic data, "
         "small images); `mlagent smoke DIR` trains the same profile in the sandbox.",
     ]

@@ -131,7 +131,17 @@ _CLASSIFICATION_FAMILIES: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
 )
 
 
-def _classification_rows() -> list[Architecture]:
+# Tasks whose model is a backbone with a new linear head: their architecture is the backbone family.
+HEAD_ON_BACKBONE_TASKS: tuple[str, ...] = ("classification", "multi_label", "regression")
+_HEAD_TITLES = {
+    "classification": "classifier (new linear head)",
+    "multi_label": "multi-label classifier (one sigmoid output per label)",
+    "regression": "regressor (new linear head on normalised targets)",
+}
+
+
+def _classification_rows(task: str = "classification") -> list[Architecture]:
+    """One row per knowledge-base backbone family for a head-on-backbone task (see ``HEAD_ON_BACKBONE_TASKS``)."""
     kb = load_knowledge()
     rows = []
     for family, title, aliases, notes in _CLASSIFICATION_FAMILIES:
@@ -142,9 +152,9 @@ def _classification_rows() -> list[Architecture]:
         exact = first.input_size if family == "vit" else None
         rows.append(
             Architecture(
-                task="classification",
+                task=task,
                 name=family,
-                title=f"{title} classifier (new linear head)",
+                title=f"{title} {_HEAD_TITLES[task]}",
                 aliases=aliases,
                 backbone_set="all",
                 families=(family,),
@@ -318,14 +328,33 @@ _SEGMENTATION_ROWS: tuple[Architecture, ...] = (
     ),
 )
 
+_INSTANCE_SEGMENTATION_ROWS: tuple[Architecture, ...] = (
+    Architecture(
+        task="instance_segmentation",
+        name="mask-rcnn",
+        title="Mask R-CNN + FPN (Faster R-CNN with a mask head)",
+        aliases=("maskrcnn", "mask_rcnn", "maskrcnn_resnet50_fpn", "mask-r-cnn"),
+        backbone_set="all",
+        families=("resnet",),  # torchvision's resnet_fpn_backbone builds ResNet/ResNeXt pyramids only
+        default_backbone="resnet50",
+        recipe=_DETECTION_SGD,
+        notes="ResNet/ResNeXt FPN backbones; mask AP via torchmetrics (iou_type='segm')",
+    ),
+)
+
 # The architecture a spec gets when it names none (what the generator built before the registry existed).
-DEFAULT_ARCHITECTURE: dict[str, str] = {"segmentation": "deeplabv3plus", "detection": "faster-rcnn"}
+DEFAULT_ARCHITECTURE: dict[str, str] = {
+    "segmentation": "deeplabv3plus",
+    "detection": "faster-rcnn",
+    "instance_segmentation": "mask-rcnn",
+}
 
 
 @cache
 def architectures() -> tuple[Architecture, ...]:
     """Every generatable task x architecture, in ``--list`` order."""
-    return (*_classification_rows(), *_DETECTION_ROWS, *_SEGMENTATION_ROWS)
+    head_rows = [row for task in HEAD_ON_BACKBONE_TASKS for row in _classification_rows(task)]
+    return (*head_rows, *_DETECTION_ROWS, *_SEGMENTATION_ROWS, *_INSTANCE_SEGMENTATION_ROWS)
 
 
 def task_architectures(task: str) -> list[Architecture]:
@@ -348,7 +377,7 @@ def find_architecture(task: str, name: str) -> Architecture | None:
 def default_architecture(task: str, backbone: str | None) -> Architecture:
     """The architecture of a spec that names none: classification by the backbone's family, else the default."""
     rows = task_architectures(task)
-    if task == "classification" and backbone:
+    if task in HEAD_ON_BACKBONE_TASKS and backbone:
         info = load_knowledge().backbones.get(backbone)
         for row in rows:
             if info is not None and info.family in row.families:
@@ -385,7 +414,7 @@ def architecture_for_builder(name: str) -> tuple[Architecture, str | None] | Non
     """
     wanted = _normalise(name)
     for row in architectures():
-        if row.task == "classification":
+        if row.task in HEAD_ON_BACKBONE_TASKS:
             continue
         names = {_normalise(n) for n in (row.name, *row.aliases)}
         if wanted in names:

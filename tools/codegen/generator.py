@@ -43,6 +43,10 @@ class TaskParts:
     extra_requirements: tuple[str, ...] = ()
     gradient_clip_val: float = 1.0
     weight_decay: float = 0.05
+    # Name of the config field that counts what is predicted (``num_labels``, ``num_outputs``...).
+    count_field: str = "num_classes"
+    # Task-specific smoke tests appended to ``test_smoke.py.tmpl`` (thresholds, normalisation, CSV reading).
+    extra_tests_template: str | None = None
 
 
 _CLASSIFICATION = TaskParts(
@@ -221,6 +225,7 @@ def build_context(spec: GenerateSpec, parts: TaskParts) -> dict[str, str]:
         "joint_note": parts.joint_note,
         "forward_assertion": parts.forward_assertion,
         "output_name": parts.output_name,
+        "count_field": parts.count_field,
         "export_batch": "2",
         "check_batch": "3",
         "ignore_index": "255",
@@ -251,7 +256,8 @@ def render_project(spec: GenerateSpec) -> dict[str, str]:
         "data.py": _render(parts.data_template, context),
         "train.py": _render("train.py.tmpl", context),
         "export.py": _render(parts.export_template, context),
-        "tests/test_smoke.py": _render("test_smoke.py.tmpl", context),
+        "tests/test_smoke.py": _render("test_smoke.py.tmpl", context)
+        + (_render(parts.extra_tests_template, context) if parts.extra_tests_template else ""),
         "README.md": _render("README.md.tmpl", context),
         "config.yaml": _render("config.yaml.tmpl", context),
         "pyproject.toml": _render("pyproject.toml.tmpl", context),

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from knowledge import load_knowledge
 from tools.codegen.architectures import (
     DEFAULT_ARCHITECTURE,
+    HEAD_ON_BACKBONE_TASKS,
     Architecture,
     architecture_for_builder,
     default_architecture,
@@ -24,7 +25,9 @@ from tools.codegen.architectures import (
     unknown_architecture_message,
 )
 
-GenerateTask = Literal["classification", "segmentation", "detection"]
+GenerateTask = Literal[
+    "classification", "segmentation", "detection", "multi_label", "regression", "instance_segmentation"
+]
 LightningPackage = Literal["lightning", "pytorch_lightning"]
 
 # Tasks the generator covers, with the knowledge-base task that describes them.
@@ -32,15 +35,21 @@ SUPPORTED_TASKS: tuple[str, ...] = ("classification", "segmentation", "detection
 DEFAULT_IMAGE_SIZE = {"classification": 224, "segmentation": 512, "detection": 640, "regression": 224}
 DEFAULT_BATCH_SIZE = {"classification": 64, "segmentation": 8, "detection": 8, "regression": 64}
 DEFAULT_LR = {"classification": 3e-4, "segmentation": 3e-4, "detection": 1e-4, "regression": 3e-4}
-DENSE_TASKS = ("segmentation", "detection")
+DENSE_TASKS: tuple[str, ...] = ("segmentation", "detection")
+
+# --- tasks beyond the first three (issue 10): knowledge-base ids, each with its own templates -----------------
+NEW_TASKS: tuple[str, ...] = ("multi_label", "regression", "instance_segmentation")
+SUPPORTED_TASKS += NEW_TASKS
+DEFAULT_IMAGE_SIZE |= {"multi_label": 224, "instance_segmentation": 512, "keypoints": 256}
+DEFAULT_BATCH_SIZE |= {"multi_label": 64, "instance_segmentation": 4, "keypoints": 8}
+DEFAULT_LR |= {"multi_label": 3e-4, "instance_segmentation": 1e-4, "keypoints": 1e-4}
+DENSE_TASKS += ("instance_segmentation", "keypoints")
 
 
 def allowed_backbones(task: str) -> list[str]:
-    """Backbones the generator can build for ``task`` (dense tasks need stride-8/16/32 feature maps)."""
-    kb = load_knowledge()
-    if task in DENSE_TASKS:
-        return [name for name, bb in kb.backbones.items() if bb.dense_features]
-    return list(kb.backbones)
+    """Backbones the generator can build for ``task``: those of any of its registry rows, in knowledge order."""
+    accepted = {name for arch in task_architectures(task) for name in arch.backbones()}
+    return [name for name in load_knowledge().backbones if name in accepted]
 
 
 MIN_IMAGE_SIZE, MAX_IMAGE_SIZE = 32, 4096
@@ -89,7 +98,7 @@ def _document_valid_combinations(schema: dict[str, Any]) -> None:
     for task in SUPPORTED_TASKS:
         for arch in task_architectures(task):
             names = [arch.name, *arch.aliases]
-            implicit = task == "classification" or DEFAULT_ARCHITECTURE.get(task) == arch.name
+            implicit = task in HEAD_ON_BACKBONE_TASKS or DEFAULT_ARCHITECTURE.get(task) == arch.name
             groups: dict[str, tuple[dict[str, Any], bool, list[str | None]]] = {}
             for backbone in arch.backbone_choices():
                 size = _image_size_schema(arch, backbone)
@@ -133,7 +142,9 @@ class GenerateSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=_document_valid_combinations)
 
-    task: GenerateTask = Field(description="classification | segmentation | detection")
+    task: GenerateTask = Field(
+        description="classification | segmentation | detection | multi_label | regression | instance_segmentation"
+    )
     architecture: str | None = Field(
         default=None,
         description="Model architecture by the names people use (torchvision builder names or short aliases: "
@@ -149,7 +160,9 @@ class GenerateSpec(BaseModel):
         ge=1,
         le=100_000,
         description="Classes to predict. Detection: object classes WITHOUT background (the generated model adds "
-        "index 0 for background). Segmentation: every label in the masks, background included.",
+        "index 0 for background; the same for instance segmentation). Segmentation: every label in the masks, "
+        "background included. multi_label: the number of labels (tags). regression: the number of outputs "
+        "(default 1). keypoints: keypoints per object (e.g. 17 for COCO people).",
     )
     image_size: int | None = Field(
         default=None,
@@ -179,6 +192,16 @@ class GenerateSpec(BaseModel):
         json_schema_extra={"pattern": PROJECT_NAME_PATTERN},
     )
     review: bool = Field(default=True, description="Run the static review on the generated files.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _regression_has_one_output_by_default(cls, data: Any) -> Any:
+        """A request like 'estimate age from a face crop' names no count: a regression predicts one number unless told."""
+        if isinstance(data, dict) and data.get("num_classes") is None:
+            task = load_knowledge().task(data["task"]) if isinstance(data.get("task"), str) else None
+            if task is not None and task.id == "regression":
+                return {**data, "num_classes": 1}
+        return data
 
     @field_validator("task", mode="before")
     @classmethod
@@ -225,7 +248,7 @@ class GenerateSpec(BaseModel):
         arch = (
             find_architecture(task, arch_name) if arch_name else default_architecture(task, name)
         ) or default_architecture(task, name)
-        named = bool(arch_name) or task != "classification"
+        named = bool(arch_name) or task not in HEAD_ON_BACKBONE_TASKS
         allowed = arch.backbones() if named else allowed_backbones(task)
         where = f"{task}/{arch.name}" if named else task
         if not allowed:
@@ -299,7 +322,7 @@ class GenerateSpec(BaseModel):
         if self.project_name:
             return self.project_name
         arch = self.arch
-        if self.task == "classification" or DEFAULT_ARCHITECTURE.get(self.task) == arch.name:
+        if self.task in HEAD_ON_BACKBONE_TASKS or DEFAULT_ARCHITECTURE.get(self.task) == arch.name:
             return f"{self.task}-{self.backbone}".replace("_", "-")
         named = self.backbone and len(arch.backbones()) > 1
         parts = [self.task, arch.name, *([self.backbone] if named and self.backbone else [])]

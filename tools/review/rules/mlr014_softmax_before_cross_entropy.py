@@ -65,7 +65,9 @@ def softmax_input(file: FileIndex, node: cst.BaseExpression | None) -> cst.BaseE
     return node.args[0].value if node.args else None
 
 
-DETECTION_MODELS = re.compile(r"^(fasterrcnn|retinanet|maskrcnn|keypointrcnn|ssd|ssdlite|fcos)\w*$")
+DETECTION_MODELS = re.compile(
+    r"^(fasterrcnn|retinanet|maskrcnn|keypointrcnn|ssd|ssdlite|fcos)\w*$", re.IGNORECASE
+)
 
 
 def yaml_loss_targets(project: Project) -> list[tuple[str, str]]:

@@ -24,7 +24,12 @@ class MseOnClassLabels(Rule):
     severity = "error"
     message = "MSE loss on class labels"
     suggestion = "Use nn.CrossEntropyLoss on logits with integer class targets."
-    VALID = [F + "loss = F.mse_loss(pred_boxes, target_boxes)\n"]
+    VALID = [
+        F + "loss = F.mse_loss(pred_boxes, target_boxes)\n",
+        # A regressor: a head of N outputs, MSE on (normalised) float targets, MAE/RMSE metrics.
+        F + "from torchmetrics import MeanAbsoluteError\nhead = nn.Linear(512, num_outputs)\n"
+        "crit = nn.MSELoss()\nloss = crit(head(features), (ages - mean) / std)\nmae = MeanAbsoluteError()\n",
+    ]
     INVALID = [
         F + "loss = F.mse_loss(logits, labels.float())\n",
         F + "loss = F.mse_loss(out, F.one_hot(y, 10).float())\n",

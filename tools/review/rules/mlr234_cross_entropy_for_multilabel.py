@@ -25,11 +25,21 @@ class CrossEntropyForMultilabel(Rule):
     severity = "error"
     message = "CrossEntropyLoss on a multi-label problem"
     suggestion = "Use nn.BCEWithLogitsLoss with multi-hot float targets for multi-label classification."
-    VALID = [F + "from torchmetrics.classification import MultilabelF1Score\ncrit = nn.BCEWithLogitsLoss()\n"]
+    VALID = [
+        F + "from torchmetrics.classification import MultilabelF1Score\ncrit = nn.BCEWithLogitsLoss()\n",
+        # A multi-label head: one logit per label, BCE with a per-label pos_weight on multi-hot targets.
+        F
+        + "head = nn.Linear(512, num_labels)\ncrit = nn.BCEWithLogitsLoss(pos_weight=torch.ones(num_labels))\n"
+        "loss = crit(head(features), multi_hot.float())\n",
+    ]
     INVALID = [
         F
         + "from torchmetrics.classification import MultilabelF1Score\nf1 = MultilabelF1Score(num_labels=80)\n"
-        "crit = nn.CrossEntropyLoss()\nloss = crit(logits, targets)\n"
+        "crit = nn.CrossEntropyLoss()\nloss = crit(logits, targets)\n",
+        # Multi-hot targets (several 1s per row) fed to softmax cross-entropy: the labels compete.
+        F + "from sklearn.preprocessing import MultiLabelBinarizer\n"
+        "multi_hot = torch.tensor(MultiLabelBinarizer().fit_transform(tags), dtype=torch.float32)\n"
+        "loss = F.cross_entropy(model(images), multi_hot)\n",
     ]
 
     def check(self, project: Project) -> Iterable[Hit]:
