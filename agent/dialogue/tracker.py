@@ -15,7 +15,10 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from agent.code_context import message_text, strip_code
 from agent.dialogue.reading import message_slots, parse_answer
 from agent.dialogue.state import PENDING_KEY, DialogueState, Pending, RankedChoice, Recommendation
+from agent.understanding import parse_slots
+from agent.understanding.gloss import gloss
 
+_GENERATABLE = {"classification", "segmentation", "detection"}
 SPEC_SLOTS = ("task", "num_classes", "image_size", "backbone", "package", "multi_label")
 
 
@@ -54,6 +57,8 @@ def _fold_outcome(state: DialogueState, turn: Sequence[BaseMessage]) -> None:
         elif message.name == "generate_project":
             state.has_project = True
             state.spec.update({key: args[key] for key in SPEC_SLOTS if args.get(key) is not None})
+        elif message.name == "answer_question" and args.get("question"):
+            state.topic = str(args["question"])[:400]
         elif message.name == "smoke_run" and artifact.get("experiment_id"):
             state.runs.append(str(artifact["experiment_id"]))
     last = turn[-1] if turn else None
@@ -63,7 +68,7 @@ def _fold_outcome(state: DialogueState, turn: Sequence[BaseMessage]) -> None:
 
 def _fold_message(state: DialogueState, text: str) -> None:
     """The user's new message: an answer to the pending question, and any spec values it states."""
-    prose = strip_code(text)
+    prose = gloss(strip_code(text))
     slots = message_slots(prose)
     if state.pending is not None:
         value = parse_answer(prose, state.pending.slot)
@@ -73,9 +78,25 @@ def _fold_message(state: DialogueState, text: str) -> None:
             state.resume = {"tool": state.pending.tool, "args": args}
             state.spec[state.pending.slot] = value
         state.pending = None
+    parsed_task = parse_slots(prose).task
+    if parsed_task is not None and parsed_task.rule == "class_words" and state.spec.get("task"):
+        # "actually 21 classes": a count for the current task, not a switch to classification.
+        slots.pop("task", None)
     if slots.get("task") and slots["task"] != state.spec.get("task"):
-        # A new task: sizes and heads of the old one no longer apply unless restated.
-        state.spec = {"task": slots["task"]}
+        # A new task: the backbone and head of the old one no longer apply unless restated. Between the three
+        # generatable tasks ("no, detection not segmentation") the class count and sizes still describe the data.
+        keep = (
+            "num_classes",
+            "image_size",
+            "dataset_size",
+            "device",
+            "latency_ms",
+            "imbalanced",
+            "commercial",
+        )
+        carried = {key: state.spec[key] for key in keep if key in state.spec}
+        switching = {slots["task"], state.spec.get("task")} <= _GENERATABLE
+        state.spec = {"task": slots["task"], **(carried if switching else {})}
     state.spec.update({key: value for key, value in slots.items() if value is not None})
 
 

@@ -110,7 +110,7 @@ _INTENT_KEYWORDS: dict[str, tuple[str, ...]] = {
         "gener", "cree", "creer", "ecri", "fais-moi", "fais moi",
         "genera", "crea", "escrib", "construy", "hazme",
         "scrivi", "costruisci", "fammi",
-        "gere", "gerar", "criar", "crie", "escreva", "escrever", "faca",
+        "gere", "gerar", "criar", "crie", "escreva", "escrever", "faca", "gera o ", "gera um",
     ),
     "recommend": (
         "recommend", "suggest", "which model", "which architecture", "which backbone", "what model",
