@@ -210,7 +210,7 @@ _FOREIGN_CAN_YOU = re.compile(
     re.IGNORECASE,
 )
 _IMPERATIVE = re.compile(
-    r"^\s*(?:(?:please|pls|ok|okay|now|then|and|also|can you|could you)\s+)*"
+    r"^\s*(?:(?:please|pls|ok|okay|now|then|and|also|can you|could you|can u|would you)\s+)*"
     r"(?:make|add|use|switch|set|change|enable|turn|log|freeze|clip|seed|put|replace|swap|move|train on|bump)\b",
     re.IGNORECASE,
 )
@@ -220,9 +220,10 @@ def _asks_for_edit(text: str, *, code: bool = True) -> bool:
     """A request to change the code ("make it use bf16", "add early stopping"), not a review or a question."""
     from tools.edit import parse_instruction
 
-    if _is_question(text) or _FOREIGN_QUESTION.search(text):
-        return False
-    if not code and not _IMPERATIVE.search(text):
+    imperative = bool(_IMPERATIVE.search(text))
+    if (_is_question(text) or _FOREIGN_QUESTION.search(text)) and not (code and imperative):
+        return False  # "can you change my script so it logs to MLflow?" is a request, not a question
+    if not code and not imperative:
         return False
     return bool(parse_instruction(text))
 
@@ -349,6 +350,32 @@ _NEEDS_CODE = (
 )
 
 
+_MAKE_IT_BETTER = re.compile(
+    r"^\W*(?:my (?:model|code|training|results?|accuracy) (?:is|are|sucks?|looks?) ?(?:bad|terrible|poor|awful|"
+    r"not good|meh)?\W*)?(?:(?:please |pls )?(?:make it|make them|help me make it) better|improve it|fix it)\W*$"
+    r"|^\W*my (?:model|results?) (?:is|are) (?:bad|terrible|poor|awful|not good)\W*$",
+    re.IGNORECASE,
+)
+_NEEDS_DETAILS = (
+    "Happy to help; I need a bit more to go on. What task is it (classification, detection, segmentation), which "
+    "metric are you looking at and how bad is it on train vs validation? If you can, paste the code (a fenced "
+    "```python block) so I can review it."
+)
+_GAP_METRIC = re.compile(r"\b(?:map\w*|acc\w*|f1|iou|miou|dice|auc\w*|loss|error)\b", re.IGNORECASE)
+_GAP_SPLITS = (re.compile(r"\b(?:val\w*|test\w*)\b", re.I), re.compile(r"\btrain\w*\b", re.I))
+
+
+def _train_val_gap(text: str) -> bool:
+    """ "mAP50 is 0.31 on val but 0.9 on train": a metric on both splits, i.e. a diagnosis question."""
+    numbers = re.findall(r"\d+(?:\.\d+)?%?", text)
+    return (
+        len(numbers) >= 2
+        and bool(_GAP_METRIC.search(text))
+        and all(pattern.search(text) for pattern in _GAP_SPLITS)
+        and not re.search(r"\b(?:images|samples|photos|pictures)\b", text, re.IGNORECASE)
+    )
+
+
 def _vague_training_request(text: str, dialogue: DialogueState) -> bool:
     """ "I want to train a model on my images": no task anywhere, so the useful answer is a question."""
     if is_small_talk(text) or _is_question(text) or not _VAGUE_TRAIN.search(text):
@@ -374,7 +401,7 @@ def _describes_project(text: str) -> bool:
 
 
 def _is_question(text: str) -> bool:
-    return bool(_QUESTION_FORM.search(text)) or text.rstrip().endswith("?")
+    return bool(_QUESTION_FORM.search(text) or _HOW_TO.search(text)) or text.rstrip().endswith("?")
 
 
 def _wants_model_choice(text: str) -> bool:
@@ -445,13 +472,25 @@ def _with_context(text: str, dialogue: DialogueState) -> str:
     return text
 
 
+_AND_FOR = re.compile(
+    r"^\W*(?:and|et|y|und|e|but)\s+(?:(?:what|how) about|for|pour|para|f[üu]r|per|if (?:i|we) want to|to)\b",
+    re.IGNORECASE,
+)
+
+
 def _refine_recommendation(text: str, dialogue: DialogueState) -> Intent | None:
     """ "it has to run on a jetson nano", "we only have 200 images": the same recommendation, new constraints."""
-    changes = re.search(r"\b(?:does|would|will) (?:that|this|it) change\b", text, re.IGNORECASE)
+    changes = re.search(
+        r"\b(?:does|would|will) (?:that|this|it) change\b|^\W*(?:(?:and|but|ok|so)\s+)?(?:what )?if (?:we|i|they)\b",
+        text,
+        re.IGNORECASE,
+    )
     if (
         dialogue.recommendation is None
         or dialogue.has_project
-        or (_is_question(text) and not _wants_model_choice(text) and not changes)
+        or (
+            _is_question(text) and not _wants_model_choice(text) and not changes and not _AND_FOR.search(text)
+        )
     ):
         return None
     if re.search(r"\b(?:generate|write|create|build|scaffold|code up|implement)\b", text, re.IGNORECASE):
@@ -459,6 +498,10 @@ def _refine_recommendation(text: str, dialogue: DialogueState) -> Intent | None:
     if "generate" in core_intent_hints(text):
         return None  # the same, in another language ("Gera o projeto com 2 classes")
     values = parse_slots(text).values()
+    if _AND_FOR.search(text) and values.get("task") and values["task"] != dialogue.recommendation.task:
+        # "et pour segmenter la route dans les mêmes images ?": the same question for another task.
+        task = knowledge_task(text, dialogue) or str(values["task"])
+        return Intent("recommend_architecture", {"task": task, "constraints": _constraints(dialogue)})
     keys = (
         "num_classes",
         "dataset_size",
@@ -569,11 +612,23 @@ def plan_turn(
         return Plan([Intent("answer_question", {"question": text})])
     elif (again := _refine_recommendation(text, dialogue)) is not None:
         return Plan([again])
+    elif _CHECKLIST_OVERVIEW.search(text):
+        return Plan(say=Say(_checklist_overview()))
     elif not code and _NOT_WORKING.search(text):
         return Plan(say=Say(_NEEDS_CODE))
+    elif not code and _MAKE_IT_BETTER.search(text):
+        return Plan(say=Say(_NEEDS_DETAILS))
+    elif not code and _train_val_gap(text):
+        return Plan(
+            [Intent("answer_question", {"question": f"{text} (train vs validation gap: overfitting?)"})]
+        )
     else:
         plan = Plan(detect_intents(text, has_code_in_message=has_code_in_message, has_code_in_thread=code))
         plan = _prefer_knowledge_for_questions(plan, text, code)
+        if not code and _ANOMALY.search(text) and any(i.tool == "generate_project" for i in plan.intents):
+            # "only good parts, zero defect examples, how do I build a defect detector?": no detector template
+            # fits a task without defect labels; the advice for anomaly detection does.
+            plan = Plan([Intent("recommend_architecture", {"question": text})])
         if language != "en":
             hinted = _from_language_hints(text, code, language)
             tools = [i.tool for i in hinted.intents]
@@ -655,12 +710,31 @@ def _complete_recommend(intent: Intent, text: str, dialogue: DialogueState) -> A
     return None
 
 
+_CHECKLIST_OVERVIEW = re.compile(
+    r"\bchecklist\b[^.?!]*\b(?:cover|contain|include|items|look like|check for)\b"
+    r"|\b(?:what(?:'s| is)|list|show)\b[^.?!]*\b(?:in|on) (?:the|your) (?:review )?checklist\b",
+    re.IGNORECASE,
+)
+
+
+def _checklist_overview() -> str:
+    """The review checklist's items, from the same document the reviewer and the explain tool use."""
+    from agent.checklist_guide import checklist_sections
+
+    items = list(checklist_sections())
+    listed = ", ".join(f"`{item}`" for item in items)
+    return (
+        f"My review checklist has {len(items)} items: {listed}. A review marks each as pass, warn or fail with "
+        'the file and line; ask "what does lightning-module mean?" (or any item) for the details.'
+    )
+
+
 def _not_machine_learning(text: str) -> str | None:
     """The knowledge base's honest reply to a message with nothing of ML engineering in it, else None."""
     from knowledge.answer import answer_question
 
     answer = answer_question(text)
-    if answer.out_of_scope and answer.entry_ids in ([], ["scope:not_ml"]):
+    if answer.out_of_scope and answer.entry_ids == ["scope:not_ml"]:
         return (
             f"{answer.markdown.strip()}\n\nWhat I can do: **review** Lightning code, **generate** a project, "
             "**recommend** an architecture, **smoke-test** code in a sandbox, and answer ML-engineering questions."
@@ -702,8 +776,8 @@ def _prefer_knowledge_for_questions(plan: Plan, text: str, code: bool) -> Plan:
         return Plan(
             [Intent("answer_question", {"question": text})]
         )  # "how do I get a dynamic batch in ONNX?"
-    how_to = re.match(
-        r"\s*(?:how|what|why|when|which|should|can|do|does|is|are|would|will)\b", text, re.IGNORECASE
+    how_to = re.match(r"\s*(?:how|what|why|when|which|should|can)\b", text, re.IGNORECASE) or (
+        not code and re.match(r"\s*(?:do|does|is|are|would|will)\b", text, re.IGNORECASE)
     )
     if (
         tools[0] in {"export_onnx", "smoke_run"}

@@ -53,6 +53,9 @@ _RECOMMEND = re.compile(
 _EXPLAIN = re.compile(
     r"\b(?:explain|why|what is|what's|what are|what does|tell me about|meaning of)\b", re.IGNORECASE
 )
+_EXPLAIN_VERB = re.compile(
+    r"\b(?:explain|what is|what's|what are|what does|tell me about|meaning of|mean)\b", re.IGNORECASE
+)
 _EXPORT = re.compile(r"\bonnx\b|\bexport (?:it|this|the model|my model)\b", re.IGNORECASE)
 _RULE_ID = re.compile(r"\bMLR\d{3}\b", re.IGNORECASE)
 _CHECKLIST_NAMED = re.compile(
@@ -213,10 +216,11 @@ def detect_intents(prose: str, *, has_code_in_message: bool, has_code_in_thread:
             )
         ]
     target = _explain_target(text) if (_EXPLAIN.search(text) or _RULE_ID.search(text)) else None
-    if target and not _RULE_ID.search(text) and len(text.split()) > 14:
-        target = (
-            None  # a long account of a symptom is a question for the knowledge base, not a checklist item
-        )
+    loose = target and not _RULE_ID.search(text) and not _CHECKLIST_NAMED.search(text)
+    if loose and (len(text.split()) > 10 or not _EXPLAIN_VERB.search(text)):
+        # "my runs differ even with the same seed, why??" is a question for the knowledge base; "explain
+        # seeding" or "what is the lr-scheduler item" is about the checklist.
+        target = None
     if target and not _RECOMMEND.search(text):
         return [Intent("explain_checklist_item", {"item": target})]
     if _RECOMMEND.search(text) or extract_task(text):

@@ -131,7 +131,7 @@ _INTENT_KEYWORDS: dict[str, tuple[str, ...]] = {
     ),
     "fix": (
         "fix", "auto-fix", "apply the fixes", "korrigier", "behebe", "reparier", "corrige", "corriger",
-        "repare", "corregir", "arregla", "correggi", "sistema", "conserta", "corrija", "corrigir",
+        "repare", "corregir", "arregla", "correggi", "corregger", "sistema", "conserta", "corrija", "corrigir",
     ),
     "explain": (
         "explain", "what is", "what does", "erklar", "was ist", "explique", "expliquer", "qu'est-ce",
