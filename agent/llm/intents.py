@@ -216,7 +216,9 @@ def detect_intents(prose: str, *, has_code_in_message: bool, has_code_in_thread:
             )
         ]
     target = _explain_target(text) if (_EXPLAIN.search(text) or _RULE_ID.search(text)) else None
-    loose = target and not _RULE_ID.search(text) and not _CHECKLIST_NAMED.search(text)
+    lowered = text.lower().replace("_", "-")
+    named_item = bool(target) and (str(target) in lowered or str(target).replace("-", " ") in lowered)
+    loose = target and not _RULE_ID.search(text) and not named_item
     if loose and (len(text.split()) > 10 or not _EXPLAIN_VERB.search(text)):
         # "my runs differ even with the same seed, why??" is a question for the knowledge base; "explain
         # seeding" or "what is the lr-scheduler item" is about the checklist.

@@ -80,7 +80,9 @@ _CLASS_LIST = re.compile(
 )
 
 
-_SLASH_LIST = re.compile(r":\s*(?P<items>[a-z][a-z' -]{0,30}(?:\s*/\s*[a-z][a-z' -]{0,30}){1,49})\s*(?:$|[.?!;])")
+_SLASH_LIST = re.compile(
+    r":\s*(?P<items>[a-z][a-z' -]{0,30}(?:\s*/\s*[a-z][a-z' -]{0,30}){1,49})\s*(?:$|[.?!;])"
+)
 _VS = re.compile(r"(?<![\w-])(?P<items>[a-z]+(?:\s+(?:vs\.?|versus)\s+[a-z]+)+)(?![\w-])")
 
 

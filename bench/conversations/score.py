@@ -62,6 +62,9 @@ CASES_DIR = Path(__file__).resolve().parent / "cases"
 # A batch written by someone who never saw the agent's replies, scored at first sight with ``--cases``: it
 # tells whether a gain on cases/ comes from tuning to that corpus or carries over to new conversations.
 HELDOUT_DIR = Path(__file__).resolve().parent / "heldout"
+# A second batch written the same way before the next round of tuning (corrections, two-turns-back follow-ups,
+# Chinese next to de/fr/es/pt, general engineering questions); scored at first sight with ``--cases``.
+HELDOUT2_DIR = Path(__file__).resolve().parent / "heldout2"
 
 # The one place the pass mark lives: tests/agent/test_conversations.py asserts the score is at least this.
 # First sight on main 6686098 (2026-11-30): 65/207 turns = 31.4%; after the dialogue-state work 159/207 = 76.8%,
