@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from agent.dialogue.state import DialogueState, Pending
 from agent.llm.intents import Intent, detect_intents, is_small_talk
 from agent.understanding import core_intent_hints, detect_language, normalise, parse_slots
+from agent.understanding.fuzzy import DOMAIN_VOCABULARY
 from agent.understanding.gloss import gloss, has_cjk
 from agent.understanding.text import wordset
 
@@ -729,12 +730,20 @@ def _checklist_overview() -> str:
     )
 
 
+_ML_WORDS = wordset(
+    """model models train training data image images photo photos code script gpu cpu loss lr learning
+    neural network deep ml ai vision label labels review checklist lightning pytorch torch"""
+)
+
+
 def _not_machine_learning(text: str) -> str | None:
     """The knowledge base's honest reply to a message with nothing of ML engineering in it, else None."""
     from knowledge.answer import answer_question
 
     answer = answer_question(text)
-    if answer.out_of_scope and answer.entry_ids == ["scope:not_ml"]:
+    words = set(re.findall(r"[a-z]+", text.lower()))
+    nothing_of_ml = not answer.entry_ids and not words & (DOMAIN_VOCABULARY | _ML_WORDS)
+    if answer.out_of_scope and (answer.entry_ids == ["scope:not_ml"] or nothing_of_ml):
         return (
             f"{answer.markdown.strip()}\n\nWhat I can do: **review** Lightning code, **generate** a project, "
             "**recommend** an architecture, **smoke-test** code in a sandbox, and answer ML-engineering questions."

@@ -22,9 +22,9 @@ def tools(message: str, dialogue: DialogueState | None = None, code: bool = Fals
 
 
 def test_chinese_core_requests_are_read_through_the_glossary() -> None:
-    assert "10 classes" in gloss("帮我生成一个图像分类项目，10个类别")
+    assert "10 classes" in gloss("帮我生成一个图像分类项目\uff0c10个类别")
     plan = plan_turn(
-        "帮我生成一个图像分类项目，10个类别",
+        "帮我生成一个图像分类项目\uff0c10个类别",
         DialogueState(),
         has_code_in_message=False,
         has_code_in_thread=False,
@@ -32,7 +32,7 @@ def test_chinese_core_requests_are_read_through_the_glossary() -> None:
     assert [(i.tool, i.args.get("task"), i.args.get("num_classes")) for i in plan.intents] == [
         ("generate_project", "classification", 10)
     ]
-    assert tools("我要做目标检测，大概3000张图片，推荐什么模型？") == ["recommend_architecture"]
+    assert tools("我要做目标检测\uff0c大概3000张图片\uff0c推荐什么模型\uff1f") == ["recommend_architecture"]
     assert gloss("plain English stays as it is") == "plain English stays as it is"
 
 
