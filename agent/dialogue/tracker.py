@@ -7,6 +7,7 @@ assistant message carried), so it gives the same answer after a restart.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,8 +19,13 @@ from agent.dialogue.state import PENDING_KEY, DialogueState, Pending, RankedChoi
 from agent.understanding import parse_slots
 from agent.understanding.gloss import gloss
 
+_EXPERIMENT_ID = re.compile(r"\bexp-[0-9a-f]{6,}\b")
 _GENERATABLE = {"classification", "segmentation", "detection"}
 SPEC_SLOTS = ("task", "num_classes", "image_size", "backbone", "package", "multi_label")
+
+
+def _found(match: re.Match[str] | None) -> str | None:
+    return match.group(0) if match else None
 
 
 def _human_indices(messages: Sequence[BaseMessage]) -> list[int]:
@@ -34,6 +40,16 @@ def _fold_outcome(state: DialogueState, turn: Sequence[BaseMessage]) -> None:
             for call in message.tool_calls:
                 call_args[call.get("id") or ""] = dict(call.get("args") or {})
     for message in turn:
+        if isinstance(message, ToolMessage) and message.name == "smoke_run":
+            # A queued run's artifact may not survive the checkpoint; its rendered result ("| experiment |
+            # exp-... |") is stored with the thread either way.
+            artifact_id = (
+                message.artifact.get("experiment_id") if isinstance(message.artifact, dict) else None
+            )
+            recorded = artifact_id or _found(_EXPERIMENT_ID.search(message_text(message)))
+            if recorded and recorded not in state.runs:
+                state.runs.append(str(recorded))
+            continue
         if not isinstance(message, ToolMessage) or not isinstance(message.artifact, dict):
             continue
         artifact = message.artifact
@@ -59,8 +75,6 @@ def _fold_outcome(state: DialogueState, turn: Sequence[BaseMessage]) -> None:
             state.spec.update({key: args[key] for key in SPEC_SLOTS if args.get(key) is not None})
         elif message.name == "answer_question" and args.get("question"):
             state.topic = str(args["question"])[:400]
-        elif message.name == "smoke_run" and artifact.get("experiment_id"):
-            state.runs.append(str(artifact["experiment_id"]))
     last = turn[-1] if turn else None
     pending = last.additional_kwargs.get(PENDING_KEY) if isinstance(last, AIMessage) else None
     state.pending = Pending.model_validate(pending) if isinstance(pending, dict) else None

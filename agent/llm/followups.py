@@ -659,7 +659,10 @@ def plan_turn(
 
             plan.intents = [Intent("generate_project", extract_generate_args(text))]
         if not plan.intents and not is_small_talk(text) and len(text.split()) >= 2:
-            not_ml = None if code or dialogue.topic else _not_machine_learning(text)
+            context = (
+                code or dialogue.topic or dialogue.recommendation or dialogue.spec or dialogue.has_project
+            )
+            not_ml = None if context else _not_machine_learning(text)
             if not_ml is not None:
                 return Plan(say=Say(not_ml))  # "what's the weather in Berlin?": no tool has anything to add
             # Not a request for a tool: a question for the knowledge base, which says when nothing fits.
