@@ -97,8 +97,8 @@ def _fold_message(state: DialogueState, text: str) -> None:
         # "actually 21 classes": a count for the current task, not a switch to classification.
         slots.pop("task", None)
     if slots.get("task") and slots["task"] != state.spec.get("task"):
-        # A new task: the backbone and head of the old one no longer apply unless restated. Between the three
-        # generatable tasks ("no, detection not segmentation") the class count and sizes still describe the data.
+        # A new task: the backbone and head of the old one no longer apply unless restated. Correcting a generated
+        # project between the generatable tasks ("no, detection not segmentation") keeps the class count and sizes.
         keep = (
             "num_classes",
             "image_size",
@@ -109,7 +109,9 @@ def _fold_message(state: DialogueState, text: str) -> None:
             "commercial",
         )
         carried = {key: state.spec[key] for key in keep if key in state.spec}
-        switching = {slots["task"], state.spec.get("task")} <= _GENERATABLE
+        # Only a generated project's task is corrected that way; "write me a classifier instead" after a
+        # detection recommendation starts a new spec (the agent asks for the classes).
+        switching = state.has_project and {slots["task"], state.spec.get("task")} <= _GENERATABLE
         state.spec = {"task": slots["task"], **(carried if switching else {})}
     state.spec.update({key: value for key, value in slots.items() if value is not None})
 
