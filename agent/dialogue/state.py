@@ -58,6 +58,11 @@ class DialogueState(BaseModel):
         default_factory=list, description="Experiment ids of this thread's runs, oldest first"
     )
     has_project: bool = False
+    topic: str | None = Field(
+        default=None,
+        description="The last general question answered from the knowledge base; a short follow-up "
+        "('how would I measure it?', 'and on a V100?') is read in its context",
+    )
     turns: int = 0
 
     @classmethod

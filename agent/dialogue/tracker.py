@@ -7,6 +7,7 @@ assistant message carried), so it gives the same answer after a restart.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,8 +16,16 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from agent.code_context import message_text, strip_code
 from agent.dialogue.reading import message_slots, parse_answer
 from agent.dialogue.state import PENDING_KEY, DialogueState, Pending, RankedChoice, Recommendation
+from agent.understanding import parse_slots
+from agent.understanding.gloss import gloss
 
+_EXPERIMENT_ID = re.compile(r"\bexp-[0-9a-f]{6,}\b")
+_GENERATABLE = {"classification", "segmentation", "detection"}
 SPEC_SLOTS = ("task", "num_classes", "image_size", "backbone", "package", "multi_label")
+
+
+def _found(match: re.Match[str] | None) -> str | None:
+    return match.group(0) if match else None
 
 
 def _human_indices(messages: Sequence[BaseMessage]) -> list[int]:
@@ -31,6 +40,16 @@ def _fold_outcome(state: DialogueState, turn: Sequence[BaseMessage]) -> None:
             for call in message.tool_calls:
                 call_args[call.get("id") or ""] = dict(call.get("args") or {})
     for message in turn:
+        if isinstance(message, ToolMessage) and message.name == "smoke_run":
+            # A queued run's artifact may not survive the checkpoint; its rendered result ("| experiment |
+            # exp-... |") is stored with the thread either way.
+            artifact_id = (
+                message.artifact.get("experiment_id") if isinstance(message.artifact, dict) else None
+            )
+            recorded = artifact_id or _found(_EXPERIMENT_ID.search(message_text(message)))
+            if recorded and recorded not in state.runs:
+                state.runs.append(str(recorded))
+            continue
         if not isinstance(message, ToolMessage) or not isinstance(message.artifact, dict):
             continue
         artifact = message.artifact
@@ -54,8 +73,8 @@ def _fold_outcome(state: DialogueState, turn: Sequence[BaseMessage]) -> None:
         elif message.name == "generate_project":
             state.has_project = True
             state.spec.update({key: args[key] for key in SPEC_SLOTS if args.get(key) is not None})
-        elif message.name == "smoke_run" and artifact.get("experiment_id"):
-            state.runs.append(str(artifact["experiment_id"]))
+        elif message.name == "answer_question" and args.get("question"):
+            state.topic = str(args["question"])[:400]
     last = turn[-1] if turn else None
     pending = last.additional_kwargs.get(PENDING_KEY) if isinstance(last, AIMessage) else None
     state.pending = Pending.model_validate(pending) if isinstance(pending, dict) else None
@@ -63,7 +82,7 @@ def _fold_outcome(state: DialogueState, turn: Sequence[BaseMessage]) -> None:
 
 def _fold_message(state: DialogueState, text: str) -> None:
     """The user's new message: an answer to the pending question, and any spec values it states."""
-    prose = strip_code(text)
+    prose = gloss(strip_code(text))
     slots = message_slots(prose)
     if state.pending is not None:
         value = parse_answer(prose, state.pending.slot)
@@ -73,9 +92,27 @@ def _fold_message(state: DialogueState, text: str) -> None:
             state.resume = {"tool": state.pending.tool, "args": args}
             state.spec[state.pending.slot] = value
         state.pending = None
+    parsed_task = parse_slots(prose).task
+    if parsed_task is not None and parsed_task.rule == "class_words" and state.spec.get("task"):
+        # "actually 21 classes": a count for the current task, not a switch to classification.
+        slots.pop("task", None)
     if slots.get("task") and slots["task"] != state.spec.get("task"):
-        # A new task: sizes and heads of the old one no longer apply unless restated.
-        state.spec = {"task": slots["task"]}
+        # A new task: the backbone and head of the old one no longer apply unless restated. Correcting a generated
+        # project between the generatable tasks ("no, detection not segmentation") keeps the class count and sizes.
+        keep = (
+            "num_classes",
+            "image_size",
+            "dataset_size",
+            "device",
+            "latency_ms",
+            "imbalanced",
+            "commercial",
+        )
+        carried = {key: state.spec[key] for key in keep if key in state.spec}
+        # Only a generated project's task is corrected that way; "write me a classifier instead" after a
+        # detection recommendation starts a new spec (the agent asks for the classes).
+        switching = state.has_project and {slots["task"], state.spec.get("task")} <= _GENERATABLE
+        state.spec = {"task": slots["task"], **(carried if switching else {})}
     state.spec.update({key: value for key, value in slots.items() if value is not None})
 
 

@@ -14,9 +14,13 @@ from dataclasses import dataclass, field
 from agent.dialogue.state import DialogueState, Pending
 from agent.llm.intents import Intent, detect_intents, is_small_talk
 from agent.understanding import core_intent_hints, detect_language, normalise, parse_slots
+from agent.understanding.fuzzy import DOMAIN_VOCABULARY
+from agent.understanding.gloss import gloss, has_cjk
+from agent.understanding.text import wordset
 
 _WHY_NOT = re.compile(
-    r"\b(?:why not|what about|how about|wouldn'?t|would|isn'?t|is|instead of|rather than|compared? (?:to|with)|"
+    r"\b(?:why not|what about|how about|por qu[eé] no|porque n[aã]o|por que n[aã]o|pourquoi pas|warum nicht|"
+    r"perch[eé] non|wouldn'?t|would|isn'?t|is|instead of|rather than|compared? (?:to|with)|"
     r"vs\.?|versus|why (?:didn'?t|did ?n'?t) you (?:pick|choose|recommend|suggest))\s+(?:an?\s+|the\s+)?"
     r"([A-Za-z][\w.+-]*(?:[ -][A-Za-z0-9][\w.+-]*){0,2})",
     re.IGNORECASE,
@@ -29,6 +33,7 @@ _REFERS_BACK = re.compile(
 )
 _COMPARE_RUNS = re.compile(
     r"\bcompare\b[^.?!]*\b(?:runs?|experiments?|attempts?|last two|both|them)\b|\blast two runs\b"
+    r"|\b(?:compare|vergleiche?|compar[ae]r?)\b[^?!]*\bexp-[0-9a-f]{6,}"
     r"|\bdiff(?:erence)? between (?:the )?(?:last )?(?:two )?runs\b",
     re.IGNORECASE,
 )
@@ -37,7 +42,9 @@ _RUN_AGAIN = re.compile(
 )
 _GENERATE_REFERENCE = re.compile(
     r"\b(?:generate|write|build|create|make|scaffold|code(?: up)?|implement)\b\s+(?:me\s+)?(?:it|that|this|one|"
-    r"the (?:top|first|best|recommended|winning|second)\b|your (?:top )?(?:pick|choice|suggestion)|the same)",
+    r"the (?:top|first|best|recommended|winning|second)\b|your (?:top )?(?:pick|choice|suggestion)|the same"
+    r"|(?:the one|what|the model|the architecture) (?:you|u) (?:picked|chose|recommended|suggested|proposed))"
+    r"|\bgo ahead\b",
     re.IGNORECASE,
 )
 _EXPERIMENT_ID = re.compile(r"\bexp-[0-9a-f]{6,}\b", re.IGNORECASE)
@@ -111,10 +118,38 @@ def _why_not(text: str, dialogue: DialogueState) -> Plan | None:
     else:
         # An unknown name gets an honest "not in my knowledge base" only when the question is plainly about
         # an alternative; "write me a classifier instead" is a new request, not a comparison.
-        if not re.match(r"\s*(?:why not|what about|how about)\b", text, re.IGNORECASE):
+        if not re.match(
+            r"\W*(?:y\s+|e\s+|et\s+|und\s+)?(?:why not|what about|how about|por qu[eé] no|porque n[aã]o|"
+            r"por que n[aã]o|pourquoi pas|warum nicht|perch[eé] non)\b",
+            text,
+            re.IGNORECASE,
+        ):
             return None
         name = words[0]
     args = {"task": dialogue.recommendation.task, "alternative": name, "constraints": _constraints(dialogue)}
+    return Plan([Intent("recommend_architecture", args)])
+
+
+_ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3}
+_ORDINAL_REFERENCE = re.compile(
+    r"\b(?:the )?(first|1st|second|2nd|third|3rd|fourth|4th) (?:one|option|pick|choice|model|architecture|"
+    r"suggestion|alternative|candidate)\b|\b(?:option|number|#)\s?([1-4])\b",
+    re.IGNORECASE,
+)
+
+
+def _ranked_reference(text: str, dialogue: DialogueState) -> Plan | None:
+    """ "tell me more about the second one": that entry of the last ranking, compared with the top pick."""
+    rec = dialogue.recommendation
+    match = _ORDINAL_REFERENCE.search(text)
+    if rec is None or match is None or not rec.ranked:
+        return None
+    if re.search(r"\b(?:generate|write|build|create|scaffold|code up|implement)\b", text, re.IGNORECASE):
+        return None  # "generate the second one" is a request for code
+    index = _ORDINALS[match.group(1).lower()] if match.group(1) else int(match.group(2)) - 1
+    if index >= len(rec.ranked):
+        return None
+    args = {"task": rec.task, "alternative": rec.ranked[index].name, "constraints": _constraints(dialogue)}
     return Plan([Intent("recommend_architecture", args)])
 
 
@@ -127,6 +162,10 @@ def _complete_generate(intent: Intent, text: str, dialogue: DialogueState, plan:
     """Fill a generate call from the thread; say what is missing or impossible instead of failing."""
     args = intent.args
     rec = dialogue.recommendation
+    weak = parse_slots(text).task
+    known_task = rec.task if rec is not None else dialogue.spec.get("task")
+    if weak is not None and weak.rule == "class_words" and known_task and args.get("task") == weak.value:
+        args["task"] = known_task  # "generate it with 2 classes" after a segmentation recommendation
     if rec is not None and (_REFERS_BACK.search(text) or "task" not in args):
         args.setdefault("task", rec.task)
         choice = rec.top_generatable()
@@ -184,8 +223,12 @@ _FOREIGN_QUESTION = re.compile(
     r"qué|que|cómo|como|cuál|cual|por qué|puedo|come|quale|quali|perché|posso|qual|quais|porque|devo)\b",
     re.IGNORECASE,
 )
+_FOREIGN_CAN_YOU = re.compile(
+    r"\b(?:puedes|podr[ií]as|kannst|k[öo]nntest|peux|pourrais|pouvez|podes|poderia|puoi|potresti)\b",
+    re.IGNORECASE,
+)
 _IMPERATIVE = re.compile(
-    r"^\s*(?:(?:please|pls|ok|okay|now|then|and|also|can you|could you)\s+)*"
+    r"^\s*(?:(?:please|pls|ok|okay|now|then|and|also|can you|could you|can u|would you)\s+)*"
     r"(?:make|add|use|switch|set|change|enable|turn|log|freeze|clip|seed|put|replace|swap|move|train on|bump)\b",
     re.IGNORECASE,
 )
@@ -196,24 +239,32 @@ def _asks_for_edit(text: str, *, code: bool = True) -> bool:
     from agent.llm.intents import _SMOKE
     from tools.edit import parse_instruction
 
-    if _is_question(text) or _FOREIGN_QUESTION.search(text):
-        return False
-    if _SMOKE.search(text) and not _IMPERATIVE.search(text):
+    imperative = bool(_IMPERATIVE.search(text))
+    if (_is_question(text) or _FOREIGN_QUESTION.search(text)) and not (code and imperative):
+        return False  # "can you change my script so it logs to MLflow?" is a request, not a question
+    if _SMOKE.search(text) and not imperative:
         return False  # "smoke-test it on the GPU" runs the code; "make it train on the GPU" edits it
-    if not code and not _IMPERATIVE.search(text):
+    if not code and not imperative:
         return False
     return bool(parse_instruction(text))
 
 
-_LANGUAGE_NAMES = {"de": "German", "fr": "French", "es": "Spanish", "it": "Italian", "pt": "Portuguese"}
+_LANGUAGE_NAMES = {
+    "zh": "Chinese",
+    "de": "German",
+    "fr": "French",
+    "es": "Spanish",
+    "it": "Italian",
+    "pt": "Portuguese",
+}
 
 
-def _from_language_hints(text: str, code_available: bool) -> Plan:
+def _from_language_hints(text: str, code_available: bool, language_code: str) -> Plan:
     """Core requests in another language: act on the understood intent and say so, in English."""
     from agent.llm.intents import extract_generate_args, extract_steps
 
     hints = core_intent_hints(text)
-    language = _LANGUAGE_NAMES.get(detect_language(text), "another language")
+    language = _LANGUAGE_NAMES.get(language_code, "another language")
     intents: list[Intent] = []
     for hint in hints:
         if hint in {"review", "fix"} and code_available:
@@ -245,8 +296,25 @@ def _from_language_hints(text: str, code_available: bool) -> Plan:
 
 
 _QUESTION_FORM = re.compile(
-    r"^\s*(?:how|what|what'?s|whats|when|why|which|where|should|is|are|can|could|do|does|did|would|will|"
+    r"[,;]\s*(?:should|shall|is|are|can|could|do|does|would|will) (?:i|we|it|you|they|that|this)\b"
+    r"|\bor not\W*$"
+    r"|^\W*(?:(?:and|so|but|ok(?:ay)?|also|then|btw|hmm+|well|unrelated|quick question|one more)\b\W*)*"
+    r"(?:how|what|what'?s|whats|when|why|which|where|should|is|are|can|could|do|does|did|would|will|"
     r"any (?:tips|advice|idea)|best way|is it ok)\b",
+    re.IGNORECASE,
+)
+_YES_NO = re.compile(
+    r"^\W*(?:(?:and|so|but|ok(?:ay)?|also|then|btw|unrelated)\b\W*)*(?:is|are|does|do|can|should|would|will|"
+    r"isn'?t|doesn'?t)\b|[,;]\s*(?:is|are|does|do|should|would|will) (?:it|that|this|i|we)\b",
+    re.IGNORECASE,
+)
+_HOW_TO = re.compile(
+    r"\b(?:a|the) (?:good|best|right|proper|correct|standard) way to\b|\bhow (?:do|can|should|would) (?:i|we)\b",
+    re.IGNORECASE,
+)
+_NAMES_MODEL_CHOICE = re.compile(
+    r"\b(?:which|what) (?:\w+ )?(?:model|architecture|backbone|network|detector|segmenter)s?\b|"
+    r"\b(?:choose|pick|select) (?:an? |the )?(?:\w+ )?(?:model|architecture|backbone|network|detector)\b",
     re.IGNORECASE,
 )
 _MODEL_CHOICE = re.compile(
@@ -265,7 +333,8 @@ _USE_FOR_TASK = re.compile(
 )
 _ANOMALY = re.compile(
     r"\bonly (?:have )?(?:pictures |images |photos |samples )?(?:of )?(?:good|normal|ok|defect-?free)\b|"
-    r"\b(?:no|zero|without(?: any)?) (?:labell?ed )?(?:defect|anomal\w*|bad)(?:ive)? ?(?:examples?|samples?|images?|labels?)\b",
+    r"\b(?:no|zero|without(?: any)?) (?:labell?ed )?(?:defect|anomal\w*|bad|broken|faulty|damaged)(?:ive)? ?"
+    r"(?:examples?|samples?|images?|labels?|ones|pictures|photos)\b",
     re.IGNORECASE,
 )
 _GENERATIVE = re.compile(
@@ -280,7 +349,8 @@ _TASK_IDS = {
     "multilabel": "multi_label",
 }
 _VAGUE_TRAIN = re.compile(
-    r"\b(?:train|build|make|need|want)\b[^.?!]*\b(?:model|network|net|ai|classifier|detector)\b",
+    r"\b(?:train|build|make|need|want|do|try)\b[^.?!]*\b(?:model|network|net|ai|classifier|detector|"
+    r"deep learning|machine learning|ml|computer vision)\b",
     re.IGNORECASE,
 )
 _NOT_WORKING = re.compile(
@@ -301,6 +371,32 @@ _NEEDS_CODE = (
 )
 
 
+_MAKE_IT_BETTER = re.compile(
+    r"^\W*(?:my (?:model|code|training|results?|accuracy) (?:is|are|sucks?|looks?) ?(?:bad|terrible|poor|awful|"
+    r"not good|meh)?\W*)?(?:(?:please |pls )?(?:make it|make them|help me make it) better|improve it|fix it)\W*$"
+    r"|^\W*my (?:model|results?) (?:is|are) (?:bad|terrible|poor|awful|not good)\W*$",
+    re.IGNORECASE,
+)
+_NEEDS_DETAILS = (
+    "Happy to help; I need a bit more to go on. What task is it (classification, detection, segmentation), which "
+    "metric are you looking at and how bad is it on train vs validation? If you can, paste the code (a fenced "
+    "```python block) so I can review it."
+)
+_GAP_METRIC = re.compile(r"\b(?:map\w*|acc\w*|f1|iou|miou|dice|auc\w*|loss|error)\b", re.IGNORECASE)
+_GAP_SPLITS = (re.compile(r"\b(?:val\w*|test\w*)\b", re.I), re.compile(r"\btrain\w*\b", re.I))
+
+
+def _train_val_gap(text: str) -> bool:
+    """ "mAP50 is 0.31 on val but 0.9 on train": a metric on both splits, i.e. a diagnosis question."""
+    numbers = re.findall(r"\d+(?:\.\d+)?%?", text)
+    return (
+        len(numbers) >= 2
+        and bool(_GAP_METRIC.search(text))
+        and all(pattern.search(text) for pattern in _GAP_SPLITS)
+        and not re.search(r"\b(?:images|samples|photos|pictures)\b", text, re.IGNORECASE)
+    )
+
+
 def _vague_training_request(text: str, dialogue: DialogueState) -> bool:
     """ "I want to train a model on my images": no task anywhere, so the useful answer is a question."""
     if is_small_talk(text) or _is_question(text) or not _VAGUE_TRAIN.search(text):
@@ -318,7 +414,7 @@ def _fully_specified(text: str) -> bool:
 
 def _describes_project(text: str) -> bool:
     """A statement of a project's facts ("4 kinds of scratches, runs on a jetson"): a recommendation's input."""
-    if is_small_talk(text) or re.match(r"\s*(?:how|why|when|where|is|are|does|do|can|could)\b", text, re.I):
+    if is_small_talk(text) or _is_question(text):
         return False
     values = parse_slots(text).values()
     keys = ("num_classes", "dataset_size", "device_target", "latency_ms", "throughput_fps", "object_size_px")
@@ -326,15 +422,21 @@ def _describes_project(text: str) -> bool:
 
 
 def _is_question(text: str) -> bool:
-    return bool(_QUESTION_FORM.search(text)) or text.rstrip().endswith("?")
+    return bool(_QUESTION_FORM.search(text) or _HOW_TO.search(text)) or text.rstrip().endswith("?")
 
 
 def _wants_model_choice(text: str) -> bool:
     if _USE_FOR_TASK.search(text):
         return True
+    if _HOW_TO.search(text) and not _NAMES_MODEL_CHOICE.search(text):
+        return False  # "what's a good way to pick the threshold for my classifier?" asks for practice
     if _MODEL_CHOICE.search(text) and _CHOICE_WORDS.search(text):
         return True
-    # A project description ("1024x1024 images, ~800 labelled, detect solder defects, 3 classes, what model?")
+    # A project description ("1024x1024 images, ~800 labelled, detect solder defects, 3 classes, what model?"),
+    # but not a yes/no question about a technique or a setting ("is label smoothing worth it for a 50 class
+    # classifier?", "for faster rcnn with 3 object types, is num_classes 3 or 4?").
+    if _YES_NO.search(text) or re.search(r"\bnum_classes\b", text):
+        return False
     slots = parse_slots(text).values()
     described = [
         key
@@ -352,6 +454,8 @@ def knowledge_task(text: str, dialogue: DialogueState | None = None) -> str | No
     if _ANOMALY.search(text):
         return "anomaly_detection"
     name = slots.task.value if slots.task else None
+    if slots.task is not None and slots.task.rule == "class_words" and dialogue and dialogue.spec.get("task"):
+        name = str(dialogue.spec["task"])  # "3 classes" counts classes of the task already under discussion
     if slots.tiny_objects and name in (None, "detection"):
         return "tiny_object_detection"
     if name is None:
@@ -360,8 +464,26 @@ def knowledge_task(text: str, dialogue: DialogueState | None = None) -> str | No
     return task.id if task else None
 
 
+_STOP = wordset(
+    """a an the and or but so then also it its it's that this those these there them they i me my we our you
+    your u to of in on at for with about how what which when why where who would could should can do does did is
+    are was were be been will shall may might must any some more other else too very just really actually
+    instead either y und et e ok okay hmm well please pls thanks"""
+)
+
+
+def _content_words(text: str) -> list[str]:
+    return [word for word in re.findall(r"[a-z0-9][\w.+-]*", text.lower()) if word not in _STOP]
+
+
 def _with_context(text: str, dialogue: DialogueState) -> str:
-    """A follow-up question ("which metric for that?") with the thread's task made explicit for retrieval."""
+    """A follow-up question ("which metric for that?") with the thread's task made explicit for retrieval.
+
+    A very short follow-up of a general question ("how would I measure it?", "and on a V100?") says too little
+    on its own; it is read with the question it follows, which may lie two turns back.
+    """
+    if dialogue.topic and len(_content_words(text)) <= 2 and dialogue.topic not in text:
+        return f"{text} (context: {dialogue.topic})"
     task = dialogue.spec.get("task")
     if task and _REFERS_BACK.search(text) and not parse_slots(text).task:
         label = (
@@ -371,17 +493,36 @@ def _with_context(text: str, dialogue: DialogueState) -> str:
     return text
 
 
+_AND_FOR = re.compile(
+    r"^\W*(?:and|et|y|und|e|but)\s+(?:(?:what|how) about|for|pour|para|f[üu]r|per|if (?:i|we) want to|to)\b",
+    re.IGNORECASE,
+)
+
+
 def _refine_recommendation(text: str, dialogue: DialogueState) -> Intent | None:
     """ "it has to run on a jetson nano", "we only have 200 images": the same recommendation, new constraints."""
+    changes = re.search(
+        r"\b(?:does|would|will) (?:that|this|it) change\b|^\W*(?:(?:and|but|ok|so)\s+)?(?:what )?if (?:we|i|they)\b",
+        text,
+        re.IGNORECASE,
+    )
     if (
         dialogue.recommendation is None
         or dialogue.has_project
-        or (_is_question(text) and not _wants_model_choice(text))
+        or (
+            _is_question(text) and not _wants_model_choice(text) and not changes and not _AND_FOR.search(text)
+        )
     ):
         return None
     if re.search(r"\b(?:generate|write|create|build|scaffold|code up|implement)\b", text, re.IGNORECASE):
         return None  # a request for code, not a new constraint
+    if "generate" in core_intent_hints(text):
+        return None  # the same, in another language ("Gera o projeto com 2 classes")
     values = parse_slots(text).values()
+    if _AND_FOR.search(text) and values.get("task") and values["task"] != dialogue.recommendation.task:
+        # "et pour segmenter la route dans les mêmes images ?": the same question for another task.
+        task = knowledge_task(text, dialogue) or str(values["task"])
+        return Intent("recommend_architecture", {"task": task, "constraints": _constraints(dialogue)})
     keys = (
         "num_classes",
         "dataset_size",
@@ -398,8 +539,17 @@ def _refine_recommendation(text: str, dialogue: DialogueState) -> Intent | None:
         and not (values.get("task") and len(text.split()) > 3)
     ):
         return None
-    task = knowledge_task(text) or dialogue.recommendation.task
+    task = knowledge_task(text, dialogue) or dialogue.recommendation.task
     return Intent("recommend_architecture", {"task": task, "constraints": _constraints(dialogue)})
+
+
+_FAMILY_DEFAULT = {
+    "mobilenet": "mobilenet_v3_large",
+    "efficientnet": "efficientnet_b0",
+    "convnext": "convnext_tiny",
+    "resnet": "resnet50",
+    "regnet": "regnet_y_400mf",
+}
 
 
 def _refine_project(text: str, dialogue: DialogueState) -> Intent | None:
@@ -410,13 +560,20 @@ def _refine_project(text: str, dialogue: DialogueState) -> Intent | None:
 
     slots = message_slots(text)
     stated = {k: v for k, v in slots.items() if k in {"image_size", "backbone", "num_classes"}}
-    if (
-        slots.get("task")
-        and slots["task"] != dialogue.spec.get("task")
-        and re.search(r"\b(?:same|instead|switch|now|but)\b", text, re.IGNORECASE)
+    parsed = parse_slots(text)
+    if parsed.task is not None and parsed.task.rule == "class_words":
+        slots.pop("task", None)  # "actually 21 classes" counts classes for the current task
+    if slots.get("task") and re.search(
+        r"\b(?:same|instead|switch|now|but|not|actually|rather|make it|change|redo|regenerate)\b|^\W*no\b",
+        text,
+        re.IGNORECASE,
     ):
         stated["task"] = slots["task"]
-    numbers = re.findall(r"\b(\d{2,4})\b", text)
+    family = parsed.values().get("backbone")
+    if "backbone" not in stated and family in _FAMILY_DEFAULT:
+        # "regenerate with a mobilenet backbone": the family's usual member (the reply names it).
+        stated["backbone"] = _FAMILY_DEFAULT[family]
+    numbers = re.findall(r"\b(\d{1,4})\b", text)
     if (
         not stated
         and re.search(
@@ -430,6 +587,12 @@ def _refine_project(text: str, dialogue: DialogueState) -> Intent | None:
     package = _PACKAGE_SWITCH.search(text)
     if package and re.search(r"\b(?:use|switch|instead|with|on)\b", text, re.IGNORECASE):
         stated["package"] = "pytorch_lightning" if "pytorch" in package.group(0).lower() else "lightning"
+    if (
+        not stated
+        and len(numbers) == 1
+        and re.search(r"\b(?:class(?:es)?|categor\w+|labels?|types?)\b", text, re.IGNORECASE)
+    ):
+        stated["num_classes"] = int(numbers[0])  # "actually make it 21, forgot the 'other' class"
     if not stated:
         return None
     args = {
@@ -445,12 +608,15 @@ def plan_turn(
     prose: str, dialogue: DialogueState, *, has_code_in_message: bool, has_code_in_thread: bool
 ) -> Plan:
     """The turn's plan from the message (code removed) and the dialogue state."""
-    text = normalise(prose.strip())
+    language = "zh" if has_cjk(prose) else detect_language(prose)
+    text = normalise(gloss(prose.strip()))
     code = has_code_in_message or has_code_in_thread
     if dialogue.resume:
         plan = Plan([Intent(str(dialogue.resume["tool"]), dict(dialogue.resume.get("args") or {}))])
     elif (why := _why_not(text, dialogue)) is not None:
         return why
+    elif (ranked := _ranked_reference(text, dialogue)) is not None:
+        return ranked
     elif _COMPARE_RUNS.search(text) and not has_code_in_message:
         ids = _EXPERIMENT_ID.findall(text) or dialogue.runs[-2:]
         return Plan([Intent("compare_experiments", {"ids": ids})])
@@ -467,14 +633,32 @@ def plan_turn(
         return Plan([Intent("answer_question", {"question": text})])
     elif (again := _refine_recommendation(text, dialogue)) is not None:
         return Plan([again])
+    elif _CHECKLIST_OVERVIEW.search(text):
+        return Plan(say=Say(_checklist_overview()))
     elif not code and _NOT_WORKING.search(text):
         return Plan(say=Say(_NEEDS_CODE))
+    elif not code and _MAKE_IT_BETTER.search(text):
+        return Plan(say=Say(_NEEDS_DETAILS))
+    elif not code and _train_val_gap(text):
+        return Plan(
+            [Intent("answer_question", {"question": f"{text} (train vs validation gap: overfitting?)"})]
+        )
     else:
         plan = Plan(detect_intents(text, has_code_in_message=has_code_in_message, has_code_in_thread=code))
         plan = _prefer_knowledge_for_questions(plan, text, code)
-        if detect_language(text) != "en" and not _FOREIGN_QUESTION.search(text):
-            hinted = _from_language_hints(text, code)
-            if hinted.intents and [i.tool for i in hinted.intents] != [i.tool for i in plan.intents]:
+        if not code and _ANOMALY.search(text) and any(i.tool == "generate_project" for i in plan.intents):
+            # "only good parts, zero defect examples, how do I build a defect detector?": no detector template
+            # fits a task without defect labels; the advice for anomaly detection does.
+            plan = Plan([Intent("recommend_architecture", {"question": text})])
+        if language != "en":
+            hinted = _from_language_hints(text, code, language)
+            tools = [i.tool for i in hinted.intents]
+            # A question in another language is a request when it asks for a model choice ("Quel modèle me
+            # conseilles-tu ...?") or asks the agent to act ("¿puedes entrenarlo ...?", "puoi correggerlo?").
+            asks_to_act = not _FOREIGN_QUESTION.search(text) or (
+                bool(tools) and (tools == ["recommend_architecture"] or bool(_FOREIGN_CAN_YOU.search(text)))
+            )
+            if tools and asks_to_act and tools != [i.tool for i in plan.intents]:
                 plan = hinted
         if (
             not plan.intents
@@ -495,6 +679,12 @@ def plan_turn(
 
             plan.intents = [Intent("generate_project", extract_generate_args(text))]
         if not plan.intents and not is_small_talk(text) and len(text.split()) >= 2:
+            context = (
+                code or dialogue.topic or dialogue.recommendation or dialogue.spec or dialogue.has_project
+            )
+            not_ml = None if context else _not_machine_learning(text)
+            if not_ml is not None:
+                return Plan(say=Say(not_ml))  # "what's the weather in Berlin?": no tool has anything to add
             # Not a request for a tool: a question for the knowledge base, which says when nothing fits.
             plan.intents = [Intent("answer_question", {"question": text})]
     for intent in plan.intents:
@@ -524,7 +714,7 @@ def _complete_recommend(intent: Intent, text: str, dialogue: DialogueState) -> A
     if "question" not in args and "task" in args:
         args.setdefault("constraints", _constraints(dialogue))
         return None
-    task = knowledge_task(text)
+    task = knowledge_task(text, dialogue)
     if task is not None:
         args["task"] = task
     elif dialogue.spec.get("task") and _REFERS_BACK.search(text):
@@ -544,12 +734,58 @@ def _complete_recommend(intent: Intent, text: str, dialogue: DialogueState) -> A
     return None
 
 
+_CHECKLIST_OVERVIEW = re.compile(
+    r"\bchecklist\b[^.?!]*\b(?:cover|contain|include|items|look like|check for)\b"
+    r"|\b(?:what(?:'s| is)|list|show)\b[^.?!]*\b(?:in|on) (?:the|your) (?:review )?checklist\b",
+    re.IGNORECASE,
+)
+
+
+def _checklist_overview() -> str:
+    """The review checklist's items, from the same document the reviewer and the explain tool use."""
+    from agent.checklist_guide import checklist_sections
+
+    items = list(checklist_sections())
+    listed = ", ".join(f"`{item}`" for item in items)
+    return (
+        f"My review checklist has {len(items)} items: {listed}. A review marks each as pass, warn or fail with "
+        'the file and line; ask "what does lightning-module mean?" (or any item) for the details.'
+    )
+
+
+_ML_WORDS = wordset(
+    """model models train training data image images photo photos code script gpu cpu loss lr learning
+    neural network deep ml ai vision label labels review checklist lightning pytorch torch"""
+)
+
+
+def _not_machine_learning(text: str) -> str | None:
+    """The knowledge base's honest reply to a message with nothing of ML engineering in it, else None."""
+    from knowledge.answer import answer_question
+
+    answer = answer_question(text)
+    words = set(re.findall(r"[a-z]+", text.lower()))
+    nothing_of_ml = not answer.entry_ids and not words & (DOMAIN_VOCABULARY | _ML_WORDS)
+    if answer.out_of_scope and (answer.entry_ids == ["scope:not_ml"] or nothing_of_ml):
+        return (
+            f"{answer.markdown.strip()}\n\nWhat I can do: **review** Lightning code, **generate** a project, "
+            "**recommend** an architecture, **smoke-test** code in a sandbox, and answer ML-engineering questions."
+        )
+    return None
+
+
 def _outside_knowledge(text: str) -> bool:
     """The knowledge base files this under a scope note (depth estimation, speech, LLMs, ...)."""
     from knowledge.answer import answer_question
 
     answer = answer_question(text)
     return answer.out_of_scope and any(entry.startswith("scope:") for entry in answer.entry_ids)
+
+
+_ABOUT_OWN_CODE = re.compile(
+    r"\b(?:did|does|is) (?:it|the (?:project|code|model))\b|\b(?:end(?:ed)? up with|is it using|does it use)\b",
+    re.IGNORECASE,
+)
 
 
 def _prefer_knowledge_for_questions(plan: Plan, text: str, code: bool) -> Plan:
@@ -566,7 +802,15 @@ def _prefer_knowledge_for_questions(plan: Plan, text: str, code: bool) -> Plan:
     )
     if tools == ["recommend_architecture"] and not _wants_model_choice(text):
         return Plan([Intent("answer_question", {"question": text})])
-    how_to = re.match(r"\s*(?:how|what|why|when|which|should|can)\b", text, re.IGNORECASE)
+    if tools == ["recommend_architecture"] and code and _ABOUT_OWN_CODE.search(text):
+        return Plan([Intent("answer_question", {"question": text})])  # answered from the thread's files
+    if tools[0] in {"export_onnx", "smoke_run"} and _HOW_TO.search(text):
+        return Plan(
+            [Intent("answer_question", {"question": text})]
+        )  # "how do I get a dynamic batch in ONNX?"
+    how_to = re.match(r"\s*(?:how|what|why|when|which|should|can)\b", text, re.IGNORECASE) or (
+        not code and re.match(r"\s*(?:do|does|is|are|would|will)\b", text, re.IGNORECASE)
+    )
     if (
         tools[0] in {"export_onnx", "smoke_run"}
         and how_to

@@ -15,9 +15,12 @@ from typing import Any
 _HELP = re.compile(
     r"^[\s\W]*(?:hi+|hello|hey+(?: there)?|yo|hiya|howdy|help|\?|thanks?(?: a lot| so much)?|thx|ty|cheers|"
     r"thank you(?: so much| very much)?|(?:good )?(?:morning|afternoon|evening)|great|cool|nice|perfect|"
-    r"ok(?:ay)?|bye|goodbye|see you|that'?s all(?: for (?:now|today))?)\b[\s!.?,]*"
-    r"(?:(?:thanks?|thx|that'?s all|for (?:now|today)|bye|there|again|everyone|all|mate|!)[\s!.?,]*)*$"
-    r"|what can (?:you|u) do|what do (?:you|u) do|who are (?:you|u)|what are (?:you|u)\b|how do i use (?:you|u)"
+    r"ok(?:ay)?|bye|goodbye|see you|that'?s all(?: for (?:now|today))?|danke(?: dir| sch[öo]n| sehr)?|vielen dank|"
+    r"merci(?: beaucoup)?|gracias|muchas gracias|obrigad[oa]|grazie(?: mille)?|tsch[üu]ss|ciao|adi[óo]s|au revoir|"
+    r"super|parfait|perfekt|perfecto|perfeito|perfetto|top)\b[\s!.?,]*"
+    r"(?:(?:thanks?|thx|that'?s all|for (?:now|today)|bye|there|again|everyone|all|mate|!|dir|c'?est parfait|"
+    r"c'?est super|es perfecto|muito|sehr|beaucoup)[\s!.?,]*)*$"
+    r"|what \W*can\W* (?:you|u) (?:actually |really |even )?(?:do|help (?:me |us )?with)|what do (?:you|u) do|who are (?:you|u)|what are (?:you|u)\b|how do i use (?:you|u)"
     r"|your capabilities|\bhelp me\b$",
     re.IGNORECASE,
 )
@@ -26,7 +29,7 @@ _FIX = re.compile(
     re.IGNORECASE,
 )
 _SMOKE = re.compile(
-    r"smoke|does (?:it|this|the code|the model) (?:really )?train|can (?:it|this) train|train (?:it|this|them)\b"
+    r"smoke|does (?:it|this|the code|the model) (?:really |even |actually )?train|can (?:it|this) train|train (?:it|this|them)\b"
     r"|\brun (?:it|this)\b|test[- ]?run|try (?:training|it)|sanity[- ]?check|prove (?:it|that it) trains"
     r"|\btrain for \d+",
     re.IGNORECASE,
@@ -50,11 +53,12 @@ _AB = re.compile(
 )
 _GENERATE = re.compile(
     r"\b(?:generate|scaffold|write|create|build|make|give me|set (?:me )?up|bootstrap|aufsetzen|erstellen|"
-    r"g[ée]n[ée]rer?|genera|crea|cr[ée]er?)\b[^.?!]*?"
+    r"g[ée]n[ée]rer?|genera|crea|cr[ée]er?|gera|gere|gerar|criar|crie|erstell)\b[^.?!]*?"
     r"\b(?:model|module|project|proj|repo|datamodule|data module|pipeline|code|classifier|detector|segmenter|"
-    r"template|boilerplate|lightningmodule|training script|projekt|projet|proyecto|progetto)"
+    r"template|boilerplate|lightningmodule|training script|projekt|projet|proyecto|progetto|projeto)"
     r"|\b(?:projekt|projet|proyecto|progetto)\w*\b[^.?!]*\b(?:aufsetzen|erstellen|g[ée]n[ée]rer|generar|creare)\b"
-    r"|\w*projekt\w*\b[^.?!]*\b(?:aufsetzen|erstellen)\b",
+    r"|\w*projekt\w*\b[^.?!]*\b(?:aufsetzen|erstellen)\b"
+    r"|^[^.?!]{0,60}\b(?:project|repo|template|boilerplate)\s*,?\s*(?:please|pls|plz)\b",
     re.IGNORECASE,
 )
 _RECOMMEND = re.compile(
@@ -66,6 +70,9 @@ _RECOMMEND = re.compile(
 _EXPLAIN = re.compile(
     r"\b(?:explain|why|what is|what's|what are|what does|tell me about|meaning of)\b", re.IGNORECASE
 )
+_EXPLAIN_VERB = re.compile(
+    r"\b(?:explain|what is|what's|what are|what does|tell me about|meaning of|mean)\b", re.IGNORECASE
+)
 _EXPORT = re.compile(r"\bonnx\b|\bexport (?:it|this|the model|my model)\b", re.IGNORECASE)
 _RULE_ID = re.compile(r"\bMLR\d{3}\b", re.IGNORECASE)
 _CHECKLIST_NAMED = re.compile(
@@ -76,7 +83,7 @@ _CHECKLIST_NAMED = re.compile(
 _EXPERIMENTS = re.compile(r"\bexperiments?\b|\bruns? history\b|\bpast runs\b", re.IGNORECASE)
 _COMPARE = re.compile(r"\bcompare\b|\bvs\.?\b|\bversus\b|side by side", re.IGNORECASE)
 _REVIEW = re.compile(
-    r"\breview\b|\bcheck\b|\baudit\b|what'?s wrong|what is wrong|look at|feedback|\blint\b|critique|"
+    r"\breview\b(?!\s+checklist)|\bcheck\b|\baudit\b|what'?s wrong|what is wrong|look at|feedback|\blint\b|critique|"
     r"any (?:issues|problems|bugs)|find (?:issues|problems|bugs)|is (?:this|it|my code) (?:ok|good|correct)",
     re.IGNORECASE,
 )
@@ -230,6 +237,13 @@ def detect_intents(prose: str, *, has_code_in_message: bool, has_code_in_thread:
             )
         ]
     target = _explain_target(text) if (_EXPLAIN.search(text) or _RULE_ID.search(text)) else None
+    lowered = text.lower().replace("_", "-")
+    named_item = bool(target) and (str(target) in lowered or str(target).replace("-", " ") in lowered)
+    loose = target and not _RULE_ID.search(text) and not named_item
+    if loose and (len(text.split()) > 10 or not _EXPLAIN_VERB.search(text)):
+        # "my runs differ even with the same seed, why??" is a question for the knowledge base; "explain
+        # seeding" or "what is the lr-scheduler item" is about the checklist.
+        target = None
     if target and not _RECOMMEND.search(text):
         return [Intent("explain_checklist_item", {"item": target})]
     if _RECOMMEND.search(text) or extract_task(text):
@@ -240,10 +254,21 @@ def detect_intents(prose: str, *, has_code_in_message: bool, has_code_in_thread:
         return [Intent("export_onnx", {})]  # no code anywhere in the thread: the tool says so plainly
     if _FIX_RUN.search(text):
         return [Intent("fix_run", {})]  # no code in the thread: the tool says so plainly
+    if _describes_symptom(text):
+        return []  # "val acc is stuck, what's wrong?" with no code: a question for the knowledge base
     if wants_fix or wants_smoke or _REVIEW.search(text):
         # Asked to act on code, but there is none anywhere in the thread: the review tool says so plainly.
         return [Intent("smoke_run" if wants_smoke else "review_code", {"fix": True} if wants_fix else {})]
     return []
+
+
+_ABOUT_CODE = re.compile(r"\b(?:code|script|module|file|snippet|function|class|notebook|repo)s?\b", re.I)
+
+
+def _describes_symptom(text: str) -> bool:
+    """A training symptom told in prose with a question ("... stops after 3 epochs, what's wrong?")."""
+    asks = "?" in text or re.search(r"what'?s wrong|what is wrong|why\b", text, re.IGNORECASE)
+    return bool(asks) and len(text.split()) > 10 and not _ABOUT_CODE.search(text)
 
 
 def is_small_talk(text: str) -> bool:

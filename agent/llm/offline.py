@@ -136,7 +136,10 @@ def compose_final_answer(messages: Sequence[BaseMessage], preface: str = "") -> 
 def _help_answer(text: str) -> str:
     greeting = "Hello!\n\n" if re.match(r"^\s*(hi|hello|hey|good)", text, re.IGNORECASE) else ""
     if re.match(
-        r"^\s*(?:thanks?|thank you|thx|ty\b|cheers|that'?s all|bye|goodbye|see you|perfect|great)", text, re.I
+        r"^\s*(?:thanks?|thank you|thx|ty\b|cheers|that'?s all|bye|goodbye|see you|perfect|great|danke|merci|"
+        r"gracias|obrigad|grazie)",
+        text,
+        re.I,
     ):
         return (
             "You're welcome. Paste more code any time, or ask for a review, a recommendation or a smoke run."

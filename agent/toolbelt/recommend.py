@@ -49,8 +49,14 @@ def recommend_architecture(
             from knowledge import load_knowledge
             from tools.recommend import parse_question
 
-            _, parsed, _ = parse_question(question, load_knowledge())
-            merged = {**parsed.model_dump(exclude_none=True), **(constraints or {})}
+            try:
+                _, parsed, _ = parse_question(question, load_knowledge())
+                read = parsed.model_dump(exclude_none=True)
+            except (ValidationError, ValueError):
+                # The recommender's own reader misread a value ("objects of 8-15 px" as the image size); the
+                # planner's slot parser already gave what it could read, so use that alone.
+                read = {}
+            merged = {**read, **(constraints or {})}
             request = RecommendRequest(task=task, constraints=Constraints.model_validate(merged))
         elif task:
             request = RecommendRequest(task=task, constraints=Constraints.model_validate(constraints or {}))

@@ -110,7 +110,7 @@ _INTENT_KEYWORDS: dict[str, tuple[str, ...]] = {
         "gener", "cree", "creer", "ecri", "fais-moi", "fais moi",
         "genera", "crea", "escrib", "construy", "hazme",
         "scrivi", "costruisci", "fammi",
-        "gere", "gerar", "criar", "crie", "escreva", "escrever", "faca",
+        "gere", "gerar", "criar", "crie", "escreva", "escrever", "faca", "gera o ", "gera um",
     ),
     "recommend": (
         "recommend", "suggest", "which model", "which architecture", "which backbone", "what model",
@@ -131,7 +131,7 @@ _INTENT_KEYWORDS: dict[str, tuple[str, ...]] = {
     ),
     "fix": (
         "fix", "auto-fix", "apply the fixes", "korrigier", "behebe", "reparier", "corrige", "corriger",
-        "repare", "corregir", "arregla", "correggi", "sistema", "conserta", "corrija", "corrigir",
+        "repare", "corregir", "arregla", "correggi", "corregger", "sistema", "conserta", "corrija", "corrigir",
     ),
     "explain": (
         "explain", "what is", "what does", "erklar", "was ist", "explique", "expliquer", "qu'est-ce",

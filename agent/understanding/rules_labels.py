@@ -80,6 +80,9 @@ _CLASS_LIST = re.compile(
 )
 
 
+_SLASH_LIST = re.compile(
+    r":\s*(?P<items>[a-z][a-z' -]{0,30}(?:\s*/\s*[a-z][a-z' -]{0,30}){1,49})\s*(?:$|[.?!;])"
+)
 _VS = re.compile(r"(?<![\w-])(?P<items>[a-z]+(?:\s+(?:vs\.?|versus)\s+[a-z]+)+)(?![\w-])")
 
 
@@ -124,6 +127,13 @@ def read_classes(r: Reader) -> None:
         ]
         if 2 <= len(items) <= 50:
             r.put("num_classes", len(items), *match.span(), "class_list", claim=False)
+    if r.slots.num_classes is None and "/" in r.text:
+        # "aerial tiles: road / building / vegetation / background": a slash-separated list after a colon.
+        for match in _SLASH_LIST.finditer(r.text):
+            items = [item.strip() for item in match.group("items").split("/")]
+            if 2 <= len(items) <= 50 and not any(item in _VS_STOP for item in items):
+                r.put("num_classes", len(items), *match.span("items"), "slash_list", claim=False)
+                break
     task = r.slots.task.value if r.slots.task else None
     if task in {None, "classification"} and r.mentions("vs", "versus"):
         for match in _VS.finditer(r.text):

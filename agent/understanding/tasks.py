@@ -41,7 +41,7 @@ _EXPLICIT: list[tuple[re.Pattern[str], str]] = [
                 r"|\bseparate touching\b|\btouching (?:cells|objects|instances)\b"), "instance_segmentation"),
     (re.compile(r"\banomal\w*|\bnovelty detection\b|\boutlier detection\b|\bout-of-distribution\b"
                 r"|\bonly (?:good|normal|ok|defect-free|non-defective) (?:samples|images|parts|examples|data)"
-                r"|\b(?:no|without|zero) (?:defect|anomaly|bad|faulty) (?:labels|examples|samples|images)"
+                r"|\b(?:no|without|zero) (?:defect|defective|anomaly|bad|faulty|broken|damaged) (?:labels|examples|samples|images|ones|pictures|photos)"
                 r"|\bdefect-free (?:samples|images) only\b|\bone-class\b"), "anomaly_detection"),
     (re.compile(r"\bocr\b|\btext recognition\b|\btext detection\b|\bscene text\b|\bhandwrit\w+"
                 r"|\b(?:read|recogni[sz]e|extract|transcribe)\w* (?:the )?(?:text|characters|digits|licen[cs]e plates?|number plates?|serial numbers?|meter readings?)"
@@ -55,15 +55,25 @@ _EXPLICIT: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:multi-?object |object |people |player )?tracking\b|\btrack (?:objects|people|players|vehicles)\b"), "tracking"),
     (re.compile(r"\bkey[- ]?points?\b|\blandmarks?\b|\bpose(?: estimation)?\b|\bskeletons?\b|\bjoints\b"
                 r"|\bpunti chiave\b|\bpuntos clave\b|\bposen?sch"), "keypoints"),
-    (re.compile(r"(?<!logistic )(?<!box )(?<!bbox )\bregress(?:ion|or)?\b"), "regression"),
+    (re.compile(r"(?<!logistic )(?<!box )(?<!bbox )\bregress(?:ion|or)?\b"
+                r"|\bpredict\w* (?:a |an |the )?(?:\w+'?s? ){0,3}(?:value|number|score|age|content|level|amount|"
+                r"concentration|weight|price|temperature|percentage)\b(?! of (?:classes|images))"), "regression"),
     (re.compile(r"\bsegment\w*|\bsemantic\b|\bper[- ]pixel\b|\bpixel[- ](?:wise|level)\b|\bmasks?\b|\bseg\b"
-                r"|\bsegmentier\w*|\bsegmentaci\w*|\bsegmentaz\w*|\bsegmenta\w*"), "segmentation"),
+                r"|\b\w*segmentier\w*|\bsegmentaci\w*|\bsegmentaz\w*|\bsegmenta\w*"), "segmentation"),
     (re.compile(r"\bdetect\w*|\bbounding[- ]?box\w*|\bbbox\w*|\bboxes\b|\blocali[sz]\w*|\bdetecci\w*|\bdétect\w*"
                 r"|\bobjekterkennung\b|\brilevamento\b|\brilevator\w*|\bdetecç\w*|\bdetektor\w*|\bdetektion\w*"), "detection"),
-    (re.compile(r"\bclassif\w*|\bclasific\w*|\bklassifi\w*|\bcategori[sz]\w*|\brecogni[sz]\w*|\bimage tagging\b"), "classification"),
+    (re.compile(r"\bclassif\w*|\bclasific\w*|\b\w*klassifi\w*|\bcategori[sz]\w*|\brecogni[sz]\w*|\bimage tagging\b"), "classification"),
 ]  # fmt: skip
 _WEAK_CLASSIFICATION = re.compile(
     r"\b(?:classes|categories|species|breeds|\d+ (?:\w+ )?(?:types|labels|tags))\b"
+)
+
+
+# "detection, not segmentation", "rather than classification": the negated task is not the one asked for.
+_NEGATED = re.compile(
+    r"\b(?:not|no longer|instead of|rather than|nicht|pas|sin|non|não)\s+(?:an?\s+|the\s+|semantic\s+|"
+    r"object\s+|image\s+)?(?:segment\w*|detect\w*|classif\w*|regression)",
+    re.IGNORECASE,
 )
 
 
@@ -73,6 +83,7 @@ def detect_task(text: str, implied: Sequence[tuple[str, Span]] = ()) -> tuple[st
     ``implied`` are tasks implied by model names the message contains, with their spans; when one of them
     decides, ``start`` and ``end`` are -1 (the caller takes the model's span).
     """
+    text = _NEGATED.sub(lambda m: " " * len(m.group(0)), text)  # same length: spans stay valid
     for pattern, task in _EXPLICIT:
         match = pattern.search(text)
         if match is None:

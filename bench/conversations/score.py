@@ -62,11 +62,16 @@ CASES_DIR = Path(__file__).resolve().parent / "cases"
 # A batch written by someone who never saw the agent's replies, scored at first sight with ``--cases``: it
 # tells whether a gain on cases/ comes from tuning to that corpus or carries over to new conversations.
 HELDOUT_DIR = Path(__file__).resolve().parent / "heldout"
+# A second batch written the same way before the next round of tuning (corrections, two-turns-back follow-ups,
+# Chinese next to de/fr/es/pt, general engineering questions); scored at first sight with ``--cases``.
+HELDOUT2_DIR = Path(__file__).resolve().parent / "heldout2"
 
 # The one place the pass mark lives: tests/agent/test_conversations.py asserts the score is at least this.
 # First sight on main 6686098 (2026-11-30): 65/207 turns = 31.4%; after the dialogue-state work 159/207 = 76.8%,
-# rounded down with room for a slow sandbox run. Raise it as the agent improves (issue 7 targets 0.95).
-MIN_TURN_ACCURACY = 0.72
+# rounded down with room for a slow sandbox run. After the failure-class work on the three corpora (2026-12-01):
+# 193/207 = 93.2%, held to 0.88 (a sandbox turn may time out on a loaded machine and take its follow-ups along).
+# Raise it as the agent improves (issue 7 targets 0.95).
+MIN_TURN_ACCURACY = 0.88
 # Replies that leaked internal error text: the contract is zero (main leaked it in 4 replies at first sight).
 MAX_INTERNAL_ERROR_TURNS = 0
 

@@ -55,6 +55,26 @@ def test_heldout_batch_loads_validates_and_is_new() -> None:
     assert not [t.user for _, t in turns if normalised(t.user) in case_messages]
 
 
+def test_second_heldout_batch_is_valid_varied_and_new() -> None:
+    """heldout2/ (written before the second round of tuning) must be valid and share nothing with the others."""
+    batch = score.load_corpus(score.HELDOUT2_DIR)
+    turns = [(conversation, turn) for conversation in batch for turn in conversation.turns]
+    assert len(batch) >= 25 and len(turns) >= 70
+    tags = {tag for c in batch for tag in c.tags}
+    assert {"de", "fr", "es", "pt", "zh", "correction", "follow-up", "general-question", "code-edit"} <= tags
+    assert {"multilabel", "regression", "out-of-scope", "typo", "vague", "over-specific"} <= tags
+    others = score.load_corpus() + score.load_corpus(score.HELDOUT_DIR)
+    assert not {c.id for c in batch} & {c.id for c in others}
+
+    def normalised(text: str) -> str:
+        return " ".join(text.lower().split())
+
+    # Short generic follow-ups ("why not a ViT?", "tell me more about the second one") are what users say
+    # everywhere; every longer message must be new.
+    seen = {normalised(t.user) for c in others for t in c.turns}
+    assert not [t.user for _, t in turns if normalised(t.user) in seen and len(t.user.split()) > 7]
+
+
 def test_cases_option_lists_the_chosen_folder(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert score.main(["--cases", str(score.HELDOUT_DIR), "--list"]) == 0
     heldout = score.load_corpus(score.HELDOUT_DIR)

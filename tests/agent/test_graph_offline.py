@@ -102,10 +102,14 @@ def test_explain_turn(run) -> None:  # type: ignore[no-untyped-def]
 def test_help_and_unknown_requests_are_honest(run) -> None:  # type: ignore[no-untyped-def]
     turn = run("hello")
     assert turn.tool_calls == [] and "offline planner" in turn.reply
+    # Nothing of ML in it: the knowledge base's honest reply, without a tool call (no tool has anything to add).
     turn = run("tell me a joke about penguins")
+    assert turn.tool_calls == []
+    assert "outside what I know well" in turn.reply or "not a machine-learning" in turn.reply
+    # Near the domain but not covered: the knowledge tool answers and says so.
+    turn = run("how do I fine-tune a large language model on my documents?")
     [call] = turn.tool_calls
     assert call.name == "answer_question" and call.result["out_of_scope"]
-    assert "outside what I know well" in turn.reply or "not a machine-learning" in turn.reply
 
 
 def test_follow_up_without_any_code_says_so(run) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,134 @@
+"""Failure classes found by the held-out conversation batches, each pinned at the planner (no graph, no server).
+
+Each case is a class of phrasing, not one sentence: corrections that change the task spec, Chinese requests read
+through the glossary, questions in prose that must reach the knowledge base instead of a tool, short follow-ups
+read with the question two turns back, and references to the last ranking by position.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.dialogue.state import DialogueState, RankedChoice, Recommendation
+from agent.dialogue.tracker import track
+from agent.llm.followups import plan_turn
+from agent.understanding import parse_slots
+from agent.understanding.gloss import gloss
+
+
+def tools(message: str, dialogue: DialogueState | None = None, code: bool = False) -> list[str]:
+    plan = plan_turn(message, dialogue or DialogueState(), has_code_in_message=False, has_code_in_thread=code)
+    return [intent.tool for intent in plan.intents]
+
+
+def test_chinese_core_requests_are_read_through_the_glossary() -> None:
+    assert "10 classes" in gloss("帮我生成一个图像分类项目\uff0c10个类别")
+    plan = plan_turn(
+        "帮我生成一个图像分类项目\uff0c10个类别",
+        DialogueState(),
+        has_code_in_message=False,
+        has_code_in_thread=False,
+    )
+    assert [(i.tool, i.args.get("task"), i.args.get("num_classes")) for i in plan.intents] == [
+        ("generate_project", "classification", 10)
+    ]
+    assert tools("我要做目标检测\uff0c大概3000张图片\uff0c推荐什么模型\uff1f") == ["recommend_architecture"]
+    assert gloss("plain English stays as it is") == "plain English stays as it is"
+
+
+@pytest.mark.parametrize(
+    ("message", "task"),
+    [
+        ("no, detection not segmentation, we only have boxes", "detection"),
+        ("segmentation rather than classification please", "segmentation"),
+        ("classification, not detection", "classification"),
+    ],
+)
+def test_a_negated_task_is_not_the_one_asked_for(message: str, task: str) -> None:
+    found = parse_slots(message).task
+    assert found is not None and found.value == task
+
+
+def test_a_correction_regenerates_with_the_new_value_and_keeps_the_rest() -> None:
+    state = DialogueState(spec={"task": "segmentation", "num_classes": 20}, has_project=True)
+    plan = plan_turn(
+        "actually 21 classes, I forgot the background",
+        state,
+        has_code_in_message=False,
+        has_code_in_thread=True,
+    )
+    assert [(i.tool, i.args["task"], i.args["num_classes"]) for i in plan.intents] == [
+        ("generate_project", "segmentation", 21)
+    ]
+    # The tracker keeps the class count when the task switches between generatable tasks.
+    from langchain_core.messages import HumanMessage
+
+    switched = track(state.dump(), [HumanMessage("no, detection not segmentation")])
+    assert switched.spec["task"] == "detection" and switched.spec["num_classes"] == 20
+    plan = plan_turn(
+        "no, detection not segmentation", switched, has_code_in_message=False, has_code_in_thread=True
+    )
+    assert [(i.tool, i.args["task"]) for i in plan.intents] == [("generate_project", "detection")]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "is label smoothing worth it for a 50 class image classifier?",
+        "unrelated: for torchvision's faster rcnn with 3 object types, is num_classes 3 or 4?",
+        "and the metric I log, averaged over gpus or not",
+        "what's a good way to pick the decision threshold for a binary defect classifier?",
+        "EarlyStopping(monitor='val_f1') stops after 3 epochs even though f1 is going up. what's wrong?",
+        "my runs give different val numbers every time even with the same seed. why??",
+        "do i export to onnx first anyway?",
+    ],
+)
+def test_questions_in_prose_go_to_the_knowledge_base(message: str) -> None:
+    assert tools(message) == ["answer_question"]
+
+
+def test_a_short_follow_up_is_read_with_the_question_before_it() -> None:
+    state = DialogueState(topic="my classifier says 0.99 confidence on stuff it gets wrong")
+    plan = plan_turn("how would I measure it", state, has_code_in_message=False, has_code_in_thread=False)
+    assert plan.intents[0].tool == "answer_question"
+    assert "0.99 confidence" in plan.intents[0].args["question"]
+    long = plan_turn(
+        "how do I pick the threshold on the precision-recall curve",
+        state,
+        has_code_in_message=False,
+        has_code_in_thread=False,
+    )
+    assert "0.99" not in long.intents[0].args["question"]
+
+
+def test_the_second_one_compares_that_entry_of_the_ranking() -> None:
+    ranked = [RankedChoice(architecture=a, name=a) for a in ("faster_rcnn", "retinanet", "fcos")]
+    state = DialogueState(recommendation=Recommendation(task="detection", ranked=ranked))
+    plan = plan_turn(
+        "tell me more about the second one", state, has_code_in_message=False, has_code_in_thread=False
+    )
+    assert [(i.tool, i.args.get("alternative")) for i in plan.intents] == [
+        ("recommend_architecture", "retinanet")
+    ]
+    plan = plan_turn(
+        "ok go ahead and generate the one you picked",
+        state,
+        has_code_in_message=False,
+        has_code_in_thread=False,
+    )
+    assert [i.tool for i in plan.intents] == ["generate_project"] or plan.ask is not None
+
+
+def test_non_ml_messages_get_an_honest_reply_without_a_tool() -> None:
+    plan = plan_turn(
+        "what's the weather tomorrow in Berlin?",
+        DialogueState(),
+        has_code_in_message=False,
+        has_code_in_thread=False,
+    )
+    assert plan.say is not None and "review" in plan.say.text and not plan.intents
+
+
+def test_a_train_val_gap_is_a_diagnosis_question() -> None:
+    assert tools("it's a detector. mAP50 is 0.31 on val but 0.9 on train") == ["answer_question"]
+    assert tools("10k train images and 2k val images, 5 classes, which model?") == ["recommend_architecture"]
