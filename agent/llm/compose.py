@@ -29,7 +29,7 @@ from agent.code_context import message_text, strip_code
 from agent.dialogue.state import PENDING_KEY
 from agent.llm.context import summarise_tool_result
 from agent.llm.errors import LLMError
-from agent.llm.grounding import grounded_prefix, split_sentences, unsupported_claim
+from agent.llm.grounding import SENTENCE_END, grounded_prefix, unsupported_claim
 from agent.llm.offline import _help_answer, plan_next_message
 from agent.llm.remote import RemoteChatModel, fallback_note, text_chunks
 from agent.prompts import load_prompt
@@ -171,17 +171,13 @@ class ComposeChatModel(RemoteChatModel):
         try:
             async for received in self.stream_call(prompt, **kwargs):
                 buffer += message_text(received)
-                sentences = split_sentences(buffer)
-                # Every sentence but the last is complete once a later one has started.
-                for sentence in sentences[:-1] if len(sentences) > 1 else []:
-                    if unsupported_claim(sentence, sources, ran):
+                while not cut and (boundary := SENTENCE_END.search(buffer)):
+                    piece, buffer = buffer[: boundary.end()], buffer[boundary.end() :]
+                    if unsupported_claim(piece, sources, ran):
                         cut = True
-                        break
-                    start = buffer.find(sentence)
-                    piece = buffer[: start + len(sentence)]
-                    buffer = buffer[start + len(sentence) :]
-                    said += piece
-                    yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
+                    elif piece.strip():
+                        said += piece
+                        yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
                 if cut:
                     break
         except LLMError as error:

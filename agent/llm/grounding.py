@@ -23,7 +23,7 @@ _RUN_CLAIM = re.compile(
 )
 _NUMBER = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)?)\s*(%|percent)?")
 _FENCE = re.compile(r"```[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n{2,}|\n(?=[-*#\d])")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n{2,}|\n(?=[-*#\d])")
 
 
 def _normalise(text: str) -> str:
@@ -32,7 +32,7 @@ def _normalise(text: str) -> str:
 
 def split_sentences(text: str) -> list[str]:
     """Sentences (and list items) of a reply, each with its trailing space kept out."""
-    return [part for part in _SENTENCE_END.split(text) if part.strip()]
+    return [part for part in SENTENCE_END.split(text) if part.strip()]
 
 
 def unsupported_claim(text: str, sources: str, tools_run: Iterable[str]) -> str | None:

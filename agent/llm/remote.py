@@ -19,7 +19,7 @@ from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackMana
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable
+from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from agent.llm.errors import LLMError, as_llm_error, is_retryable
@@ -27,6 +27,10 @@ from agent.llm.mode import ModeChoice
 from core.settings import Settings
 
 log = logging.getLogger("mlagent.llm")
+
+# The inner request reports to no callback: LangGraph's stream handlers would otherwise inherit it from the
+# context and stream the raw tokens beside the checked ones this model yields.
+_PRIVATE: RunnableConfig = {"callbacks": []}
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,7 @@ class RemoteChatModel(BaseChatModel):
         """One model request (no callbacks: the outer model reports tokens), retried where it helps."""
         for attempt in range(self.policy.max_retries + 1):
             try:
-                result = await self.inner.ainvoke(messages, **kwargs)
+                result = await self.inner.ainvoke(messages, _PRIVATE, **kwargs)
                 return result if isinstance(result, AIMessage) else AIMessage(content=str(result.content))
             except Exception as error:
                 mapped = self._error(error)
@@ -125,7 +129,7 @@ class RemoteChatModel(BaseChatModel):
         for attempt in range(self.policy.max_retries + 1):
             received = False
             try:
-                async for chunk in self.inner.astream(messages, **kwargs):
+                async for chunk in self.inner.astream(messages, _PRIVATE, **kwargs):
                     received = True
                     yield chunk
                 return
