@@ -102,11 +102,14 @@ class LlamaServer:
             "--context",
             str(context),
         ]
-        self.log = tempfile.NamedTemporaryFile(prefix="llama-server-", suffix=".log", delete=False)
+        descriptor, name = tempfile.mkstemp(prefix="llama-server-", suffix=".log")
+        os.close(descriptor)
+        self.log_path = Path(name)
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> LlamaServer:
-        self.process = subprocess.Popen(self.command, cwd=REPO, stdout=self.log, stderr=subprocess.STDOUT)
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(self.command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -121,7 +124,7 @@ class LlamaServer:
         raise RuntimeError(f"llama server did not start in 120 s: {self.log_text()[-2000:]}")
 
     def log_text(self) -> str:
-        return Path(self.log.name).read_text(errors="replace")
+        return self.log_path.read_text(errors="replace")
 
     def tokens_predicted(self) -> float:
         """llama.cpp's running count of generated tokens (its Prometheus metrics)."""
