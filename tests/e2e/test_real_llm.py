@@ -23,7 +23,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def llama() -> Iterator[LlamaServer]:
-    pytest.importorskip("xllamacpp", reason="xllamacpp (the dev dependency serving the model) is not installed")
+    pytest.importorskip(
+        "xllamacpp", reason="xllamacpp (the dev dependency serving the model) is not installed"
+    )
     try:
         model = fetch_model()
     except ModelUnavailable as error:
@@ -51,7 +53,9 @@ def test_real_small_model_through_the_agent(
     assert ready["llm"] == "openai" and ready["llm_mode"]["mode"] == "compose", ready
     assert "parameters" in ready["llm_mode"]["reason"]
     with httpx.Client(base_url=agent.url, timeout=180) as client:
-        review = client.post("/v1/chat", json={"message": f"please review my code\n```python\n{PLAIN_LOOP}```"})
+        review = client.post(
+            "/v1/chat", json={"message": f"please review my code\n```python\n{PLAIN_LOOP}```"}
+        )
         assert review.status_code == 200, review.text
         body = review.json()
         [call] = body["tool_calls"]
@@ -72,9 +76,13 @@ def test_real_small_model_through_the_agent(
         assert [m["role"] for m in history].count("user") == 2
 
 
-def test_forced_timeout_is_a_clean_504(llama: LlamaServer, server_factory: Callable[..., RunningServer]) -> None:
+def test_forced_timeout_is_a_clean_504(
+    llama: LlamaServer, server_factory: Callable[..., RunningServer]
+) -> None:
     agent = server_factory(
-        env=agent_env(llama, MLAGENT_LLM_TIMEOUT_S="0.05", MLAGENT_LLM_ON_ERROR="error", MLAGENT_LLM_MODE="tools")
+        env=agent_env(
+            llama, MLAGENT_LLM_TIMEOUT_S="0.05", MLAGENT_LLM_ON_ERROR="error", MLAGENT_LLM_MODE="tools"
+        )
     )
     with httpx.Client(base_url=agent.url, timeout=60) as client:
         response = client.post("/v1/chat", json={"message": "hello, what can you do?"})
