@@ -8,12 +8,13 @@ Skips (with the reason) only when xllamacpp is missing or the registry cannot pr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
-from tests.conftest import RunningServer, free_port
+from tests.conftest import RunningServer, check_no_rule_crash, free_port, start_server
 from tests.e2e.test_chat_server import sse_events
 from tests.llama_server import LlamaServer, ModelUnavailable, fetch_model
 from tests.samples import PLAIN_LOOP
@@ -45,10 +46,32 @@ def agent_env(llama: LlamaServer, **extra: str) -> dict[str, str]:
     }
 
 
-def test_real_small_model_through_the_agent(
-    llama: LlamaServer, server_factory: Callable[..., RunningServer]
-) -> None:
-    agent = server_factory(env=agent_env(llama))
+@pytest.fixture(scope="module")
+def agents(
+    llama: LlamaServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, RunningServer]]:
+    """Two ``mlagent serve`` processes started side by side (start-up dominates on a loaded machine): the
+    default configuration, and one whose model deadline is too short for any answer."""
+    envs = {
+        "default": agent_env(llama),
+        "timeout": agent_env(
+            llama, MLAGENT_LLM_TIMEOUT_S="0.05", MLAGENT_LLM_ON_ERROR="error", MLAGENT_LLM_MODE="tools"
+        ),
+    }
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {
+            name: pool.submit(start_server, tmp_path_factory.mktemp(name) / "data", env, 180)
+            for name, env in envs.items()
+        }
+        running = {name: future.result() for name, future in futures.items()}
+    yield running
+    for server in running.values():
+        server.stop()
+    check_no_rule_crash(list(running.values()))
+
+
+def test_real_small_model_through_the_agent(agents: dict[str, RunningServer]) -> None:
+    agent = agents["default"]
     ready = httpx.get(f"{agent.url}/readyz", timeout=30).json()
     assert ready["llm"] == "openai" and ready["llm_mode"]["mode"] == "compose", ready
     assert "parameters" in ready["llm_mode"]["reason"]
@@ -76,14 +99,8 @@ def test_real_small_model_through_the_agent(
         assert [m["role"] for m in history].count("user") == 2
 
 
-def test_forced_timeout_is_a_clean_504(
-    llama: LlamaServer, server_factory: Callable[..., RunningServer]
-) -> None:
-    agent = server_factory(
-        env=agent_env(
-            llama, MLAGENT_LLM_TIMEOUT_S="0.05", MLAGENT_LLM_ON_ERROR="error", MLAGENT_LLM_MODE="tools"
-        )
-    )
+def test_forced_timeout_is_a_clean_504(agents: dict[str, RunningServer]) -> None:
+    agent = agents["timeout"]
     with httpx.Client(base_url=agent.url, timeout=60) as client:
         response = client.post("/v1/chat", json={"message": "hello, what can you do?"})
         assert response.status_code == 504, response.text

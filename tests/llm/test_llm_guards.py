@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
 from agent.llm.arguments import prefer_thread_code
@@ -71,3 +73,30 @@ def test_invented_code_gives_way_to_the_thread_code() -> None:
     assert first["args"] == {}
     assert second["args"] == {"code": PLAIN_LOOP, "fix": True}
     assert third["args"] == {"task": "detection"}
+
+
+def test_the_stub_rejects_what_real_servers_reject() -> None:
+    from tests.openai_stub import strictness_problem
+
+    call = {"id": "c1", "type": "function", "function": {"name": "review_code", "arguments": "{}"}}
+    messages: list[dict[str, Any]] = [
+        {"role": "user", "content": "review"},
+        {"role": "assistant", "content": "", "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "c1", "content": "ok"},
+    ]
+    good: dict[str, Any] = {
+        "max_tokens": 64,
+        "tools": [{"type": "function", "function": {"name": "review_code"}}],
+        "tool_choice": "auto",
+        "messages": messages,
+    }
+    assert strictness_problem(good) is None
+    assert "max_tokens" in str(strictness_problem({**good, "max_tokens": None}))
+    assert "tool_choice" in str(strictness_problem({k: v for k, v in good.items() if k != "tool_choice"}))
+    null_content = [messages[0], {**messages[1], "content": None}, messages[2]]
+    assert "content null" in str(strictness_problem({**good, "messages": null_content}))
+    empty_args = {**call, "function": {"name": "review_code", "arguments": ""}}
+    empty = [messages[0], {"role": "assistant", "content": "", "tool_calls": [empty_args]}]
+    assert "JSON object" in str(strictness_problem({**good, "messages": empty}))
+    orphan = [messages[0], messages[2]]
+    assert "answers no call" in str(strictness_problem({**good, "messages": orphan}))
