@@ -40,9 +40,12 @@ KNOWLEDGE_MARKER = "## Knowledge-base entries for the user's latest message"
 SEPARATOR = "\n\n---\n\n"
 # A short prose answer needs no more; a small model's prompt is what costs time on a CPU.
 COMPOSE_MAX_TOKENS = 256
-_USER_CHARS = 800
-_RESULTS_CHARS = 2_000
-_KNOWLEDGE_CHARS = 1_200
+# Measured on 2 loaded cores: llama.cpp reads 8-15 prompt tokens/s there, so every 1,000 characters cost about
+# 30 s. After tools the results carry the facts (answer_question's result is the knowledge itself); the
+# knowledge entries go only to an answer written without tools.
+_USER_CHARS = 600
+_RESULTS_CHARS = 1_200
+_KNOWLEDGE_CHARS = 900
 
 Kind = Literal["tool", "direct", "results", "chat"]
 
@@ -93,7 +96,7 @@ def compose_prompt(messages: Sequence[BaseMessage], kind: Kind) -> tuple[list[Ba
     summaries = [
         f"[{m.name}] {summarise_tool_result(m, _RESULTS_CHARS // max(1, len(results)))}" for m in results
     ]
-    knowledge = _trim(_knowledge(messages), _KNOWLEDGE_CHARS)
+    knowledge = "" if results else _trim(_knowledge(messages), _KNOWLEDGE_CHARS)
     parts = [f"The user wrote:\n{question}"]
     if summaries:
         parts.append("What the tools returned this turn:\n" + "\n".join(summaries))
