@@ -8,6 +8,7 @@ or empty answer becomes the built-in planner's step with a note, or a 502/504 (`
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -36,7 +37,9 @@ class ToolCallingChatModel(RemoteChatModel):
     def _request(
         self, messages: list[BaseMessage], tools: list[Any]
     ) -> tuple[list[BaseMessage], dict[str, Any]]:
-        fitted = fit_messages(messages, char_budget(self.policy.context_tokens, self.policy.max_tokens))
+        # The tool schemas share the context with the messages (about 1,500 tokens for the whole belt).
+        budget = char_budget(self.policy.context_tokens, self.policy.max_tokens) - len(json.dumps(tools))
+        fitted = fit_messages(messages, budget)
         kwargs: dict[str, Any] = {"tools": tools, "tool_choice": "auto"} if tools else {}
         return fitted, kwargs
 
