@@ -17,7 +17,9 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, ToolMessage
 from langgraph.errors import GraphRecursionError
+from langgraph.types import Command
 
+from agent.approval import APPROVAL_CONFIG_KEY, Decision, decision_from_message, describe
 from agent.code_context import message_text
 from agent.history import HistoryPolicy, is_interrupted, with_repairs
 from agent.storage import LocalTurnLocks, TurnLocks
@@ -29,6 +31,10 @@ THREAD_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
 
 class UnknownThreadError(KeyError):
     """The thread id names no stored conversation."""
+
+
+class NoPendingAction(LookupError):
+    """A resume was asked for, but the thread waits for no approval."""
 
 
 @dataclass
@@ -51,18 +57,32 @@ class ChatTurn:
     thread_id: str
     reply: str
     tool_calls: list[ToolCallRecord] = field(default_factory=list)
+    pending_action: dict[str, Any] | None = None
+    """A costly run waiting for the user's approval (agent/approval.py); the turn paused before it."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "thread_id": self.thread_id,
             "reply": self.reply,
             "tool_calls": [call.as_dict() for call in self.tool_calls],
         }
+        if self.pending_action is not None:
+            body["pending_action"] = self.pending_action
+        return body
 
 
 def new_thread_id() -> str:
     """A fresh, URL-safe thread id."""
     return uuid.uuid4().hex
+
+
+def _pending_of(interrupts: Sequence[Any]) -> dict[str, Any] | None:
+    """The first interrupt's action, with its id (what a client echoes back to resume it)."""
+    if not interrupts:
+        return None
+    first = interrupts[0]
+    value = first.value if isinstance(first.value, dict) else {"summary": str(first.value)}
+    return {**value, "id": first.id}
 
 
 def _public_args(args: dict[str, Any]) -> dict[str, Any]:
@@ -137,7 +157,44 @@ class ChatService:
         self.locks: TurnLocks = locks or LocalTurnLocks()
 
     def _config(self, thread_id: str) -> dict[str, Any]:
-        return {"configurable": {"thread_id": thread_id}, "recursion_limit": self.recursion_limit}
+        # Only a checkpointed graph can pause for approval and resume later (agent/approval.py).
+        stored = getattr(self.graph, "checkpointer", None) is not None
+        configurable = {"thread_id": thread_id, APPROVAL_CONFIG_KEY: stored}
+        return {"configurable": configurable, "recursion_limit": self.recursion_limit}
+
+    async def _pending(self, config: dict[str, Any]) -> dict[str, Any] | None:
+        """The action the thread waits on, if any (read from its checkpoint, so it survives restarts)."""
+        if getattr(self.graph, "checkpointer", None) is None:
+            return None
+        snapshot = await self.graph.aget_state(config)
+        return _pending_of(getattr(snapshot, "interrupts", ()) or ())
+
+    async def pending_action(self, thread_id: str) -> dict[str, Any] | None:
+        """The action the thread waits on (``GET /v1/threads/{id}`` shows it), or None."""
+        return await self._pending(self._config(thread_id))
+
+    async def _graph_input(
+        self, config: dict[str, Any], new_messages: list[BaseMessage]
+    ) -> dict[str, Any] | Command[Any]:
+        """What to run: the new messages, or, when the thread waits on an approval, the user's answer.
+
+        A short yes/no reply resumes the paused tool call; any other message first declines the pending
+        action (so nothing costly runs unasked), then runs as a new turn.
+        """
+        pending = await self._pending(config)
+        if pending is not None:
+            text = message_text(new_messages[-1]) if len(new_messages) == 1 else ""
+            decision = decision_from_message(text)
+            if decision is not None:
+                return Command(resume=decision.model_dump(exclude_none=True))
+            declined = Decision(decision="reject", message="the user went on with another request")
+            await self.graph.ainvoke(
+                Command(resume=declined.model_dump(exclude_none=True)),
+                config,
+                **run_options(self.graph, self.history_policy),
+            )
+        turn_input = await begin_turn(self.graph, self._archive, config, new_messages, self.history_policy)
+        return {"messages": turn_input}
 
     async def turn(self, message: str, thread_id: str | None = None) -> ChatTurn:
         """Run one turn to completion."""
@@ -148,20 +205,39 @@ class ChatService:
         thread_id = thread_id or new_thread_id()
         async with self.locks.hold(thread_id):
             config = self._config(thread_id)
-            turn_input = await begin_turn(
-                self.graph, self._archive, config, new_messages, self.history_policy
+            return await self._invoke(thread_id, config, await self._graph_input(config, new_messages))
+
+    async def resume(self, thread_id: str, decision: Decision) -> ChatTurn:
+        """Answer the thread's pending action (approve, edit or reject) and finish the paused turn.
+
+        UnknownThreadError without such a thread; NoPendingAction when it waits for nothing.
+        """
+        async with self.locks.hold(thread_id):
+            config = self._config(thread_id)
+            if await self._pending(config) is None:
+                await self.history(thread_id)  # UnknownThreadError for a thread that does not exist
+                raise NoPendingAction(thread_id)
+            return await self._invoke(
+                thread_id, config, Command(resume=decision.model_dump(exclude_none=True))
             )
-            try:
-                state = await self.graph.ainvoke(
-                    {"messages": turn_input}, config, **run_options(self.graph, self.history_policy)
-                )
-            except GraphRecursionError:
-                state = None
-            await end_turn(self.graph, thread_id, self.history_policy)
+
+    async def _invoke(
+        self, thread_id: str, config: dict[str, Any], graph_input: dict[str, Any] | Command[Any]
+    ) -> ChatTurn:
+        try:
+            state = await self.graph.ainvoke(
+                graph_input, config, **run_options(self.graph, self.history_policy)
+            )
+        except GraphRecursionError:
+            state = None
+        await end_turn(self.graph, thread_id, self.history_policy)
         if state is None:
             return ChatTurn(thread_id, self._loop_message())
         messages: list[BaseMessage] = state["messages"]
         turn = last_turn(messages)
+        pending = _pending_of(state.get("__interrupt__") or ())
+        if pending is not None:
+            return ChatTurn(thread_id, describe(pending), tool_calls_of_turn(turn), pending)
         reply = message_text(turn[-1]) if turn and isinstance(turn[-1], AIMessage) else ""
         return ChatTurn(thread_id, reply, tool_calls_of_turn(turn))
 
@@ -174,7 +250,8 @@ class ChatService:
     def stream_turn(
         self, message: str, thread_id: str | None = None
     ) -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
-        """Run one turn, yielding ``(event, data)``: token, tool_start, tool_end, then done (or error)."""
+        """Run one turn, yielding ``(event, data)``: token, tool_start, progress, tool_end, approval_required,
+        then done (or error)."""
         return self.stream([HumanMessage(content=message)], thread_id)
 
     async def stream(
@@ -201,17 +278,21 @@ class ChatService:
             final_reply = ""
             config = self._config(thread_id)
             stream: Any = None
+            pending: dict[str, Any] | None = None
             try:
-                turn_input = await begin_turn(
-                    self.graph, self._archive, config, new_messages, self.history_policy
-                )
+                graph_input = await self._graph_input(config, new_messages)
                 stream = self.graph.astream(
-                    {"messages": turn_input},
+                    graph_input,
                     config,
-                    stream_mode=["updates", "messages"],
+                    stream_mode=["updates", "messages", "custom"],
                     **run_options(self.graph, self.history_policy),
                 )
                 async for mode, payload in stream:
+                    if mode == "custom":
+                        # A tool's live progress (a smoke run's steps and losses) while it works.
+                        if isinstance(payload, dict):
+                            yield "progress", payload
+                        continue
                     if mode == "messages":
                         chunk, metadata = payload
                         if (
@@ -224,6 +305,11 @@ class ChatService:
                             yield "token", {"text": chunk.content}
                         continue
                     for node, update in (payload or {}).items():
+                        if node == "__interrupt__":
+                            pending = _pending_of(update)
+                            if pending is not None:
+                                yield "approval_required", pending
+                            continue
                         for item in (update or {}).get("messages", []):
                             if isinstance(item, AIMessage) and item.tool_calls:
                                 reply_parts.clear()
@@ -261,6 +347,9 @@ class ChatService:
                     # thread must read it. Left to garbage collection, it lands after the lock is released.
                     await stream.aclose()
             await end_turn(self.graph, thread_id, self.history_policy)
+            if pending is not None:
+                yield "done", ChatTurn(thread_id, describe(pending), list(calls.values()), pending).as_dict()
+                return
             reply = final_reply or "".join(reply_parts)
             yield "done", ChatTurn(thread_id, reply, list(calls.values())).as_dict()
 
@@ -270,8 +359,11 @@ class ChatService:
         if not messages:
             raise UnknownThreadError(thread_id)
         # A turn in progress is not an interrupted one; with exit durability it is not in the state at all.
+        # Neither is a turn paused for approval: its tool call waits for the user, it was not cut off.
         running = self.locks.held(thread_id) and self.history_policy.durability != "exit"
-        return [message_as_dict(message) for message in with_repairs(messages, judge_last_turn=not running)]
+        paused = await self.pending_action(thread_id) is not None
+        judge = not running and not paused
+        return [message_as_dict(message) for message in with_repairs(messages, judge_last_turn=judge)]
 
     async def delete(self, thread_id: str) -> None:
         """Remove a thread and its checkpoints; UnknownThreadError if there is none."""

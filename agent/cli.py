@@ -155,19 +155,52 @@ def cmd_chat(args: argparse.Namespace) -> int:
     if args.thread is not None and not _THREAD_ID.fullmatch(args.thread):
         # The server refuses such ids too: a thread created in-process under one could never be read back.
         raise UsageError(f"invalid --thread {args.thread!r}: use 1-128 letters, digits, '_', '.', ':' or '-'")
-    if args.url:
-        result = _chat_over_http(args.url, message, args.thread)
-    else:
-        import asyncio  # here: asyncio (and the ssl it pulls in) costs ~30 ms of every other command's start
-
-        result = asyncio.run(_chat_in_process(message, args.thread))
-    if args.format == "json":
-        print(json.dumps(result, indent=2, default=str))
-    else:
-        print(result["reply"])
-        tools = ", ".join(call["name"] for call in result.get("tool_calls", []))
-        print(f"\n[thread {result['thread_id']}{'; tools: ' + tools if tools else ''}]", file=sys.stderr)
+    result = _one_turn(args, message, args.thread)
+    _print_turn(result, args.format)
+    pending = result.get("pending_action")
+    if pending:
+        answer = _approval_answer(args)
+        if answer is None:
+            print(
+                f"[waiting for approval: answer with  mlagent chat yes --thread {result['thread_id']}  "
+                "(or no)]",
+                file=sys.stderr,
+            )
+        else:
+            _print_turn(_one_turn(args, answer, result["thread_id"]), args.format)
     return 0
+
+
+def _one_turn(args: argparse.Namespace, message: str, thread_id: str | None) -> dict[str, Any]:
+    if args.url:
+        return _chat_over_http(args.url, message, thread_id)
+    import asyncio  # here: asyncio (and the ssl it pulls in) costs ~30 ms of every other command's start
+
+    return asyncio.run(_chat_in_process(message, thread_id))
+
+
+def _print_turn(result: dict[str, Any], output: str) -> None:
+    if output == "json":
+        print(json.dumps(result, indent=2, default=str))
+        return
+    print(result["reply"])
+    tools = ", ".join(call["name"] for call in result.get("tool_calls", []))
+    print(f"\n[thread {result['thread_id']}{'; tools: ' + tools if tools else ''}]", file=sys.stderr)
+
+
+def _approval_answer(args: argparse.Namespace) -> str | None:
+    """The answer to a pending costly run: the flag's, the user's at a terminal, or None (it stays pending)."""
+    if args.approve:
+        return "yes"
+    if args.reject:
+        return "no"
+    if not sys.stdin.isatty() or args.message == "-":
+        return None
+    try:
+        reply = input("Run it? [y/N] ").strip().lower()
+    except EOFError:
+        return None
+    return "yes" if reply in {"y", "yes"} else "no"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -186,6 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--thread", default=None, help="continue this thread id")
     chat.add_argument("--url", default=None, help="talk to a running server instead of in-process")
     chat.add_argument("--format", choices=["text", "json"], default="text")
+    answer = chat.add_mutually_exclusive_group()
+    answer.add_argument(
+        "--approve", action="store_true", help="approve a costly run the turn asks about (non-interactive)"
+    )
+    answer.add_argument("--reject", action="store_true", help="decline a costly run the turn asks about")
     chat.set_defaults(func=cmd_chat)
 
     for name in SUBCOMMAND_MODULES:

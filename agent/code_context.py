@@ -9,6 +9,7 @@ two always agree on what "it" is.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -68,6 +69,9 @@ def extract_code_files(text: str) -> dict[str, str]:
         files[name] = body
     if files or fences:
         return files
+    if _is_whole_program(text):
+        # A whole pasted file keeps its leading comments and docstring, so its lines match the file's.
+        return {"submitted.py": text.strip("\n") + "\n"}
     match = _CODE_START.search(text)
     if match is None:
         return {}
@@ -76,6 +80,22 @@ def extract_code_files(text: str) -> dict[str, str]:
     if not re.search(r"^(?:import |from |class |def )", candidate, re.MULTILINE):
         return {}
     return {"submitted.py": candidate + "\n"}
+
+
+def _is_whole_program(text: str) -> bool:
+    """The whole text is Python with real structure (an import, class or def line), prose-free.
+
+    Why: the code-start heuristic drops everything before the first statement-looking line, which also drops
+    a file's leading comments and docstring; then chat's review reports other line numbers than the CLI, HTTP
+    and the file itself (issue 11). Prose around code does not parse, so it still goes the heuristic's way.
+    """
+    if not re.search(r"^(?:import |from [\w.]+ import |class |def )", text, re.MULTILINE):
+        return False
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
 
 
 def _artifact_files(message: ToolMessage) -> dict[str, str]:

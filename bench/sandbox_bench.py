@@ -5,8 +5,10 @@ sandboxed = ``LocalSandbox.run``. Both are timed the same way, from just before 
 end (wall) and to the first optimisation step arriving at the supervisor (time to first step). (CPU seconds are
 not compared: bwrap's pid-namespace init is reaped by the host's init, so RUSAGE_CHILDREN misses the sandboxed
 tree.) Runs alternate (bare, sandboxed, sandboxed, bare, ...) so that a noisy
-neighbour hurts both alike; ratios are given as ratio of medians, ratio of minima and the median of the
-per-repetition ratios. Target: ratio <= 1.10.
+neighbour hurts both alike. The verdict is on the median of the per-repetition ratios (each pair ran back to
+back, so the load they shared cancels), printed with the spread of those ratios and the load average before
+and after; the ratio of medians and of minima are shown too. A third mode, ``warm``, takes a sandbox that
+already imported torch and Lightning (sandbox/warm.py), as the server's runs do. Target: ratio <= 1.10.
 
     .venv/bin/python bench/sandbox_bench.py [--reps 5] [--steps 20] [--project DIR]
 """
@@ -107,23 +109,30 @@ def main() -> int:
             print(f"sandbox unusable: {check.reason}", file=sys.stderr)
             return 2
         run_bare(files, 2)  # warm the page cache for torch/Lightning so the first measured run is not special
-        rows: dict[str, list[dict[str, Any]]] = {"bare": [], "sandboxed": []}
+        warm_box = LocalSandbox(Settings(data_dir=Path(data_dir)))
+        warm_box.start_warm_pool(1)
+        load_before = os.getloadavg()[0]
+        rows: dict[str, list[dict[str, Any]]] = {"bare": [], "sandboxed": [], "warm": []}
         for rep in range(args.reps):
-            order = ["bare", "sandboxed"] if rep % 2 == 0 else ["sandboxed", "bare"]
+            order = ["bare", "sandboxed", "warm"] if rep % 2 == 0 else ["warm", "sandboxed", "bare"]
             for mode in order:
-                row = (
-                    run_bare(files, args.steps)
-                    if mode == "bare"
-                    else run_sandboxed(box, files, args.steps, rep)
-                )
+                if mode == "bare":
+                    row = run_bare(files, args.steps)
+                elif mode == "sandboxed":
+                    row = run_sandboxed(box, files, args.steps, rep)
+                else:
+                    wait_for_warm_slot(warm_box)
+                    row = run_sandboxed(warm_box, files, args.steps, 1000 + rep)
                 if row["status"] != "succeeded":
                     print(f"{mode} run {rep} did not succeed: {row['status']}", file=sys.stderr)
                     return 1
                 rows[mode].append(row)
 
+        warm_box.close()
     load = os.getloadavg()[0]
     print(f"sandbox bench: {args.steps}-step CPU smoke run of {args.project.name}, {args.reps} reps each, "
-          f"isolation={check.isolation}, {os.cpu_count()} CPUs, load average {load:.1f}")  # fmt: skip
+          f"isolation={check.isolation}, {os.cpu_count()} CPUs, load average {load_before:.1f} before, "
+          f"{load:.1f} after")  # fmt: skip
     header = (f"{'mode':<10} {'wall median s':>14} {'wall min s':>11} {'first step median s':>20} "
               f"{'first step min s':>17} {'samples/s':>10}")  # fmt: skip
     print(header)
@@ -132,21 +141,43 @@ def main() -> int:
         wall, ttfs = ([r[k] for r in runs] for k in ("wall", "ttfs"))
         print(f"{mode:<10} {median(wall):>14.3f} {min(wall):>11.3f} {median(ttfs):>20.3f} {min(ttfs):>17.3f} "
               f"{median([r['samples_per_s'] for r in runs]):>10.1f}")  # fmt: skip
-    print("ratio sandboxed/bare       of medians   of minima   median per rep")
-    verdicts = []
-    for key, label in (("wall", "wall"), ("ttfs", "time to first step")):
-        bare = [r[key] for r in rows["bare"]]
-        boxed = [r[key] for r in rows["sandboxed"]]
-        of_medians = median(boxed) / median(bare)
-        of_minima = min(boxed) / min(bare)
-        per_rep = statistics.median(b / a for a, b in zip(bare, boxed, strict=True))
-        verdicts.append(of_minima)
-        print(f"  {label:<22} {of_medians:>10.3f} {of_minima:>11.3f} {per_rep:>16.3f}")
-    verdict = "OK" if verdicts[0] <= 1.10 else "ABOVE TARGET"
+    print("ratio to bare                   of medians   of minima   median per rep (spread)")
+    verdict_ratio, verdict_spread = 0.0, (0.0, 0.0)
+    for mode in ("sandboxed", "warm"):
+        for key, label in (("wall", "wall"), ("ttfs", "time to first step")):
+            bare = [r[key] for r in rows["bare"]]
+            boxed = [r[key] for r in rows[mode]]
+            of_medians = median(boxed) / median(bare)
+            of_minima = min(boxed) / min(bare)
+            ratios = sorted(b / a for a, b in zip(bare, boxed, strict=True) if a and b)
+            per_rep = statistics.median(ratios)
+            spread = f"({ratios[0]:.2f}-{ratios[-1]:.2f})"
+            print(
+                f"  {mode + ' ' + label:<30} {of_medians:>10.3f} {of_minima:>11.3f} {per_rep:>10.3f} {spread}"
+            )
+            if (mode, key) == ("sandboxed", "wall"):
+                verdict_ratio, verdict_spread = per_rep, (ratios[0], ratios[-1])
+    if verdict_ratio <= 1.10:
+        verdict = "OK"
+    elif verdict_spread[0] <= 1.10:
+        verdict = "NOT SHOWN: above target, but within this run's noise (the spread reaches below it)"
+    else:
+        verdict = "ABOVE TARGET"
     print(
-        f"target: wall ratio <= 1.10 ({verdict} on the ratio of minima, the least load-sensitive wall figure)"
+        f"target: sandboxed wall <= 1.10 x bare, judged on the median per-repetition ratio {verdict_ratio:.3f} "
+        f"(spread {verdict_spread[0]:.2f}-{verdict_spread[1]:.2f}, load average {load_before:.1f}->{load:.1f}): "
+        f"{verdict}"
     )
     return 0
+
+
+def wait_for_warm_slot(box: LocalSandbox, timeout_s: float = 300.0) -> None:
+    """Wait until the pool holds a waiting sandbox again (it refills after each run)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if box.warm_ready():
+            return
+        time.sleep(0.1)
 
 
 if __name__ == "__main__":

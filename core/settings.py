@@ -99,6 +99,20 @@ class Settings(BaseSettings):
     sandbox_unsafe: bool = Field(default=False, description="Allow runs without isolation (operators only).")
     smoke_default_steps: int = Field(default=20, ge=1, le=10_000)
     smoke_default_timeout_s: float = Field(default=120.0, gt=0, le=3600)
+    smoke_warm_sandboxes: int = Field(
+        default=1,
+        ge=0,
+        le=16,
+        description="Sandboxes kept waiting with torch and Lightning imported, so runs start at once (server).",
+    )
+    # Approval before costly runs (agent/approval.py): the turn pauses until the user says yes.
+    approval: Literal["never", "gpu", "always"] = Field(
+        default="gpu", description="Which runs wait for a yes: none, those on a GPU or over budget, or all."
+    )
+    approval_max_steps: int = Field(default=200, ge=1, description="Runs with more steps need approval.")
+    approval_max_seconds: float = Field(
+        default=600.0, gt=0, description="Runs allowed to take longer than this need approval."
+    )
 
     @field_validator("openai_base_url")
     @classmethod

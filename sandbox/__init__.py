@@ -25,6 +25,6 @@ def run(spec: RunSpec, settings: Settings | None = None, *, run_id: str | None =
 def reap_leftovers(settings: Settings | None = None) -> dict[str, list[str]]:
     """Remove cgroups, workdirs and processes left by supervisors that were killed (call at start-up)."""
     from core.settings import get_settings
-    from sandbox.local import reap_leftovers as _reap
+    from sandbox.cleanup import reap_leftovers as _reap
 
     return _reap(settings or get_settings())

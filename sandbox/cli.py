@@ -161,7 +161,7 @@ class Progress:
                 self._step(event)
 
     def _step(self, event: dict[str, Any]) -> None:
-        step = int(event.get("step", 0)) + 1
+        step = int(event.get("step", 0))  # the harness counts steps from 1
         loss = event.get("loss")
         speed = event.get("samples_per_s")
         text = f"step {step}/{self.total}"
@@ -233,7 +233,7 @@ def smoke_command(args: argparse.Namespace) -> int:
         finally:
             finished.set()
 
-    from sandbox.ray_backend import restore_default_sigint
+    from sandbox.backends.ray import restore_default_sigint
 
     restore_default_sigint()  # Ctrl-C must cancel even if the parent shell left SIGINT ignored
     threading.Thread(target=work, name="smoke-run", daemon=True).start()

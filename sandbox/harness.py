@@ -570,9 +570,29 @@ def run_script(config: dict[str, Any]) -> None:
             raise HarnessError(f"{entry} exited with status {exc.code}") from None
 
 
+def wait_for_run(config_path: str) -> dict[str, Any] | None:
+    """A warm slot (sandbox/warm.py): import torch and Lightning now, then wait for the supervisor's "go" on
+    stdin and read the run it has written meanwhile. None when the slot is dismissed instead (EOF)."""
+    global _STARTED
+    for name in ("torch", "lightning.pytorch"):
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+    if sys.stdin.readline().strip() != "go":
+        return None
+    _STARTED = time.monotonic()  # the run starts now: durations and time to first step count from here
+    with open(config_path) as handle:
+        config: dict[str, Any] = json.load(handle)
+    return config
+
+
 def main(argv: list[str]) -> int:
     with open(argv[1]) as handle:
         config = json.load(handle)
+    if config.get("wait_for_go"):
+        job = wait_for_run(argv[1])
+        if job is None:
+            return 0
+        config = job
     fd_text = os.environ.pop("MLAGENT_RESULT_FD", "")
     channel = Channel(int(fd_text) if fd_text.isdigit() else None)
     channel.send({"type": "status", "status": "running"})

@@ -33,22 +33,19 @@ from pydantic import ValidationError
 
 from core.settings import Settings
 from sandbox import isolation
-from sandbox.cgroups import PARENT_NAME, RunCgroup, reap_stale_cgroups
+from sandbox.cgroups import RunCgroup
+from sandbox.cleanup import _active_lock, _active_runs
 from sandbox.seccomp_policy import bpf_fd
 from sandbox.spec import RunLimits, RunResult, RunSpec, RunStatus
+from sandbox.streams import OutputCapture, pump_channel, pump_output, signal_exit
+from sandbox.submission import validate_submission
+from sandbox.warm import WARM_LIMITS, WarmPool, WarmSlot, fits, release
 
 log = logging.getLogger(__name__)
 
 EventCallback = Callable[[dict[str, Any]], None]
 
-MAX_SUBMISSION_BYTES = 5_000_000
-MAX_SUBMISSION_FILES = 500
-MAX_PATH_CHARS = 512
 POLL_INTERVAL_S = 0.25
-MAX_LOG_EVENTS = 2_000
-MAX_LOG_LINE_CHARS = 1_000
-MAX_CHANNEL_LINE_BYTES = 2_000_000
-MAX_CHANNEL_MESSAGES = 20_000
 KILL_GRACE_S = 5.0
 HARNESS_SOURCE = Path(__file__).with_name("harness.py")
 _RUN_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -71,8 +68,6 @@ class SandboxCheck:
 
 _probe_lock = threading.Lock()
 _probe: tuple[isolation.HostFacts, SandboxCheck] | None = None
-_active_lock = threading.Lock()
-_active_runs: set[str] = set()
 
 
 def _host() -> tuple[isolation.HostFacts, SandboxCheck]:
@@ -108,125 +103,6 @@ def reset_probe_cache() -> None:
         _probe = None
 
 
-# ----------------------------------------------------------------------------------------- submission checks
-
-
-def validate_submission(spec: RunSpec) -> str | None:
-    """Why the submission must be refused (size, count, unsafe paths), or None."""
-    if not spec.files:
-        return "the submission has no files"
-    if len(spec.files) > MAX_SUBMISSION_FILES:
-        return f"too many files: {len(spec.files)} (limit {MAX_SUBMISSION_FILES})"
-    total = sum(len(text.encode("utf-8", errors="replace")) for text in spec.files.values())
-    if total > MAX_SUBMISSION_BYTES:
-        return f"the submission is too large: {total} bytes (limit {MAX_SUBMISSION_BYTES})"
-    seen: set[str] = set()
-    for raw in spec.files:
-        problem = _path_problem(raw)
-        if problem:
-            return f"unsafe file path {raw!r}: {problem}"
-        normal = str(PurePosixPath(raw))
-        if normal in seen:
-            return f"duplicate file path {raw!r}"
-        seen.add(normal)
-    for normal in seen:
-        for parent in PurePosixPath(normal).parents:
-            if str(parent) in seen:
-                return f"{parent} is both a file and a directory"
-    if spec.entrypoint is not None and str(PurePosixPath(spec.entrypoint)) not in seen:
-        return f"entrypoint {spec.entrypoint!r} is not one of the submitted files"
-    return None
-
-
-def _path_problem(raw: str) -> str | None:
-    if not raw or len(raw) > MAX_PATH_CHARS:
-        return "empty or too long"
-    if "\x00" in raw or "\\" in raw:
-        return "contains NUL or backslash"
-    path = PurePosixPath(raw)
-    if path.is_absolute():
-        return "absolute paths are not allowed"
-    if any(part in ("..", ".") for part in raw.split("/")):
-        return "'..' and '.' components are not allowed"
-    if any(len(part) > 255 for part in path.parts):
-        return "a path component is longer than 255 characters"
-    return None
-
-
-# ----------------------------------------------------------------------------------------- output capture
-
-
-class OutputCapture:
-    """Drains the run's stdout/stderr without ever blocking it: keeps a bounded tail, emits capped log events."""
-
-    def __init__(self, cap_bytes: int, events: queue.Queue[tuple[str, Any]]) -> None:
-        self.cap = cap_bytes
-        self.tail = bytearray()
-        self.total = 0
-        self.events = events
-        self.log_events = 0
-        self._partial = b""
-
-    def feed(self, chunk: bytes) -> None:
-        self.total += len(chunk)
-        self.tail += chunk
-        if len(self.tail) > self.cap:
-            del self.tail[: len(self.tail) - self.cap]
-        if self.log_events >= MAX_LOG_EVENTS:
-            return
-        data = self._partial + chunk
-        lines = data.split(b"\n")
-        self._partial = lines.pop()[-MAX_LOG_LINE_CHARS:]
-        for line in lines:
-            if self.log_events >= MAX_LOG_EVENTS:
-                break
-            self.log_events += 1
-            text = line[:MAX_LOG_LINE_CHARS].decode("utf-8", errors="replace")
-            self.events.put(("log", text))
-
-    def text(self) -> str:
-        body = bytes(self.tail).decode("utf-8", errors="replace")
-        if self.total > len(self.tail):
-            return f"[... {self.total - len(self.tail)} earlier bytes of output omitted ...]\n{body}"
-        return body
-
-
-def _pump_output(fd: int, capture: OutputCapture) -> None:
-    with contextlib.suppress(OSError):
-        while True:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            capture.feed(chunk)
-
-
-def _signal_exit(proc: subprocess.Popen[bytes], events: queue.Queue[tuple[str, Any]]) -> None:
-    proc.wait()
-    events.put(("exit", None))
-
-
-def _pump_channel(fd: int, events: queue.Queue[tuple[str, Any]]) -> None:
-    """Read the harness's JSON lines; oversized or malformed lines are dropped, message count is capped."""
-    buffer = b""
-    count = 0
-    with contextlib.suppress(OSError):
-        while True:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            buffer += chunk
-            while b"\n" in buffer:
-                line, buffer = buffer.split(b"\n", 1)
-                count += 1
-                if count <= MAX_CHANNEL_MESSAGES:
-                    with contextlib.suppress(ValueError):
-                        message = json.loads(line)
-                        if isinstance(message, dict):
-                            events.put(("msg", message))
-            if len(buffer) > MAX_CHANNEL_LINE_BYTES:
-                buffer = b""
-
-
 # ----------------------------------------------------------------------------------------- the sandbox
 
 
@@ -245,6 +121,100 @@ class LocalSandbox:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.runs_root = (Path(settings.data_dir) / "sandbox" / "runs").resolve()
+        self._warm: WarmPool | None = None
+
+    def start_warm_pool(self, size: int) -> None:
+        """Keep ``size`` sandboxes waiting with torch and Lightning imported (sandbox/warm.py); 0: none.
+
+        For a long-lived service (the run manager calls it); a one-run process (the CLI) gains nothing.
+        """
+        if size <= 0 or self._warm is not None or not self.check().usable:
+            return
+        self._warm = WarmPool(size, self._prestart, self._discard)
+        self._warm.fill_in_background()
+
+    def warm_ready(self) -> int:
+        """How many warm sandboxes wait for a run right now (0 without a pool or while it refills)."""
+        return self._warm.ready() if self._warm is not None else 0
+
+    def close(self) -> None:
+        """Destroy the waiting warm sandboxes."""
+        if self._warm is not None:
+            self._warm.close()
+            self._warm = None
+
+    def _prestart(self) -> WarmSlot:
+        """Launch a sandbox as a run's would be, for a run not yet known: it imports, then waits on stdin."""
+        facts, _ = _host()
+        unsafe = self.check().isolation == "unsafe"
+        name = f"{os.getpid()}-warm-{secrets.token_hex(4)}"
+        with _active_lock:
+            _active_runs.add(name)
+        template = RunSpec(files={"waiting.py": ""}, steps=1, device="cpu", limits=WARM_LIMITS)
+        run_dir = self.runs_root / name
+        launch: _Launch | None = None
+        result_r, result_w = os.pipe()
+        os.set_inheritable(result_w, True)
+        try:
+            self._stage(template, run_dir, None if unsafe else facts, unsafe, wait=True)
+            launch = (
+                self._launch_unsafe(template, run_dir, result_w)
+                if unsafe
+                else self._launch_isolated(template, facts, run_dir, name, result_w)
+            )
+            proc = self._popen(launch, stdin=subprocess.PIPE)
+        except BaseException:
+            for fd in {*(launch.pass_fds if launch else ()), result_w, result_r}:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            if launch is not None and launch.cgroup is not None:
+                launch.cgroup.remove()
+            shutil.rmtree(run_dir, ignore_errors=True)
+            with _active_lock:
+                _active_runs.discard(name)
+            raise
+        return WarmSlot(name, run_dir, launch, proc, result_r, time.monotonic())
+
+    def _discard(self, slot: WarmSlot) -> None:
+        """Destroy a slot that will serve no run."""
+        self._stop(slot.proc, slot.launch.cgroup)
+        for stream in (slot.proc.stdin, slot.proc.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        with contextlib.suppress(OSError):
+            os.close(slot.result_r)
+        if slot.launch.cgroup is not None:
+            slot.launch.cgroup.remove()
+        shutil.rmtree(slot.run_dir, ignore_errors=True)
+        with _active_lock:
+            _active_runs.discard(slot.name)
+
+    def _popen(self, launch: _Launch, stdin: int) -> subprocess.Popen[bytes]:
+        """Start the launch's chain; the child gets its descriptors and ours are closed exactly once (a
+        second close could hit a number that a concurrent run has been handed since)."""
+        proc = subprocess.Popen(
+            launch.argv,
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=launch.env,
+            cwd="/",
+            pass_fds=launch.pass_fds,
+            start_new_session=True,
+        )
+        child_fds, launch.pass_fds = launch.pass_fds, ()
+        for fd in child_fds:
+            os.close(fd)
+        return proc
+
+    def _claim_warm(self, spec: RunSpec) -> WarmSlot | None:
+        if self._warm is None:
+            return None
+        gpu = isolation.gpu_plan(spec.device, visible=os.environ.get("CUDA_VISIBLE_DEVICES"))
+        if not fits(spec, gpu.uses_gpu):
+            return None
+        return self._warm.claim()
 
     def check(self) -> SandboxCheck:
         """Cheap after the first call (the probe is cached per process)."""
@@ -287,13 +257,19 @@ class LocalSandbox:
                 id=run_id, status="cancelled", error="cancelled before it started", limits=limits_info
             )
         limits_info["isolation"] = check.isolation
+        slot = self._claim_warm(spec)
+        limits_info["warm_start"] = slot is not None
         # <supervisor pid>-<run id>-<random>: the reaper reads the pid; the suffix keeps two ids that sanitise
         # alike (or a reused id) from colliding on the cgroup and directory names.
-        name = f"{os.getpid()}-{_RUN_ID_UNSAFE.sub('_', run_id)[:64]}-{secrets.token_hex(3)}"
+        name = (
+            slot.name
+            if slot
+            else f"{os.getpid()}-{_RUN_ID_UNSAFE.sub('_', run_id)[:64]}-{secrets.token_hex(3)}"
+        )
         with _active_lock:
             _active_runs.add(name)
         try:
-            return self._run(spec, run_id, name, check, limits_info, on_event, cancel)
+            return self._run(spec, run_id, name, check, limits_info, on_event, cancel, slot)
         except Exception as exc:  # an infrastructure fault, not the user's: report it, never raise
             log.exception("sandbox run %s failed to start", run_id)
             return RunResult(
@@ -302,21 +278,47 @@ class LocalSandbox:
         finally:
             with _active_lock:
                 _active_runs.discard(name)
+            if self._warm is not None:
+                self._warm.fill_in_background()  # after the run: the refill's imports never slow a run
 
     # -- internals ----------------------------------------------------------------------------------------
 
-    def _stage(self, spec: RunSpec, run_dir: Path, facts: isolation.HostFacts | None, unsafe: bool) -> None:
-        """Write the submitted files, the harness and the run config into a fresh directory."""
+    def _stage(
+        self,
+        spec: RunSpec,
+        run_dir: Path,
+        facts: isolation.HostFacts | None,
+        unsafe: bool,
+        *,
+        wait: bool = False,
+    ) -> None:
+        """Write the submitted files, the harness and the run config into a fresh directory.
+
+        ``wait``: the harness pre-imports torch and Lightning, then waits on stdin for its run (a warm slot).
+        """
         run_dir.mkdir(parents=True, mode=0o755)
         os.chmod(run_dir, 0o755)
+        shutil.copyfile(HARNESS_SOURCE, run_dir / "harness.py")
+        if facts is not None:
+            etc = run_dir / "etc"
+            etc.mkdir(mode=0o755)
+            uid, gid = facts.sandbox_uid, facts.sandbox_gid
+            (etc / "passwd").write_text(
+                f"root:x:0:0:root:/root:/usr/sbin/nologin\nsandbox:x:{uid}:{gid}:sandbox:/tmp:/usr/sbin/nologin\n"
+            )
+            (etc / "group").write_text(f"root:x:0:\nsandbox:x:{gid}:\n")
+        self._write_job(spec, run_dir, unsafe, wait=wait)
+
+    def _write_job(self, spec: RunSpec, run_dir: Path, unsafe: bool, *, wait: bool = False) -> None:
+        """The run's own part of the directory: its source files and ``run.json`` (replaced for a warm slot,
+        whose harness has read neither yet)."""
         src = run_dir / "src"
+        shutil.rmtree(src, ignore_errors=True)
         src.mkdir(mode=0o755)
         for rel, text in spec.files.items():
             target = src / PurePosixPath(rel)
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
             target.write_text(text, encoding="utf-8")
-            os.chmod(target, 0o644)
-        shutil.copyfile(HARNESS_SOURCE, run_dir / "harness.py")
         inside = run_dir if unsafe else Path(isolation.IN_DIR)
         work_dir = str(run_dir / "work") if unsafe else isolation.WORK_DIR
         config = {
@@ -329,16 +331,13 @@ class LocalSandbox:
             "datamodule_class": spec.datamodule_class,
             "synthetic": spec.synthetic.model_dump() if spec.synthetic else None,
             "entrypoint": str(PurePosixPath(work_dir) / spec.entrypoint) if spec.entrypoint else None,
+            "wait_for_go": wait,
         }
-        (run_dir / "run.json").write_text(json.dumps(config))
-        if facts is not None:
-            etc = run_dir / "etc"
-            etc.mkdir(mode=0o755)
-            uid, gid = facts.sandbox_uid, facts.sandbox_gid
-            (etc / "passwd").write_text(
-                f"root:x:0:0:root:/root:/usr/sbin/nologin\nsandbox:x:{uid}:{gid}:sandbox:/tmp:/usr/sbin/nologin\n"
-            )
-            (etc / "group").write_text(f"root:x:0:\nsandbox:x:{gid}:\n")
+        # Written whole under another name, then renamed: a waiting harness never reads half a config.
+        partial = run_dir / "run.json.partial"
+        partial.write_text(json.dumps(config))
+        os.chmod(partial, 0o644)
+        partial.replace(run_dir / "run.json")
         for path in run_dir.rglob("*"):
             os.chmod(path, 0o755 if path.is_dir() else 0o644)
 
@@ -428,50 +427,45 @@ class LocalSandbox:
         limits_info: dict[str, Any],
         on_event: EventCallback | None,
         cancel: threading.Event | None,
+        slot: WarmSlot | None = None,
     ) -> RunResult:
         facts, _ = _host()
         unsafe = check.isolation == "unsafe"
         run_dir = self.runs_root / name
         launch: _Launch | None = None
         proc: subprocess.Popen[bytes] | None = None
-        result_r, result_w = os.pipe()
-        os.set_inheritable(result_w, True)
+        if slot is None:
+            result_r, result_w = os.pipe()
+            os.set_inheritable(result_w, True)
+        else:
+            launch, proc, result_r, result_w = slot.launch, slot.proc, slot.result_r, -1
         events: queue.Queue[tuple[str, Any]] = queue.Queue()
         capture = OutputCapture(spec.limits.output_cap_bytes, events)
         threads: list[threading.Thread] = []
         readers_done = False
         try:
-            self._stage(spec, run_dir, None if unsafe else facts, unsafe)
-            if unsafe:
-                launch = self._launch_unsafe(spec, run_dir, result_w)
+            if slot is None:
+                self._stage(spec, run_dir, None if unsafe else facts, unsafe)
+                if unsafe:
+                    launch = self._launch_unsafe(spec, run_dir, result_w)
+                else:
+                    launch = self._launch_isolated(spec, facts, run_dir, name, result_w)
+                started = time.monotonic()
+                proc = self._popen(launch, stdin=subprocess.DEVNULL)
+                result_w = -1
             else:
-                launch = self._launch_isolated(spec, facts, run_dir, name, result_w)
-            started = time.monotonic()
-            proc = subprocess.Popen(
-                launch.argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                env=launch.env,
-                cwd="/",
-                pass_fds=launch.pass_fds,
-                start_new_session=True,
-            )
-            # The child has its copies; close ours exactly once (a second close could hit a number that a
-            # concurrent run has been handed since).
-            child_fds, launch.pass_fds = launch.pass_fds, ()
-            for fd in child_fds:
-                os.close(fd)
-            result_w = -1
-            assert proc.stdout is not None
+                self._write_job(spec, run_dir, unsafe)
+                started = time.monotonic()
+                release(slot)
+            assert proc is not None and launch is not None and proc.stdout is not None
             threads = [
-                threading.Thread(target=_pump_output, args=(proc.stdout.fileno(), capture), daemon=True),
-                threading.Thread(target=_pump_channel, args=(result_r, events), daemon=True),
+                threading.Thread(target=pump_output, args=(proc.stdout.fileno(), capture), daemon=True),
+                threading.Thread(target=pump_channel, args=(result_r, events), daemon=True),
             ]
             for thread in threads:
                 thread.start()
             # Wakes the supervisor the moment the process ends (the queue is otherwise polled every 0.25 s).
-            threading.Thread(target=_signal_exit, args=(proc, events), daemon=True).start()
+            threading.Thread(target=signal_exit, args=(proc, events), daemon=True).start()
             outcome = self._supervise(proc, spec.limits, started, events, on_event, cancel)
             self._stop(proc, launch.cgroup)
             for thread in threads:
@@ -677,65 +671,3 @@ class LocalSandbox:
 
 
 # ----------------------------------------------------------------------------------------- reaper
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _is_stale(name: str) -> bool:
-    owner, _, _ = name.partition("-")
-    if not owner.isdigit():
-        return False  # not ours
-    if int(owner) == os.getpid():
-        with _active_lock:
-            return name not in _active_runs
-    return not _pid_alive(int(owner))
-
-
-def reap_leftovers(settings: Settings) -> dict[str, list[str]]:
-    """Remove what killed supervisors left: per-run cgroups (and their processes), run dirs, and processes of
-    the dedicated sandbox uid outside any live run. Called by the run manager at start-up; safe to repeat."""
-    facts, _ = _host()
-    reaped: dict[str, list[str]] = {"cgroups": [], "workdirs": [], "processes": []}
-    if facts.cgroups is not None:
-        reaped["cgroups"] = reap_stale_cgroups(facts.cgroups, _is_stale)
-    runs_root = (Path(settings.data_dir) / "sandbox" / "runs").resolve()
-    if runs_root.is_dir():
-        for entry in runs_root.iterdir():
-            if _is_stale(entry.name):
-                shutil.rmtree(entry, ignore_errors=True)
-                reaped["workdirs"].append(entry.name)
-    if facts.is_root and facts.sandbox_uid != isolation.NOBODY:
-        reaped["processes"] = [str(pid) for pid in _kill_orphans(facts)]
-    return reaped
-
-
-def _kill_orphans(facts: isolation.HostFacts) -> list[int]:
-    """Processes of the sandbox uid in no live run's cgroup (a dedicated uid owns nothing else). A run is live
-    when its supervisor (this process or another service on the host) is alive and still running it."""
-    killed = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-            cgroup_text = (entry / "cgroup").read_text()
-        except OSError:
-            continue
-        uid_line = next((line for line in status.splitlines() if line.startswith("Uid:")), "")
-        if uid_line.split()[1:2] != [str(facts.sandbox_uid)]:
-            continue
-        groups = re.findall(rf"/{PARENT_NAME}/([^/\s]+)$", cgroup_text, flags=re.MULTILINE)
-        if any(not _is_stale(name) for name in groups):
-            continue
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(int(entry.name), signal.SIGKILL)
-            killed.append(int(entry.name))
-    return killed

@@ -268,7 +268,7 @@ class SmokeRunManager:
         run = self._runs.get(run_id)
         if run is None:
             result = self.get(run_id)  # raises UnknownRun
-            for i, loss in enumerate(result.losses):
+            for i, loss in enumerate(result.losses, start=1):  # steps count from 1, as live events do
                 yield {"type": "step", "step": i, "loss": loss}
             yield {"type": "done", "result": result.model_dump(mode="json")}
             return

@@ -18,6 +18,9 @@ import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+# Warm sandboxes (sandbox/warm.py) cost ~400 MB and seconds of CPU per service; the tests that measure them
+# ask for them explicitly, every other test's services run cold.
+os.environ.setdefault("MLAGENT_SMOKE_WARM_SANDBOXES", "0")
 # What the review engine logs when a rule or a checklist judge raises (logged in strict mode too, before the
 # error propagates): a test whose server logged one of these fails, even if the response looked fine.
 RULE_CRASH = re.compile(r"review rule \S+ crashed|judging \S+ crashed|judged fail without a finding")
@@ -76,7 +79,12 @@ def start_server(
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("MLAGENT_", "OPENAI_"))}
     environment.update(
-        {"MLAGENT_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1", "MLAGENT_REVIEW_STRICT": "1"}
+        {
+            "MLAGENT_DATA_DIR": str(data_dir),
+            "PYTHONUNBUFFERED": "1",
+            "MLAGENT_REVIEW_STRICT": "1",
+            "MLAGENT_SMOKE_WARM_SANDBOXES": "0",
+        }
     )
     environment.update(env or {})
     log_path = data_dir.parent / f"server-{port}.log"

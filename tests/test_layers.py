@@ -46,3 +46,15 @@ def test_the_check_sees_an_upward_import(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from agent.chat import ChatService\n", encoding="utf-8")
     assert ("agent", 2) in _imported_packages(module)
+
+
+def test_backend_modules_import_the_interface_not_the_package() -> None:
+    """``sandbox/backends/<name>.py`` import ``sandbox.backends.base``; the package imports them (no loop)."""
+    offenders = [
+        f"{path.name}:{node.lineno}"
+        for path in sorted((ROOT / "sandbox" / "backends").glob("*.py"))
+        if path.name != "__init__.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and node.module == "sandbox.backends"
+    ]
+    assert not offenders, offenders

@@ -144,7 +144,16 @@ def run_smoke(
         return run_and_record(spec, settings, store, on_event=on_event, cancel=cancel).result
 
 
-async def run_smoke_async(request: SmokeRunRequest, manager: SmokeRunManager) -> RunResult:
-    """Run the request through the server's queue (shared concurrency limit) and wait for its result."""
+async def run_smoke_async(
+    request: SmokeRunRequest, manager: SmokeRunManager, *, on_event: EventCallback | None = None
+) -> RunResult:
+    """Run the request through the server's queue (shared concurrency limit) and wait for its result.
+
+    ``on_event`` receives the run's live events (status, step with its loss, log) as they come.
+    """
     run_id = manager.submit(request.to_run_spec(manager.settings))
+    if on_event is not None:
+        async for event in manager.subscribe(run_id):
+            if event.get("type") != "done":
+                on_event(event)
     return await manager.wait(run_id)

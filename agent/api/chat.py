@@ -56,6 +56,11 @@ class ChatResponse(BaseModel):
     thread_id: str
     reply: str
     tool_calls: list[ToolCallOut]
+    pending_action: dict[str, Any] | None = Field(
+        default=None,
+        description="A costly run waiting for approval (then the reply asks for it); answer it with "
+        "POST /v1/threads/{id}/resume or a yes/no message.",
+    )
 
 
 def _service(body: ChatRequest, settings: SettingsDep, service: ChatServiceDep) -> ChatService:

@@ -252,6 +252,10 @@ async def _stream_chunks(
                 yield chunk({"content": tool_block(call)})
             elif event == "error":
                 yield chunk({"content": f"\n\n**Error:** {data['message']}"})
+            elif event == "done" and data.get("pending_action") and not reply:
+                # The turn paused for approval: no tokens came, the question is the reply.
+                reply = data["reply"]
+                yield chunk({"content": reply})
     yield chunk({}, finish="stop")
     if include_usage:
         usage = {

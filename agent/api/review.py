@@ -34,7 +34,7 @@ async def post_review(request: ReviewRequest, pool: ReviewPoolDep) -> dict[str, 
     except ReviewRefused as refused:
         headers = {"Retry-After": "5"} if refused.status == 503 else None
         raise ApiError(refused.status, refused.code, refused.message, headers=headers) from None
-    body: dict[str, Any] = report.model_dump(exclude_none=True)
+    body: dict[str, Any] = report.contract()
     if request.format != "json":
         body["rendered"] = render(report, request.format)
     return body

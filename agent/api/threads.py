@@ -1,4 +1,4 @@
-"""``GET /v1/threads/{id}`` (history) and ``DELETE /v1/threads/{id}``."""
+"""``GET /v1/threads/{id}`` (history, and the pending action), ``DELETE /v1/threads/{id}``, ``POST .../resume``."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
 
+from agent.api.chat import ChatResponse
 from agent.api.deps import ChatServiceDep
-from agent.chat import UnknownThreadError
+from agent.approval import Decision
+from agent.chat import NoPendingAction, UnknownThreadError
 from agent.ids import THREAD_ID, THREAD_ID_HELP
 from core.errors import ApiError
 
@@ -28,7 +30,33 @@ async def get_thread(thread_id: ThreadIdPath, service: ChatServiceDep) -> dict[s
         messages = await service.history(thread_id)
     except UnknownThreadError:
         raise _unknown(thread_id) from None
-    return {"thread_id": thread_id, "messages": messages}
+    body: dict[str, Any] = {"thread_id": thread_id, "messages": messages}
+    pending = await service.pending_action(thread_id)
+    if pending is not None:
+        body["pending_action"] = pending
+    return body
+
+
+@router.post(
+    "/v1/threads/{thread_id}/resume",
+    response_model=ChatResponse,
+    responses={
+        404: {"description": "No thread with this id."},
+        409: {"description": "The thread waits for no approval."},
+    },
+)
+async def resume_thread(thread_id: ThreadIdPath, body: Decision, service: ChatServiceDep) -> dict[str, Any]:
+    """Approve, edit (then approve) or reject the thread's pending action; the paused turn then finishes and
+    this answers like ``POST /v1/chat``."""
+    try:
+        turn = await service.resume(thread_id, body)
+    except UnknownThreadError:
+        raise _unknown(thread_id) from None
+    except NoPendingAction:
+        raise ApiError(
+            409, "no_pending_action", f"thread '{thread_id}' waits for no approval", {"thread_id": thread_id}
+        ) from None
+    return turn.as_dict()
 
 
 @router.delete("/v1/threads/{thread_id}", status_code=204)

@@ -176,10 +176,13 @@ _IMPERATIVE = re.compile(
 
 def _asks_for_edit(text: str, *, code: bool = True) -> bool:
     """A request to change the code ("make it use bf16", "add early stopping"), not a review or a question."""
+    from agent.llm.intents import _SMOKE
     from tools.edit import parse_instruction
 
     if _is_question(text) or _FOREIGN_QUESTION.search(text):
         return False
+    if _SMOKE.search(text) and not _IMPERATIVE.search(text):
+        return False  # "smoke-test it on the GPU" runs the code; "make it train on the GPU" edits it
     if not code and not _IMPERATIVE.search(text):
         return False
     return bool(parse_instruction(text))

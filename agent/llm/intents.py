@@ -228,6 +228,20 @@ def is_small_talk(text: str) -> bool:
     return bool(_HELP.search(re.sub(r"[^\w\s?!.,']+", " ", text)))
 
 
+_ON_GPU = re.compile(
+    r"\b(?:on (?:the |a )?(?:gpu|cuda)|with (?:the |a )?gpu|using (?:the |a )?gpu|cuda)\b", re.I
+)
+_ON_CPU = re.compile(r"\b(?:on (?:the )?cpu|cpu only|without (?:a |the )?gpu)\b", re.I)
+
+
 def _smoke_args(text: str) -> dict[str, Any]:
+    """Steps and device of a smoke-run request ("run it for 50 steps on the GPU")."""
+    args: dict[str, Any] = {}
     steps = extract_steps(text)
-    return {"steps": steps} if steps else {}
+    if steps:
+        args["steps"] = steps
+    if _ON_CPU.search(text):
+        args["device"] = "cpu"
+    elif _ON_GPU.search(text):
+        args["device"] = "cuda"
+    return args

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from langgraph.prebuilt import InjectedState
 from pydantic import BaseModel, Field, ValidationError
 
+from agent.approval import PendingAction, approval_reasons, ask
 from agent.toolbelt.base import (
     NO_CODE,
     ToolContext,
@@ -17,6 +18,7 @@ from agent.toolbelt.base import (
     resolve_files,
     validation_failure,
 )
+from tools.smoke import SmokeRunRequest
 
 NAME = "smoke_run"
 DeviceChoice = Literal["auto", "cpu", "cuda"]
@@ -70,29 +72,92 @@ def render_smoke_result(result: Any) -> str:
     return "\n".join(parts)
 
 
-async def run_smoke_for_host(
+def plan_smoke_request(
     ctx: ToolContext,
     files: dict[str, str],
     steps: int | None,
     device: DeviceChoice,
     *,
     generated: bool = False,
-) -> Any:
-    """One smoke run through the host's queue (server) or directly (CLI), sized for generated projects."""
-    from tools.smoke import SmokeRunRequest, run_smoke
-
+) -> SmokeRunRequest:
+    """The smoke run the tool would start: the host's defaults filled in, sized for generated projects."""
     settings = ctx.settings
-    request = SmokeRunRequest(
+    return SmokeRunRequest(
         files=files,
         steps=steps or (GENERATED_SMOKE_STEPS if generated else settings.smoke_default_steps),
         timeout_s=max(settings.smoke_default_timeout_s, GENERATED_SMOKE_TIMEOUT_S if generated else 0.0),
         device=device,
     )
+
+
+def _approved(ctx: ToolContext, request: SmokeRunRequest, origin: str) -> tuple[SmokeRunRequest, str | None]:
+    """The request as the user approved (or edited) it, or a reason it must not run.
+
+    Costly runs (a GPU, or over the step/time budget) pause the turn here until the user decides; the
+    graph re-enters this tool call with the decision when the turn resumes.
+    """
+    steps, timeout_s = request.steps or 1, request.timeout_s or ctx.settings.smoke_default_timeout_s
+    reasons = approval_reasons(ctx.settings, device=request.device, steps=steps, timeout_s=timeout_s)
+    if not reasons:
+        return request, None
+    action = PendingAction(
+        tool=NAME,
+        summary=f"A sandboxed smoke run of {origin}.",
+        device=request.device,
+        steps=steps,
+        timeout_s=timeout_s,
+        files=sorted(request.files),
+        reasons=reasons,
+    )
+    decision = ask(action)
+    if decision.decision == "reject":
+        why = f" ({decision.message})" if decision.message else ""
+        return request, f"The smoke run was not started: it needed approval and was declined{why}."
+    changes = {
+        key: value
+        for key, value in (
+            ("steps", decision.steps),
+            ("device", decision.device),
+            ("timeout_s", decision.timeout_s),
+        )
+        if value is not None
+    }
+    return (request.model_copy(update=changes) if changes else request), None
+
+
+def _progress_writer() -> Any:
+    """A thread-safe callback that streams a run's step events into the chat stream ("progress" events).
+
+    Outside a streamed graph run LangGraph's writer does nothing, so one-shot turns pay nothing for it.
+    """
+    from langgraph.config import get_stream_writer
+
+    try:
+        writer = get_stream_writer()
+    except RuntimeError:  # not inside a graph run (direct calls in tests and scripts)
+        return None
+    loop = asyncio.get_running_loop()
+
+    def forward(event: dict[str, Any]) -> None:
+        if event.get("type") not in {"step", "status"}:
+            return
+        payload = {"tool": NAME, **{k: v for k, v in event.items() if not k.startswith("_")}}
+        loop.call_soon_threadsafe(writer, payload)
+
+    return forward
+
+
+async def run_smoke_for_host(ctx: ToolContext, request: SmokeRunRequest) -> Any:
+    """One smoke run through the host's queue (server) or directly (CLI), its steps streamed as they come."""
+    from tools.smoke import run_smoke
+
+    settings = ctx.settings
+    on_event = _progress_writer()
     if ctx.smoke_manager is not None:
         from tools.smoke import run_smoke_async
 
-        return await run_smoke_async(request, ctx.smoke_manager)
-    return await asyncio.to_thread(run_smoke, request, settings)
+        return await run_smoke_async(request, ctx.smoke_manager, on_event=on_event)
+    return await asyncio.to_thread(run_smoke, request, settings, on_event=on_event)
 
 
 def _bind(ctx: ToolContext) -> Any:
@@ -108,14 +173,24 @@ def _bind(ctx: ToolContext) -> Any:
             return failure(NAME, NO_CODE)
         target, origin = resolved
         try:
-            result = await run_smoke_for_host(
+            request = plan_smoke_request(
                 ctx, target, steps, device, generated=origin == "the generated project"
             )
         except ValidationError as error:
             return validation_failure(NAME, error)
+        request, refused = _approved(ctx, request, origin)
+        if refused:
+            return refused, {"status": "not_started", "reason": refused}
+        try:
+            result = await run_smoke_for_host(ctx, request)
+        except ValidationError as error:
+            return validation_failure(NAME, error)
         artifact = result.model_dump(mode="json")
         artifact["trained"] = origin
-        return f"Smoke run of {origin}:\n\n{render_smoke_result(result)}", artifact
+        content = f"Smoke run of {origin}:\n\n{render_smoke_result(result)}"
+        if request.device == "cuda" and not str(result.device or "").startswith("cuda"):
+            content += "\n\nNo GPU is available to the sandbox here, so the approved run trained on the CPU."
+        return content, artifact
 
     return smoke_run
 

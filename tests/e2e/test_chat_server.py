@@ -213,3 +213,18 @@ def test_export_it_runs_in_the_sandbox(server: RunningServer) -> None:
     assert result["mode"] == "sandbox" and result["status"] == "succeeded", result
     assert result["max_abs_diff"] is not None and result["max_abs_diff"] < 1e-3
     assert "exports to ONNX" in body["reply"]
+
+
+def test_a_smoke_run_streams_its_steps_while_it_trains(server: RunningServer) -> None:
+    chat(server, f"here is my model\n```python\n{TINY_LIGHTNING}```", "progress")
+    response = httpx.post(
+        f"{server.url}/v1/chat/stream",
+        json={"message": "smoke-test it for 5 steps", "thread_id": "progress"},
+        timeout=600,
+    )
+    events = sse_events(response)
+    names = [name for name, _ in events]
+    steps = [data["step"] for name, data in events if name == "progress" and data.get("type") == "step"]
+    assert steps == [1, 2, 3, 4, 5], names
+    assert all(data["tool"] == "smoke_run" for name, data in events if name == "progress")
+    assert names.index("progress") < names.index("tool_end") and names[-1] == "done"

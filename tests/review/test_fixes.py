@@ -32,7 +32,8 @@ def test_fix_matches_golden_and_reviews_clean(name: str) -> None:
     assert fixed == expected
     ast.parse(fixed)
     assert report.diff and report.diff.startswith(f"--- a/{path}")
-    still = {f.rule for f in report.findings} & fixable
+    assert report.after is not None
+    still = {f.rule for f in report.after.findings} & fixable
     assert not still, f"fixed code still has {still}"
     again = review_files({path: fixed}, fix=True)
     assert not again.fixed_files, "fixing twice must change nothing"
@@ -45,7 +46,10 @@ def test_fix_over_the_request_api_returns_files_and_diff() -> None:
     fixed = report.fixed_files["snippet.py"]
     assert "gradient_clip_val=1.0" in fixed and 'precision="16-mixed"' in fixed
     assert "L.seed_everything(42, workers=True)" in fixed
-    assert not any(f.rule in {"MLR006", "MLR007", "MLR009"} for f in report.findings)
+    assert report.after is not None
+    assert not any(f.rule in {"MLR006", "MLR007", "MLR009"} for f in report.after.findings)
+    # The original findings stay, each saying whether the fixes removed it.
+    assert {f.rule for f in report.findings if f.fixed} >= {"MLR006", "MLR007", "MLR009"}
 
 
 def test_fix_skips_what_it_cannot_do_safely() -> None:

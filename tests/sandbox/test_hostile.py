@@ -16,8 +16,9 @@ import pytest
 
 from core.settings import Settings
 from sandbox import isolation
-from sandbox.local import MAX_LOG_EVENTS, LocalSandbox
+from sandbox.local import LocalSandbox
 from sandbox.spec import RunLimits, RunSpec
+from sandbox.streams import MAX_LOG_EVENTS
 
 from .conftest import run_cgroups, run_script, sandbox_processes
 

@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 
 from core.settings import Settings
-from sandbox import isolation, local
+from sandbox import cleanup, isolation, local, submission
 from sandbox.cgroups import RunCgroup
 from sandbox.harness import loss_decreased
-from sandbox.local import LocalSandbox, SandboxCheck, validate_submission
+from sandbox.local import LocalSandbox, SandboxCheck
 from sandbox.spec import RunLimits, RunSpec
+from sandbox.submission import validate_submission
 
 from .conftest import script_spec
 
@@ -34,8 +35,8 @@ from .conftest import script_spec
         ({"./a.py": "x"}, None, "'..' and '.'"),
         ({"a\\b.py": "x"}, None, "backslash"),
         ({"a.py": "x", "a.py/b.py": "y"}, None, "both a file and a directory"),
-        ({f"f{i}.py": "" for i in range(local.MAX_SUBMISSION_FILES + 1)}, None, "too many files"),
-        ({"big.py": "x" * (local.MAX_SUBMISSION_BYTES + 1)}, None, "too large"),
+        ({f"f{i}.py": "" for i in range(submission.MAX_SUBMISSION_FILES + 1)}, None, "too many files"),
+        ({"big.py": "x" * (submission.MAX_SUBMISSION_BYTES + 1)}, None, "too large"),
         ({"a.py": "x"}, "main.py", "not one of the submitted files"),
         ({}, None, "no files"),
     ],
@@ -238,7 +239,7 @@ def test_reaper_removes_what_a_killed_supervisor_left(sandbox: LocalSandbox, set
         threading.Event().wait(0.01)
     assert group.pids() == {sleeper.pid}
 
-    reaped = local.reap_leftovers(settings)
+    reaped = cleanup.reap_leftovers(settings)
 
     assert name in reaped["cgroups"] and name in reaped["workdirs"]
     assert sleeper.wait(timeout=5) == -9
@@ -310,7 +311,7 @@ def test_supervisor_killed_hard_leaves_nothing_after_reaping(
         time.sleep(0.05)
     assert group.pids() == set()
 
-    reaped = local.reap_leftovers(settings)
+    reaped = cleanup.reap_leftovers(settings)
 
     name = run_dirs[0].name
     assert name in reaped["workdirs"] and name in reaped["cgroups"]
@@ -367,6 +368,6 @@ def test_reaper_kills_sandbox_uid_processes_outside_live_runs(
         ["setpriv", "--reuid", str(uid), "--regid", str(gid), "--clear-groups", "sleep", "60"]
     )
     time.sleep(0.2)
-    reaped = local.reap_leftovers(settings)
+    reaped = cleanup.reap_leftovers(settings)
     assert str(stray.pid) in reaped["processes"]
     assert stray.wait(timeout=5) == -9

@@ -132,3 +132,17 @@ def test_ctrl_c_cancels_the_run_and_reports_it(tmp_path: Path) -> None:
             process.kill()
     assert process.returncode == 1, out + err
     assert "cancelled" in out and "experiment: exp-" in out and "cancelling" in err
+
+
+def test_progress_counts_the_harness_steps_as_given() -> None:
+    import io
+
+    from sandbox.cli import Progress
+
+    out = io.StringIO()
+    progress = Progress(8, stream=out)
+    for step in range(1, 9):  # the harness numbers steps from 1
+        progress({"type": "step", "step": step, "loss": 1.0 / step})
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("step 1/8") and lines[-1].startswith("step 8/8")
+    assert "9/8" not in out.getvalue()

@@ -95,7 +95,8 @@ def _run_review(args: argparse.Namespace) -> int:
                 target.write_text(text, encoding="utf-8")
     if not args.diff or args.format != "text":
         sys.stdout.write(render(report, args.format))
-    return 1 if report.findings else 0
+    # After --fix, what counts is what is left in the files (ruff's convention); --diff changes nothing.
+    return 1 if (report.current if args.fix else report).findings else 0
 
 
 def explain_text(code: str) -> str:

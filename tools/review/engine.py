@@ -364,11 +364,14 @@ def _downgraded(
     return f"downgraded from fail: the judge found {evidence!r}, but {why}"
 
 
-def score(items: Sequence[ChecklistItem]) -> float:
-    """Share of decided items (pass or fail) that pass, in percent; 100 when nothing could be decided."""
+def score(items: Sequence[ChecklistItem]) -> float | None:
+    """Share of decided items (pass or fail) that pass, in percent; None when nothing could be decided.
+
+    None, not 100: an unparseable file or a file with nothing the checklist is about has earned no score.
+    """
     passed = sum(1 for i in items if i.status == "pass")
     failed = sum(1 for i in items if i.status == "fail")
-    return round(100.0 * passed / (passed + failed), 1) if passed + failed else 100.0
+    return round(100.0 * passed / (passed + failed), 1) if passed + failed else None
 
 
 def _report(analysis: Analysis, n_files: int) -> ReviewReport:
@@ -388,12 +391,20 @@ def _report(analysis: Analysis, n_files: int) -> ReviewReport:
 
 
 def fix_files(
-    files: dict[str, str], rules: Sequence[Rule], config: ReviewConfig, snippet: bool, rounds: int = 3
+    files: dict[str, str],
+    rules: Sequence[Rule],
+    config: ReviewConfig,
+    snippet: bool,
+    rounds: int = 3,
+    first: Analysis | None = None,
 ) -> dict[str, str]:
-    """Apply safe fixes until nothing fixable remains (fixes can enable others, e.g. prefixes then monitors)."""
+    """Apply safe fixes until nothing fixable remains (fixes can enable others, e.g. prefixes then monitors).
+
+    ``first`` is the analysis of ``files`` when the caller has it already (it is not computed twice).
+    """
     current = dict(files)
-    for _ in range(rounds):
-        analysis = analyze(current, rules, config, snippet)
+    for round_ in range(rounds):
+        analysis = first if round_ == 0 and first is not None else analyze(current, rules, config, snippet)
         changed = False
         for path, fixes in analysis.fixes.items():
             parsed = analysis.parsed.get(path)
@@ -422,22 +433,52 @@ def review_files(
     rules = select_rules(select if select is not None else config.select, [*(ignore or []), *config.ignore])
     reviewed = {p: t for p, t in files.items() if not p.endswith("pyproject.toml")}
     n_files = sum(1 for p in reviewed if p.endswith((".py", ".pyi", ".yaml", ".yml")) or snippet)
+    first = analyze(reviewed, rules, config, snippet)
+    report = _report(first, n_files)
     if not fix:
-        return _report(analyze(reviewed, rules, config, snippet), n_files)
-    fixed = fix_files(reviewed, rules, config, snippet)
-    report = _report(analyze(fixed, rules, config, snippet), n_files)
+        return report
+    fixed = fix_files(reviewed, rules, config, snippet, first=first)
     changed = {p: t for p, t in fixed.items() if t != reviewed[p]}
+    after = (
+        _report(analyze(fixed, rules, config, snippet), n_files) if changed else report.model_copy(deep=True)
+    )
+    mark_fixed(report.findings, after.findings)
     report.fixed_files = changed
     report.diff = "".join(unified_diff(p, reviewed[p], t) for p, t in sorted(changed.items()))
+    report.after = after
     return report
 
 
+def mark_fixed(before: list[Finding], after: Sequence[Finding]) -> None:
+    """Set ``fixed`` on each original finding: False when the fixed code still has it, True when it is gone.
+
+    Fixes move lines and may rewrite the code a message quotes, so a finding is matched by rule and file: the
+    exact message first, then any leftover of the same rule and file (unfixable findings are kept first).
+    """
+    left: dict[tuple[str, str], list[str]] = {}
+    for f in after:
+        left.setdefault((f.rule, f.path), []).append(f.message)
+    unmatched: list[Finding] = []
+    for f in before:
+        messages = left.get((f.rule, f.path), [])
+        if f.message in messages:
+            messages.remove(f.message)
+            f.fixed = False
+        else:
+            unmatched.append(f)
+    for f in sorted(unmatched, key=lambda f: f.fixable):
+        messages = left.get((f.rule, f.path), [])
+        f.fixed = not messages
+        if messages:
+            messages.pop()
+
+
 def review(request: ReviewRequest) -> ReviewReport:
-    """The review tool: the same function behind the agent, the CLI and ``POST /v1/review``."""
-    if request.code is not None:
-        files = {SNIPPET_PATH: request.code}
-        snippet = True
-    else:
-        files = dict(request.files or {})
-        snippet = False
-    return review_files(files, select=request.select, ignore=request.ignore, fix=request.fix, snippet=snippet)
+    """The review tool: the same function behind the agent, the CLI and ``POST /v1/review``.
+
+    ``{"code": text}`` is exactly ``{"files": {"snippet.py": text}}``: one code path, so a snippet gets the
+    same findings as the same text reviewed from a file by the CLI or pasted in chat (issue 11 saw 16 vs 17
+    when snippets skipped a rule).
+    """
+    files = {SNIPPET_PATH: request.code} if request.code is not None else dict(request.files or {})
+    return review_files(files, select=request.select, ignore=request.ignore, fix=request.fix)

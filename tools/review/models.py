@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -97,6 +97,10 @@ class Finding(BaseModel):
     message: str
     suggestion: str
     fixable: bool = False
+    fixed: bool | None = Field(
+        default=None,
+        description="Only when fixes were asked for: whether the applied fixes removed this finding.",
+    )
 
 
 class ChecklistItem(BaseModel):
@@ -110,20 +114,55 @@ class ChecklistItem(BaseModel):
 
 
 class Summary(BaseModel):
-    """Counts and a score: the share of decided (pass/fail) checklist items that pass, 0-100."""
+    """Counts and a score: the share of decided (pass/fail) checklist items that pass, 0-100.
+
+    ``score`` is null when no item could be decided (every file unparseable, or nothing the checklist is
+    about): a number there would claim a verdict the reviewer never reached.
+    """
 
     files: int
     errors: int
     warnings: int
     infos: int = 0
-    score: float
+    score: float | None = Field(
+        description="Percent of decided (pass/fail) checklist items that pass; null when none was decided."
+    )
 
 
 class ReviewReport(BaseModel):
-    """The review contract: all 14 checklist items in order, the findings, a summary; fixes when asked."""
+    """The review contract: all 14 checklist items in order, the findings, a summary; fixes when asked.
+
+    With fixes asked for, the report stays the review of the code as given (each finding says whether it was
+    ``fixed``), and ``after`` is the full review of the fixed code: the original findings never vanish.
+    """
 
     checklist: list[ChecklistItem]
     findings: list[Finding]
     summary: Summary
     fixed_files: dict[str, str] | None = None
     diff: str | None = None
+    after: ReviewReport | None = Field(
+        default=None, description="Only when fixes were asked for: the review of the fixed code."
+    )
+
+    def contract(self) -> dict[str, Any]:
+        """The report as the JSON contract (the JSON renderer and ``POST /v1/review``).
+
+        Optional parts that are absent (``fixed_files``, ``diff``, ``after``, a finding's ``fixed``) are left
+        out; a null ``summary.score`` or a parse error's null ``checklist`` stays: those nulls are answers.
+        """
+        data = self.model_dump(mode="json")
+        for key in ("fixed_files", "diff", "after"):
+            if data[key] is None:
+                del data[key]
+        if self.after is not None:
+            data["after"] = self.after.contract()
+        for finding in data["findings"]:
+            if finding["fixed"] is None:
+                del finding["fixed"]
+        return data
+
+    @property
+    def current(self) -> ReviewReport:
+        """The review of the code as it stands after this run: ``after`` when fixes were applied, else self."""
+        return self.after if self.after is not None else self

@@ -29,13 +29,39 @@ def render(report: ReviewReport, format: OutputFormat | str = "json") -> str:
         raise ValueError(f"unknown format {format!r}; use one of {', '.join(renderers)}") from None
 
 
+def no_score_reason(report: ReviewReport) -> str:
+    """Why a report has no score (``summary.score`` is null): what kept every checklist item undecided."""
+    parse = sorted({f.path for f in report.findings if f.rule == "MLR000"})
+    if parse and len(parse) >= report.summary.files:
+        return "no file could be parsed"
+    if parse:
+        return f"nothing could be judged ({', '.join(parse[:3])} could not be parsed)"
+    if all(i.status == "not_applicable" for i in report.checklist):
+        return "none of the checklist items applies to this code"
+    return "every applicable checklist item depends on code or configs that were not given"
+
+
+def score_text(report: ReviewReport, digits: int = 1) -> str:
+    """``score 85.0/100``, or ``no score: <reason>`` when nothing could be judged."""
+    value = report.summary.score
+    if value is None:
+        return f"no score: {no_score_reason(report)}"
+    return f"score {value:.{digits}f}/100"
+
+
 def render_json(report: ReviewReport) -> str:
-    return report.model_dump_json(indent=2, exclude_none=True)
+    return json.dumps(report.contract(), indent=2, ensure_ascii=False)
 
 
 # ------------------------------------------------------------------------------------------------ text ---
 def render_text(report: ReviewReport) -> str:
-    """``path:line:col: MLR006 [*] message`` lines (1-based, ruff style), then a one-line summary."""
+    """``path:line:col: MLR006 [*] message`` lines (1-based, ruff style), then a one-line summary.
+
+    After fixes the lines are what remains in the fixed code (what is on disk after ``--fix``), and the summary
+    says how many of the original problems were fixed.
+    """
+    original = report
+    report = report.current
     lines = []
     for f in report.findings:
         mark = " [*]" if f.fixable else ""
@@ -43,7 +69,13 @@ def render_text(report: ReviewReport) -> str:
     counts = {s: sum(1 for i in report.checklist if i.status == s) for s in STATUS_ICON}
     fixable = sum(1 for f in report.findings if f.fixable)
     total = len(report.findings)
-    if total:
+    if original.after is not None:
+        found = len(original.findings)
+        n_fixed = sum(1 for f in original.findings if f.fixed)
+        lines.append(
+            f"Found {found} problem{'s' if found != 1 else ''} ({n_fixed} fixed, {total} remaining)."
+        )
+    elif total:
         lines.append(
             f"Found {total} problem{'s' if total != 1 else ''}"
             + (f" ({fixable} fixable with --fix)" if fixable else "")
@@ -51,9 +83,10 @@ def render_text(report: ReviewReport) -> str:
         )
     else:
         lines.append("No problems found.")
+    before = f" (before fixes: {score_text(original)})" if original.after is not None else ""
     lines.append(
         f"Checklist: {counts['pass']} pass, {counts['fail']} fail, {counts['unknown']} unknown, "
-        f"{counts['not_applicable']} n/a; score {report.summary.score:.1f}/100."
+        f"{counts['not_applicable']} n/a; {score_text(report)}{before}."
     )
     return "\n".join(lines) + "\n"
 
@@ -68,7 +101,11 @@ def _gh_prop(text: str) -> str:
 
 
 def render_github(report: ReviewReport) -> str:
-    """GitHub Actions workflow commands (``::warning file=...,line=...::message``), one per finding."""
+    """GitHub Actions workflow commands (``::warning file=...,line=...::message``), one per finding.
+
+    After fixes, the annotations are the findings left in the fixed code (the files CI now holds).
+    """
+    report = report.current
     level = {"error": "error", "warning": "warning", "info": "notice"}
     out = []
     for f in report.findings:
@@ -77,6 +114,10 @@ def render_github(report: ReviewReport) -> str:
             f"endColumn={f.end_column},title={_gh_prop(f'{f.rule} {f.name}')}"
         )
         out.append(f"::{level[f.severity]} {props}::{_gh_data(f.message + '. ' + f.suggestion)}")
+    if report.summary.score is None:
+        out.append(
+            f"::notice title=mlagent review::{_gh_data('Nothing could be judged; ' + score_text(report))}"
+        )
     return "\n".join(out) + ("\n" if out else "")
 
 
@@ -87,7 +128,12 @@ def _fingerprint(f: Finding) -> str:
 
 
 def render_sarif(report: ReviewReport) -> str:
-    """SARIF 2.1.0 as GitHub code scanning accepts it: rules with help, fingerprints, a region per result."""
+    """SARIF 2.1.0 as GitHub code scanning accepts it: rules with help, fingerprints, a region per result.
+
+    After fixes, the results are the findings left in the fixed code; ``properties.fixed`` counts the others.
+    """
+    original = report
+    report = report.current
     from tools.review.rules import all_rules
 
     rules = list(all_rules())
@@ -170,6 +216,16 @@ def render_sarif(report: ReviewReport) -> str:
                 "properties": {
                     "checklist": [i.model_dump() for i in report.checklist],
                     "score": report.summary.score,
+                    **(
+                        {"fixed": sum(1 for f in original.findings if f.fixed)}
+                        if original.after is not None
+                        else {}
+                    ),
+                    **(
+                        {"scoreNote": f"Nothing could be judged: {no_score_reason(report)}"}
+                        if report.summary.score is None
+                        else {}
+                    ),
                 },
             }
         ],
@@ -195,11 +251,11 @@ def render_markdown(report: ReviewReport) -> str:
     s = report.summary
     failing = [i for i in report.checklist if i.status == "fail"]
     n_pass = sum(1 for i in report.checklist if i.status == "pass")
-    if n_pass or failing:
+    if s.score is not None:
         out = [f"## Code review — score {s.score:.0f}/100", ""]
     else:
         # No item could be decided (e.g. the only file does not parse): a score would claim too much.
-        out = ["## Code review — nothing could be judged", ""]
+        out = ["## Code review — nothing could be judged", "", f"No score: {no_score_reason(report)}.", ""]
     out.append(
         f"{n_pass} of 14 checklist items pass, {len(failing)} fail; "
         f"{s.errors} error{'s' if s.errors != 1 else ''}, {s.warnings} warning{'s' if s.warnings != 1 else ''} "
@@ -214,7 +270,9 @@ def render_markdown(report: ReviewReport) -> str:
         for n, item in enumerate(failing, 1):
             out.append(f"{n}. **{item.title}** (`{item.id}`)")
             for f in _item_findings(report, item)[:6]:
-                fixable = " _(autofixable)_" if f.fixable else ""
+                fixable = (
+                    " _(fixed)_" if f.fixed else " _(autofixable)_" if f.fixable and f.fixed is None else ""
+                )
                 out.append(f"   - `{f.path}:{f.line}` {f.rule}: {f.message}.{fixable}")
                 out.append(f"     **Fix:** {f.suggestion}")
     notes = [f for f in report.findings if f.severity == "info"]
@@ -225,7 +283,9 @@ def render_markdown(report: ReviewReport) -> str:
     for n, item in enumerate(report.checklist, 1):
         out.append(f"| {n} | {_md(item.title)} | {STATUS_ICON[item.status]} | {_md(item.evidence)} |")
     n_fixable = sum(1 for f in report.findings if f.fixable)
-    if n_fixable:
+    if report.after is not None:
+        out += _after_section(report, report.after)
+    elif n_fixable:
         out += [
             "",
             f"{n_fixable} finding{'s' if n_fixable != 1 else ''} can be fixed automatically "
@@ -234,3 +294,26 @@ def render_markdown(report: ReviewReport) -> str:
     if report.diff:
         out += ["", "### Applied fixes", "", "```diff", report.diff.rstrip("\n"), "```"]
     return "\n".join(out) + "\n"
+
+
+def _after_section(report: ReviewReport, after: ReviewReport) -> list[str]:
+    """What the fixes changed: fixed and remaining counts, the new score and each item whose status moved."""
+    n_fixed = sum(1 for f in report.findings if f.fixed)
+    left = len(after.findings)
+    out = [
+        "",
+        "### After the fixes",
+        "",
+        f"{n_fixed} of {len(report.findings)} finding{'s' if len(report.findings) != 1 else ''} fixed, "
+        f"{left} remaining; {score_text(after, 0)} (before the fixes: {score_text(report, 0)}).",
+    ]
+    before = {i.id: i.status for i in report.checklist}
+    moved = [i for i in after.checklist if before.get(i.id) != i.status]
+    if moved:
+        out.append("")
+        out += [f"- **{i.title}**: {STATUS_ICON[before[i.id]]} → {STATUS_ICON[i.status]}" for i in moved]
+    remaining = [f for f in after.findings if f.severity != "info"][:6]
+    if remaining:
+        out += ["", "Still to fix by hand:", ""]
+        out += [f"- `{f.path}:{f.line}` {f.rule}: {f.message}." for f in remaining]
+    return out

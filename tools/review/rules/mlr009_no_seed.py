@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from tools.review.fix_moves import seed_insertion_point
 from tools.review.index import MISSING, Call
 from tools.review.models import Status
 from tools.review.project import Project, config_ref
@@ -123,11 +124,12 @@ class NoSeed(PrimaryRule):
         if project.trainer_calls:
             call = project.trainer_calls[0]
             fix = None
-            if call.stmt is not None:
+            at = seed_insertion_point(project, call)  # before the first model/data/Trainer construction
+            if at is not None:
                 expr, imp = lightning_import_for(call.file, "seed_everything")
                 fix = Fix(
                     call.file.path,
-                    [Edit(call.stmt, insert_before=[f"{expr}(42, workers=True)"])],
+                    [Edit(at, insert_before=[f"{expr}(42, workers=True)"])],
                     [(imp[0], imp[1], None)] if imp[0] else [],
                 )
             yield self.at(call.file, call.node, "No seed_everything before the Trainer is built", fix=fix)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 import libcst as cst
 
+from tools.review.fix_moves import forward_softmax_fix
 from tools.review.index import Call, FileIndex
 from tools.review.models import Status
 from tools.review.project import Project, raw_name
@@ -107,7 +108,12 @@ class SoftmaxBeforeCrossEntropy(PrimaryRule):
 
     Cross-entropy applies log-softmax itself; feeding it probabilities squashes the logits twice, which
     shrinks the gradients and slows or stalls training while still looking plausible. Pass the raw logits;
-    keep softmax for inference/metrics only. The fix drops the softmax call.
+    keep softmax for inference/metrics only. The fix drops an inline softmax call; a softmax that
+    ``forward()`` returns moves out of it: ``forward`` returns the logits, other callers of the model
+    (metrics, ``predict_step``, inference code) get ``.softmax(dim=...)`` so they still see probabilities,
+    and a LightningModule without ``predict_step`` gets one returning the probabilities. A model exported
+    after the fix (ONNX, TorchScript) outputs logits too: apply softmax to its output where probabilities
+    are needed.
     """
 
     code = "MLR014"
@@ -153,13 +159,16 @@ class SoftmaxBeforeCrossEntropy(PrimaryRule):
         def calls_self(node: cst.BaseExpression) -> bool:
             return isinstance(node, cst.Call) and raw_name(node.func) in {"self", "self.forward"}
 
-        if calls_self(first):
+        # Anywhere inside the argument: ``out.flatten(2)`` / ``out.view(-1, C)`` is still forward()'s output.
+        if any(calls_self(c) for c in find_all(first, cst.Call)):
             return True
-        name = raw_name(first) if isinstance(first, cst.Name) else ""
-        return bool(name) and any(calls_self(v) for v in project.assigned_values(name, call.func))
+        names = {n.value for n in find_all(first, cst.Name)}
+        return any(calls_self(v) for name in names for v in project.assigned_values(name, call.func))
 
     def check(self, project: Project) -> Iterable[Hit]:
-        for call, _ in loss_applications(project, {"CrossEntropyLoss", "cross_entropy"}):
+        applications = loss_applications(project, {"CrossEntropyLoss", "cross_entropy"})
+        moved: set[int] = set()  # classes whose forward-softmax fix was already attached to a finding
+        for call, _ in applications:
             first = call.positional(0)
             if first is None:
                 continue
@@ -185,8 +194,16 @@ class SoftmaxBeforeCrossEntropy(PrimaryRule):
                         break
             returned = self._forward_softmax(project, call)
             if returned is not None and self._fed_from_forward(project, call, first):
+                forward = project.method(call.cls, "forward") if call.cls is not None else None
+                fix = None
+                if call.cls is not None and forward is not None and id(call.cls) not in moved:
+                    moved.add(id(call.cls))
+                    fix = forward_softmax_fix(project, call.cls, forward, [c for c, _ in applications])
                 yield self.at(
-                    call.file, first, f"{call.code(70)} receives forward()'s output, which returns {returned}"
+                    call.file,
+                    first,
+                    f"{call.code(70)} receives forward()'s output, which returns {returned}",
+                    fix=fix,
                 )
 
     def judge(self, project: Project) -> tuple[Status, str]:

@@ -29,8 +29,7 @@ class FitWithoutMainGuard(Rule):
     INVALID = [{"train.py": LM + "trainer = L.Trainer()\ntrainer.fit(model)\n"}]
 
     def check(self, project: Project) -> Iterable[Hit]:
-        if project.snippet:
-            return
+        # Pasted snippets are judged like files (issue 11: {"code"} must agree with the CLI, files and chat).
         for call in project.fit_calls:
             if (
                 call.func is None

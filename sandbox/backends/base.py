@@ -1,9 +1,9 @@
-"""Choosing and driving a sandbox backend: ``local`` (isolated processes on this host) or ``ray`` (the same
-sandbox on a Ray worker, the scale-out path).
+"""The backend interface and what every backend shares: the protocol, run ids, final results, ``execute``.
 
 Everything above the sandbox (the run queue, the CLI, the agent's tool) talks to a ``SandboxBackend`` and
 calls ``execute`` instead of ``backend.run`` directly, so that a broken backend can never take a run's status
-with it: whatever happens, the caller gets a final ``RunResult``.
+with it: whatever happens, the caller gets a final ``RunResult``. Backend modules import this one, never the
+package, so there is no import loop between backends.
 """
 
 from __future__ import annotations
@@ -67,64 +67,11 @@ class SandboxBackend(Protocol):
         ...
 
 
-class LocalBackend:
-    """The isolated local sandbox (``sandbox.local.LocalSandbox``) behind the backend interface."""
+def reap_local_leftovers(settings: Settings) -> None:
+    """Remove what killed local runs left on this host (``sandbox.cleanup``); every backend's workers call it."""
+    from sandbox.cleanup import reap_leftovers
 
-    name = "local"
-
-    def __init__(self, settings: Settings) -> None:
-        from sandbox.local import LocalSandbox
-
-        self.settings = settings
-        self._sandbox = LocalSandbox(settings)
-
-    def check(self) -> SandboxStatus:
-        return self._sandbox.check()
-
-    def run(
-        self,
-        spec: RunSpec,
-        *,
-        run_id: str,
-        on_event: EventCallback | None = None,
-        cancel: threading.Event | None = None,
-    ) -> RunResult:
-        return self._sandbox.run(spec, run_id=run_id, on_event=on_event, cancel=cancel)
-
-    def reap_leftovers(self) -> None:
-        reap_local_leftovers(self.settings, self._sandbox)
-
-    def warm_up(self) -> None:
-        self._sandbox.check()  # the host probe is cached per process
-
-    def close(self) -> None:
-        return None
-
-
-def reap_local_leftovers(settings: Settings, sandbox: Any = None) -> None:
-    """Call the local sandbox's reaper, wherever it lives (module function or method)."""
-    from sandbox import local
-
-    reaper = getattr(local, "reap_leftovers", None)
-    if callable(reaper):
-        try:
-            reaper(settings)
-        except TypeError:
-            reaper()
-        return
-    target = sandbox if sandbox is not None else local.LocalSandbox(settings)
-    method = getattr(target, "reap_leftovers", None)
-    if callable(method):
-        method()
-
-
-def get_backend(settings: Settings) -> SandboxBackend:
-    """The backend ``settings.sandbox_backend`` names (``MLAGENT_SANDBOX_BACKEND=local|ray``)."""
-    if settings.sandbox_backend == "ray":
-        from sandbox.ray_backend import RayBackend
-
-        return RayBackend(settings)
-    return LocalBackend(settings)
+    reap_leftovers(settings)
 
 
 def new_run_id() -> str:

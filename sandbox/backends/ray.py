@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from sandbox.backends import EventCallback, SandboxStatus, final_result, reap_local_leftovers
+from sandbox.backends.base import EventCallback, SandboxStatus, final_result, reap_local_leftovers
 from sandbox.spec import RunResult, RunSpec
 
 if TYPE_CHECKING:
