@@ -67,6 +67,15 @@ CASES: list[tuple[str, str | None, bool]] = [
 ]
 
 
+def flatten(value: object) -> str:
+    """Every string and number inside a tool result, one per line (the text the model was given)."""
+    if isinstance(value, dict):
+        return "\n".join(flatten(item) for item in value.values())
+    if isinstance(value, list):
+        return "\n".join(flatten(item) for item in value)
+    return str(value)
+
+
 def model_part(reply: str, mode: str) -> str:
     """The text the model wrote (in compose mode the tools' own answer follows a separator)."""
     return reply.split(SEPARATOR, 1)[0] if mode == "compose" and SEPARATOR in reply else reply
@@ -76,7 +85,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", choices=["compose", "tools"], default="compose")
     parser.add_argument("--limit", type=int, default=len(CASES))
-    parser.add_argument("--max-tokens", type=int, default=128)
+    parser.add_argument("--max-tokens", type=int, default=64)
+    parser.add_argument("--out", type=Path, help="write every request and reply to this JSON file")
     args = parser.parse_args()
     with LlamaServer(fetch_model(), free_port()) as llama, tempfile.TemporaryDirectory() as scratch:
         env = {
@@ -92,6 +102,7 @@ def main() -> int:
         agent = start_server(Path(scratch) / "data", env=env, timeout_s=180)
         rows: list[tuple[str, float, float, str | None, str | None, bool, str]] = []
         thread: str | None = None
+        replies: list[dict[str, object]] = []
         try:
             with httpx.Client(base_url=agent.url, timeout=600) as client:
                 for text, expected, follow_up in CASES[: args.limit]:
@@ -110,7 +121,8 @@ def main() -> int:
                     thread = data["thread_id"]
                     tools = [call["name"] for call in data["tool_calls"]]
                     reached = tools[0] if tools else None
-                    sources = text + "\n" + json.dumps([call["result"] for call in data["tool_calls"]])
+                    sources = text + "\n" + flatten([call["result"] for call in data["tool_calls"]])
+                    replies.append({"request": text, "reply": data["reply"], "tools": tools})
                     _, claim = grounded_prefix(model_part(data["reply"], args.mode), sources, tools)
                     rows.append(
                         (text, latency, tokens, reached, expected, bool(reached == expected), claim or "")
@@ -119,6 +131,8 @@ def main() -> int:
             log = agent.log()
             agent.stop()
     cut = log.count("model draft cut at an unsupported sentence")
+    if args.out:
+        args.out.write_text(json.dumps(replies, indent=1))
     print(f"\nSmolLM2-135M-Instruct Q4_1, llama.cpp (xllamacpp) 1 thread, mode={args.mode}\n")
     print("| # | request | latency s | tokens | tool reached | expected | right | unsupported claim |")
     print("|---|---|---|---|---|---|---|---|")
