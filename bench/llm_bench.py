@@ -76,9 +76,14 @@ def flatten(value: object) -> str:
     return str(value)
 
 
-def model_part(reply: str, mode: str) -> str:
-    """The text the model wrote (in compose mode the tools' own answer follows a separator)."""
-    return reply.split(SEPARATOR, 1)[0] if mode == "compose" and SEPARATOR in reply else reply
+def model_part(reply: str, mode: str, tools: list[str]) -> str:
+    """The text the model wrote. In compose mode the tools' own answer follows a separator; after tools, a
+    reply without one is the tools' answer alone (the model's whole draft was cut)."""
+    if mode != "compose":
+        return reply
+    if SEPARATOR in reply:
+        return reply.split(SEPARATOR, 1)[0]
+    return "" if tools else reply
 
 
 def main() -> int:
@@ -123,7 +128,7 @@ def main() -> int:
                     reached = tools[0] if tools else None
                     sources = text + "\n" + flatten([call["result"] for call in data["tool_calls"]])
                     replies.append({"request": text, "reply": data["reply"], "tools": tools})
-                    _, claim = grounded_prefix(model_part(data["reply"], args.mode), sources, tools)
+                    _, claim = grounded_prefix(model_part(data["reply"], args.mode, tools), sources, tools)
                     rows.append(
                         (text, latency, tokens, reached, expected, bool(reached == expected), claim or "")
                     )
