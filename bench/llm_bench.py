@@ -22,7 +22,6 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agent.llm.compose import SEPARATOR
 from agent.llm.grounding import grounded_prefix
 from tests.conftest import free_port, start_server
 from tests.llama_server import LlamaServer, fetch_model
@@ -76,14 +75,12 @@ def flatten(value: object) -> str:
     return str(value)
 
 
-def model_part(reply: str, mode: str, tools: list[str]) -> str:
-    """The text the model wrote. In compose mode the tools' own answer follows a separator; after tools, a
-    reply without one is the tools' answer alone (the model's whole draft was cut)."""
-    if mode != "compose":
-        return reply
-    if SEPARATOR in reply:
-        return reply.split(SEPARATOR, 1)[0]
-    return "" if tools else reply
+def model_part(reply: str, tool_texts: list[str]) -> str:
+    """The reply without the tools' own rendered answers (what is left: the model's prose and the planner's
+    fixed connecting sentences)."""
+    for text in tool_texts:
+        reply = reply.replace(text.strip(), "")
+    return reply
 
 
 def main() -> int:
@@ -126,9 +123,16 @@ def main() -> int:
                     thread = data["thread_id"]
                     tools = [call["name"] for call in data["tool_calls"]]
                     reached = tools[0] if tools else None
-                    sources = text + "\n" + flatten([call["result"] for call in data["tool_calls"]])
+                    history = client.get(f"/v1/threads/{thread}").json()["messages"]
+                    count = len(data["tool_calls"])
+                    tool_texts = (
+                        [m["content"] for m in history if m["role"] == "tool"][-count:] if count else []
+                    )
+                    sources = "\n".join(
+                        [text, flatten([call["result"] for call in data["tool_calls"]]), *tool_texts]
+                    )
                     replies.append({"request": text, "reply": data["reply"], "tools": tools})
-                    _, claim = grounded_prefix(model_part(data["reply"], args.mode, tools), sources, tools)
+                    _, claim = grounded_prefix(model_part(data["reply"], tool_texts), sources, tools)
                     rows.append(
                         (text, latency, tokens, reached, expected, bool(reached == expected), claim or "")
                     )
