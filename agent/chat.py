@@ -24,6 +24,7 @@ from agent.code_context import message_text
 from agent.history import HistoryPolicy, is_interrupted, with_repairs
 from agent.storage import LocalTurnLocks, TurnLocks
 from agent.thread_store import archive_for, begin_turn, delete_thread, end_turn, run_options, stored_messages
+from core.errors import ApiError
 
 THREAD_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
 
@@ -330,6 +331,9 @@ class ChatService:
                                 final_reply = message_text(item)
             except GraphRecursionError:
                 final_reply = self._loop_message()
+            except ApiError as error:  # e.g. the language model timed out (504 llm_timeout)
+                yield "error", {**error.body()["error"], "status": error.status, "thread_id": thread_id}
+                return
             except Exception as error:
                 yield (
                     "error",

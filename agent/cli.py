@@ -97,6 +97,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 async def _chat_in_process(message: str, thread_id: str | None) -> dict[str, Any]:
     from agent.llm import LLMConfigError
+    from agent.llm.errors import LLMError
     from agent.service import create_app, open_agent
     from agent.storage import DataDirBusy, StorageError
 
@@ -114,6 +115,8 @@ async def _chat_in_process(message: str, thread_id: str | None) -> dict[str, Any
         raise UsageError(f"{error.args[0].split('; ')[0]}: {hint}, or stop it") from None
     except StorageError as error:
         raise UsageError(str(error)) from None
+    except LLMError as error:  # the model timed out or failed (MLAGENT_LLM_ON_ERROR=error)
+        raise UsageError(f"{error.code}: {error.message}") from None
     result: dict[str, Any] = turn.as_dict()
     return result
 

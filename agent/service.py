@@ -270,6 +270,9 @@ async def open_agent(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     from agent.toolbelt import ToolContext, build_tools
 
     model = build_chat_model(settings)
+    # Which part a real model plays (tools | compose, agent/llm/mode.py); None with the offline planner.
+    choice = getattr(model, "choice", None)
+    app.state.llm_mode = choice.as_dict() if choice is not None else None
     owner = getattr(app.state, "data_dir_owner", "an in-process mlagent")
     async with (
         open_storage(settings, owner) as storage,  # first: a refused second process starts no workers
@@ -313,7 +316,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 # The smoke-run queue (if its router started one) is shared with the agent's smoke_run tool.
                 app.state.tool_context.smoke_manager = getattr(app.state, "smoke_manager", None)
                 _warm_up_understanding(settings)  # after start-up: it must not delay the first /healthz
-                log.info("ready", extra={"llm": settings.llm, "data_dir": str(settings.data_dir)})
+                mode = (app.state.llm_mode or {}).get("mode")
+                log.info(
+                    "ready", extra={"llm": settings.llm, "llm_mode": mode, "data_dir": str(settings.data_dir)}
+                )
                 yield
             finally:
                 for module in reversed(started):

@@ -47,7 +47,26 @@ class Settings(BaseSettings):
     model: str = Field(default="gpt-4o-mini", description="Model name sent to the OpenAI-compatible server.")
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
     openai_api_key: SecretStr | None = Field(default=None, validation_alias="OPENAI_API_KEY")
-    llm_timeout_s: float = Field(default=120.0, gt=0)
+    # Real LLMs (agent/llm/): bounded answers, chat-sized deadlines, and how the model takes part.
+    llm_mode: Literal["auto", "tools", "compose"] = Field(
+        default="auto",
+        description="tools: the model calls the tools itself; compose: the built-in understanding picks the "
+        "tools and the model writes the answer from their results (for small models); auto: compose for "
+        "models under 7B parameters (reported by the server or named in the model id), tools otherwise.",
+    )
+    llm_max_tokens: int = Field(default=512, ge=16, le=32_768, description="Tokens one model answer may use.")
+    llm_context_tokens: int = Field(
+        default=8192, ge=1024, description="The model's context window; tool results are trimmed to fit it."
+    )
+    llm_timeout_s: float = Field(default=60.0, gt=0, le=3600, description="Deadline of one model request.")
+    llm_max_retries: int = Field(
+        default=1, ge=0, le=5, description="Retries after a refused connection or a 429/5xx (not timeouts)."
+    )
+    llm_on_error: Literal["offline", "error"] = Field(
+        default="offline",
+        description="When the model fails: offline answers with the built-in planner and says so; error "
+        "answers 502 llm_unavailable / 504 llm_timeout.",
+    )
     llm_startup_check: bool = Field(
         default=True, description="Probe the OpenAI-compatible server at start-up."
     )

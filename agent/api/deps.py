@@ -47,6 +47,12 @@ def get_storage(request: Request) -> Any | None:
     return getattr(request.app.state, "storage", None)
 
 
+def get_llm_mode(request: Request) -> dict[str, str] | None:
+    """The real model's mode and why it was chosen (agent/llm/mode.py); None with the offline planner."""
+    mode: dict[str, str] | None = getattr(request.app.state, "llm_mode", None)
+    return mode
+
+
 def get_smoke_manager(request: Request) -> SmokeRunManager:
     """The app's smoke-run manager, or 503 while it is not running."""
     manager: SmokeRunManager | None = getattr(request.app.state, "smoke_manager", None)
@@ -73,6 +79,7 @@ async def get_fix_manager(request: Request) -> FixRunManager:
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 ChatServiceDep = Annotated[ChatService, Depends(get_chat_service)]
 StatelessChatDep = Annotated[ChatService, Depends(get_stateless_chat)]
+LLMModeDep = Annotated[dict[str, str] | None, Depends(get_llm_mode)]
 ReviewPoolDep = Annotated[WorkerPool | None, Depends(get_review_pool)]
 StorageDep = Annotated[Any | None, Depends(get_storage)]
 SmokeManagerDep = Annotated[SmokeRunManager, Depends(get_smoke_manager)]

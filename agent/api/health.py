@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from agent import __version__
-from agent.api.deps import SettingsDep, StorageDep
+from agent.api.deps import LLMModeDep, SettingsDep, StorageDep
 from core.settings import Settings
 
 router = APIRouter(tags=["health"])
@@ -45,6 +45,7 @@ class Readiness(BaseModel):
 
     status: str
     llm: str
+    llm_mode: dict[str, str] | None = None
     checks: dict[str, dict[str, Any]]
 
 
@@ -56,13 +57,14 @@ class Readiness(BaseModel):
         503: {"model": Readiness, "description": "Not ready; the failing checks say why"},
     },
 )
-async def readyz(settings: SettingsDep, storage: StorageDep) -> JSONResponse:
+async def readyz(settings: SettingsDep, storage: StorageDep, llm_mode: LLMModeDep) -> JSONResponse:
     """Ready when the thread database answers and smoke runs can be isolated (503 with the reasons if not)."""
     checks = {"database": await _database_check(storage), "sandbox": _sandbox_check(settings)}
     ready = all(check["ok"] for check in checks.values())
     body = {
         "status": "ready" if ready else "not_ready",
         "llm": settings.llm,
+        "llm_mode": llm_mode,  # {"mode": "tools"|"compose", "reason": ...}; null with the offline planner
         "checks": checks,
     }
     return JSONResponse(body, status_code=200 if ready else 503)
