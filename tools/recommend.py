@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from knowledge import Architecture, Backbone, KnowledgeBase, TaskKnowledge, Variant, load_knowledge
+from tools.codegen.architectures import Architecture as GeneratorRow
 from tools.codegen.architectures import closest_generatable, generatable_row
 
 DeviceName = Literal["edge", "server", "cpu"]
@@ -184,6 +185,11 @@ class Recommendation(BaseModel):
     )
     generate_architecture: str | None = Field(
         default=None, description="The generator's --architecture for this choice, when it can be generated."
+    )
+    generate_backbone: str | None = Field(
+        default=None,
+        description="The generator's --backbone for this choice (the ranked backbone when the generated "
+        "architecture takes it, else the architecture's default).",
     )
     closest_generatable: str | None = Field(
         default=None,
@@ -753,15 +759,20 @@ def _generate_command(
     row = generatable_row(task.id, arch.id, backbone.name if backbone else None)
     if row is None or not arch.generate_supported:
         return None
-    chosen = (
-        backbone.name if backbone is not None and backbone.name in row.backbones() else row.default_backbone
-    )
+    chosen = _generator_backbone(row, backbone)
     classes = c.num_classes if c.num_classes is not None else "N"
     size = row.exact_image_size or image_size + (-image_size % row.image_multiple)
     backbone_flag = f" --backbone {chosen}" if chosen else ""
     return (
         f"mlagent generate --task {task.id} --architecture {row.name}{backbone_flag} --num-classes {classes} "
         f"--image-size {size} --out ./{task.id}-project"
+    )
+
+
+def _generator_backbone(row: GeneratorRow, backbone: Backbone | None) -> str | None:
+    """The backbone the generator builds for a ranked choice: the ranked one where the row takes it."""
+    return (
+        backbone.name if backbone is not None and backbone.name in row.backbones() else row.default_backbone
     )
 
 
@@ -876,6 +887,9 @@ def recommend(req: RecommendRequest, kb: KnowledgeBase | None = None) -> Recomme
                 generate_command=command,
                 generatable=command is not None,
                 generate_architecture=generator_row.name if command and generator_row else None,
+                generate_backbone=_generator_backbone(generator_row, backbone)
+                if command and generator_row
+                else None,
                 closest_generatable=None if command else _closest_generatable(task, arch),
                 loss=loss,
                 alternative_losses=alternative_losses,

@@ -20,6 +20,12 @@ class RankedChoice(BaseModel):
     name: str
     backbone: str | None = None
     generatable: bool = False
+    # What the generator builds for this choice (registry architecture and backbone), or for a choice it cannot
+    # write, the closest architecture it can (``closest_reason`` says why).
+    generate_architecture: str | None = None
+    generate_backbone: str | None = None
+    closest_architecture: str | None = None
+    closest_reason: str | None = None
 
 
 class Recommendation(BaseModel):

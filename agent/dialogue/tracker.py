@@ -63,6 +63,9 @@ def _fold_outcome(state: DialogueState, turn: Sequence[BaseMessage]) -> None:
                     name=str(item.get("architecture_name") or item.get("architecture")),
                     backbone=item.get("backbone"),
                     generatable=bool(item.get("generate_command")),
+                    generate_architecture=item.get("generate_architecture"),
+                    generate_backbone=item.get("generate_backbone"),
+                    **_closest(item.get("closest_generatable")),
                 )
                 for item in artifact["recommendations"]
             ]
@@ -78,6 +81,14 @@ def _fold_outcome(state: DialogueState, turn: Sequence[BaseMessage]) -> None:
     last = turn[-1] if turn else None
     pending = last.additional_kwargs.get(PENDING_KEY) if isinstance(last, AIMessage) else None
     state.pending = Pending.model_validate(pending) if isinstance(pending, dict) else None
+
+
+def _closest(described: object) -> dict[str, str]:
+    """``closest_generatable`` ("ARCH: why") as RankedChoice fields."""
+    if not isinstance(described, str) or ":" not in described:
+        return {}
+    name, reason = described.split(":", 1)
+    return {"closest_architecture": name.strip(), "closest_reason": reason.strip()}
 
 
 def _fold_message(state: DialogueState, text: str) -> None:

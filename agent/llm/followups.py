@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
-from agent.dialogue.state import DialogueState, Pending
+from agent.dialogue.state import DialogueState, Pending, Recommendation
 from agent.llm.intents import Intent, detect_intents, is_small_talk
 from agent.understanding import core_intent_hints, detect_language, normalise, parse_slots
 from agent.understanding.fuzzy import DOMAIN_VOCABULARY
@@ -158,6 +159,46 @@ def _constraints(dialogue: DialogueState) -> dict[str, object]:
     return {key: dialogue.spec[key] for key in keys if dialogue.spec.get(key) is not None}
 
 
+def _use_ranked_choice(args: dict[str, Any], rec: Recommendation, plan: Plan) -> None:
+    """ "Generate that": the best-ranked choice the generator writes, else the closest one to the top pick.
+
+    Says so whenever what is built is not the top pick, with the reason (licence, dependency) the recommender gave.
+    """
+    choice = rec.top_generatable()
+    top = rec.ranked[0] if rec.ranked else None
+    if choice is not None and (choice.generate_architecture or choice.backbone):
+        if choice.generate_architecture:
+            args["architecture"] = choice.generate_architecture
+        backbone = choice.generate_backbone or (None if choice.generate_architecture else choice.backbone)
+        if backbone:
+            args["backbone"] = backbone
+        if top is not None and top.name != choice.name:
+            # The reason names the closest architecture; it reads right only when that is what gets built.
+            closest = top.closest_reason and top.closest_architecture == choice.generate_architecture
+            why = f" ({top.closest_reason})" if closest else ""
+            built = f"`{choice.generate_architecture}`" if choice.generate_architecture else choice.name
+            plan.preface = (
+                f"My top pick, {top.name}, is not something I can generate{why}; the best-ranked option I can "
+                f"write is **{choice.name}** ({built}"
+                + (f" on `{backbone}`" if backbone else "")
+                + "), so I used that."
+            )
+        return
+    if top is not None and top.closest_architecture:
+        args["architecture"] = top.closest_architecture
+        plan.preface = (
+            f"I can't generate my top pick, {top.name}: {top.closest_reason}. This is the closest I can write, "
+            f"**{top.closest_architecture}**."
+        )
+        return
+    if rec.ranked:
+        plan.preface = (
+            f"Note: none of my ranked picks ({', '.join(c.name for c in rec.ranked[:3])}) is something the "
+            f"generator can write, so this is its torchvision {rec.task} template; treat it as a baseline "
+            "to compare the recommended models against."
+        )
+
+
 def _complete_generate(intent: Intent, text: str, dialogue: DialogueState, plan: Plan) -> Ask | Say | None:
     """Fill a generate call from the thread; say what is missing or impossible instead of failing."""
     args = intent.args
@@ -168,20 +209,8 @@ def _complete_generate(intent: Intent, text: str, dialogue: DialogueState, plan:
         args["task"] = known_task  # "generate it with 2 classes" after a segmentation recommendation
     if rec is not None and (_REFERS_BACK.search(text) or "task" not in args):
         args.setdefault("task", rec.task)
-        choice = rec.top_generatable()
-        if args["task"] == rec.task and "backbone" not in args and choice is not None and choice.backbone:
-            args["backbone"] = choice.backbone
-            if rec.ranked and rec.ranked[0].name != choice.name:
-                plan.preface = (
-                    f"My top pick, {rec.ranked[0].name}, is not something I can generate; the best-ranked "
-                    f"option I can write is **{choice.name}** with `{choice.backbone}`, so I used that."
-                )
-        elif args["task"] == rec.task and choice is None and rec.ranked:
-            plan.preface = (
-                f"Note: none of my ranked picks ({', '.join(c.name for c in rec.ranked[:3])}) is something the "
-                f"generator can write, so this is its torchvision {rec.task} template; treat it as a baseline "
-                "to compare the recommended models against."
-            )
+        if args["task"] == rec.task and "architecture" not in args and "backbone" not in args:
+            _use_ranked_choice(args, rec, plan)
     for key in ("task", "num_classes", "image_size", "backbone", "package"):
         if key not in args and dialogue.spec.get(key) is not None:
             if key == "backbone" and dialogue.spec.get("task") != args.get("task"):
@@ -405,11 +434,17 @@ def _vague_training_request(text: str, dialogue: DialogueState) -> bool:
 
 
 def _fully_specified(text: str) -> bool:
-    """Task, number of classes and a concrete backbone are all stated, and no model choice is asked for."""
+    """Task, number of classes and a concrete backbone or generatable architecture are all stated, and no
+    model choice is asked for ("Mask R-CNN for 4 classes at 512 px" leaves nothing to recommend)."""
+    from tools.codegen.architectures import find_architecture
+
     if _is_question(text):
         return False
     args = parse_slots(text).generate_args()
-    return {"task", "num_classes", "backbone"} <= set(args)
+    if not {"task", "num_classes"} <= set(args):
+        return False
+    named = args.get("architecture")
+    return "backbone" in args or (named is not None and find_architecture(args["task"], named) is not None)
 
 
 def _describes_project(text: str) -> bool:

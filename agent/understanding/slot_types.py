@@ -125,7 +125,7 @@ class Slots:
         }
 
     def generate_args(self) -> dict[str, Any]:
-        """The generate_project arguments this message fills (task, backbone, num_classes, image_size).
+        """The generate_project arguments this message fills (task, architecture, backbone, num_classes, image_size).
 
         Only a concrete torchvision backbone is passed ("resnet50", not the family "resnet"); the image size is
         the longer side. Multi-label and regression are NOT folded in here: the caller must check
@@ -145,6 +145,15 @@ class Slots:
         )
         if backbone is not None:
             args["backbone"] = backbone.name
+        architecture = next(
+            (found.value for found in self.models if found.value.kind == "architecture"), None
+        )
+        if architecture is not None:
+            # "a RetinaNet with 5 classes": the generate tool resolves the name against the generator's registry
+            # (or to the closest architecture it can write), and the name says the task when nothing else did.
+            args["architecture"] = architecture.name
+            if "task" not in args and architecture.task:
+                args["task"] = architecture.task
         if self.num_classes is not None:
             args["num_classes"] = self.num_classes.value
         if self.image_side is not None:

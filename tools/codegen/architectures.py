@@ -468,6 +468,10 @@ KNOWLEDGE_ARCHITECTURES: dict[tuple[str, str], str] = {
     ("segmentation", "deeplabv3plus"): "deeplabv3plus",
     ("segmentation", "unet"): "unet",
     ("segmentation", "lraspp"): "lraspp",
+    ("multi_label", "cnn_multilabel"): "resnet",
+    ("multi_label", "vit_multilabel"): "vit",
+    ("regression", "cnn_regressor"): "resnet",
+    ("instance_segmentation", "mask_rcnn"): "mask-rcnn",
 }
 
 CLOSEST_GENERATABLE: dict[tuple[str, str], tuple[str, str]] = {
@@ -493,6 +497,26 @@ CLOSEST_GENERATABLE: dict[tuple[str, str], tuple[str, str]] = {
         "deeplabv3plus",
         "Mask2Former needs detectron2/transformers; DeepLabV3+ is the closest semantic head the generator writes",
     ),
+    ("instance_segmentation", "yolo_seg_ultralytics"): (
+        "mask-rcnn",
+        "Ultralytics YOLO-seg is AGPL-3.0 and an extra dependency; Mask R-CNN is torchvision's instance segmenter",
+    ),
+    ("instance_segmentation", "rtmdet_ins"): (
+        "mask-rcnn",
+        "RTMDet-Ins needs MMDetection; Mask R-CNN is the closest torchvision instance segmenter",
+    ),
+    ("instance_segmentation", "mask2former"): (
+        "mask-rcnn",
+        "Mask2Former needs detectron2/transformers; Mask R-CNN is the closest torchvision instance segmenter",
+    ),
+    ("multi_label", "ml_decoder"): (
+        "resnet",
+        "the ML-Decoder head is outside torchvision; a ResNet with one sigmoid output per label is the closest",
+    ),
+    ("regression", "ordinal_classification"): (
+        "resnet",
+        "the generator writes a direct regression head (Huber on normalised targets), not binned ordinal logits",
+    ),
 }
 
 
@@ -505,7 +529,7 @@ def generatable_row(task: str, knowledge_id: str, backbone: str | None = None) -
     name = KNOWLEDGE_ARCHITECTURES.get((task, knowledge_id))
     if name is None:
         return None
-    if task == "classification" and backbone and backbone in load_knowledge().backbones:
+    if task in HEAD_ON_BACKBONE_TASKS and backbone and backbone in load_knowledge().backbones:
         return default_architecture(task, backbone)
     return find_architecture(task, name)
 
