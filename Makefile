@@ -35,7 +35,7 @@ typecheck: setup
 	$(VENV)/bin/mypy core agent tools sandbox knowledge
 
 unit: setup
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q --durations=25
 
 test: lint typecheck unit
 

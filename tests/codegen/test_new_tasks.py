@@ -201,3 +201,12 @@ def test_review_fails_cross_entropy_swapped_into_the_multi_label_project() -> No
     report = review(ReviewRequest(files={p: t for p, t in files.items() if p.endswith((".py", ".yaml"))}))
     item = next(i for i in report.checklist if i.id == "loss-function")
     assert item.status == "fail" and "MLR234" in item.findings
+
+
+@pytest.mark.parametrize("task", ["multi_label", "regression", "instance_segmentation"])
+def test_model_and_data_module_build_at_the_smoke_profile(task: str) -> None:
+    """``mlagent smoke`` builds these through ``for_smoke_run`` (tiny synthetic data, small images); without it
+    the sandbox trains the full-size config and times out (measured: 6 of 20 steps in 120 s)."""
+    files = generate(GenerateSpec(task=task, num_classes=3, backbone="resnet18", review=False)).files
+    for module in ("model.py", "data.py"):
+        assert "def for_smoke_run(cls)" in files[module] and "smoke_profile()" in files[module], (task, module)
