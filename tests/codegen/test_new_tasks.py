@@ -209,4 +209,7 @@ def test_model_and_data_module_build_at_the_smoke_profile(task: str) -> None:
     the sandbox trains the full-size config and times out (measured: 6 of 20 steps in 120 s)."""
     files = generate(GenerateSpec(task=task, num_classes=3, backbone="resnet18", review=False)).files
     for module in ("model.py", "data.py"):
-        assert "def for_smoke_run(cls)" in files[module] and "smoke_profile()" in files[module], (task, module)
+        assert "def for_smoke_run(cls)" in files[module] and "smoke_profile()" in files[module], (
+            task,
+            module,
+        )
