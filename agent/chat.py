@@ -19,6 +19,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Huma
 from langgraph.errors import GraphRecursionError
 from langgraph.types import Command
 
+from agent import tracing
 from agent.approval import APPROVAL_CONFIG_KEY, Decision, decision_from_message, describe
 from agent.code_context import message_text
 from agent.history import HistoryPolicy, is_interrupted, with_repairs
@@ -203,6 +204,7 @@ class ChatService:
     async def run_turn(self, new_messages: list[BaseMessage], thread_id: str | None = None) -> ChatTurn:
         """Run the graph on new messages (appended to the thread when there is a checkpointer)."""
         thread_id = thread_id or new_thread_id()
+        tracing.note_thread(thread_id)
         async with self.locks.hold(thread_id):
             config = self._config(thread_id)
             return await self._invoke(thread_id, config, await self._graph_input(config, new_messages))
@@ -263,6 +265,7 @@ class ChatService:
         thread's lock at once; an iterator merely dropped holds it until it is garbage-collected.
         """
         thread_id = thread_id or new_thread_id()
+        tracing.note_thread(thread_id)
         # aclosing: closing this generator must close the one holding the lock too (ending the run and writing
         # its checkpoint inside the lock), not leave it to the garbage collector.
         async with aclosing(self._stream_locked(new_messages, thread_id)) as events:

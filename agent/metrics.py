@@ -4,7 +4,8 @@ Why here and this way: counting happens at the edges this package owns (an ASGI 
 turns, a wrapper around each tool of the belt), so the chat service and the smoke-run manager stay free of
 metrics code; smoke-run numbers are read from the manager and the experiment store when Prometheus scrapes.
 Metrics live in their own registry (not the client's global one) so several apps in one process (the tests)
-do not collide; ``/metrics`` (agent/api/metrics.py) renders it.
+do not collide; ``/metrics`` (agent/api/metrics.py) renders it. With MLAGENT_OTEL on, the same two hooks open
+OpenTelemetry spans (agent/tracing.py): one per turn and a child per tool call; off, ``tracer`` is None.
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ import functools
 import inspect
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.tools import BaseTool
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Tracer
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 # Seconds: from a review or a plain answer (tens of ms) to a long generation or an LLM turn (minutes).
@@ -78,15 +82,48 @@ def _outcome(status: int) -> str:
 
 class MetricsMiddleware:
     """Counts and times every HTTP request by its route template (never the raw path: ids would explode the
-    label set), and chat turns by endpoint. Unmatched paths are labelled ``unmatched``."""
+    label set), and chat turns by endpoint. Unmatched paths are labelled ``unmatched``. With a ``tracer``, a
+    turn also runs inside a span (``turn <endpoint>``) that its tool calls' spans hang from."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, tracer: Tracer | None = None) -> None:
         self.app = app
+        self.tracer = tracer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        turn = TURN_ROUTES.get(scope["path"]) if scope.get("method") == "POST" else None
+        if self.tracer is not None and turn is not None:
+            await self._traced(turn, self.tracer, scope, receive, send)
+            return
+        await self._counted(scope, receive, send)
+
+    async def _traced(
+        self, endpoint: str, tracer: Tracer, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        from agent import tracing
+
+        status = 500
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        with tracer.start_as_current_span(f"turn {endpoint}") as span:
+            span.set_attribute(tracing.ENDPOINT, endpoint)
+            try:
+                await self._counted(scope, receive, recording_send)
+            finally:
+                outcome = _outcome(status)
+                span.set_attribute(tracing.OUTCOME, outcome)
+                span.set_attribute("http.response.status_code", status)
+                if outcome == "server_error":
+                    tracing.error_status(span, f"HTTP {status}")
+
+    async def _counted(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 500  # if the app raises before answering
 
@@ -114,6 +151,56 @@ def _tool_status(output: Any) -> str:
     """``error`` when the tool answered with a failure artifact (``{"error": ...}``), else ``ok``."""
     artifact = output[1] if isinstance(output, tuple) and len(output) == 2 else None
     return "error" if isinstance(artifact, dict) and artifact.get("error") else "ok"
+
+
+def _traced_tool(name: str, function: Callable[..., Any], tracer: Tracer) -> Callable[..., Any]:
+    """The function counted and timed, inside a span named ``tool <name>`` (a child of the turn's span)."""
+    from agent import tracing
+
+    timed = _timed(name, function)
+
+    def finish(span: Any, output: Any) -> None:
+        status = _tool_status(output)
+        span.set_attribute(tracing.TOOL_STATUS, status)
+        if status == "error":
+            tracing.error_status(span, "the tool reported an error")
+
+    def failed(span: Any, error: BaseException) -> None:
+        span.set_attribute(tracing.TOOL_STATUS, "exception")
+        span.record_exception(error)
+        tracing.error_status(span, f"{type(error).__name__}: {error}"[:200])
+
+    if inspect.iscoroutinefunction(function):
+
+        @functools.wraps(function)
+        async def traced_async(*args: Any, **kwargs: Any) -> Any:
+            with tracer.start_as_current_span(
+                f"tool {name}", attributes={tracing.TOOL_NAME: name}, record_exception=False
+            ) as span:
+                try:
+                    output = await timed(*args, **kwargs)
+                except BaseException as error:
+                    failed(span, error)
+                    raise
+                finish(span, output)
+                return output
+
+        return traced_async
+
+    @functools.wraps(function)
+    def traced(*args: Any, **kwargs: Any) -> Any:
+        with tracer.start_as_current_span(
+            f"tool {name}", attributes={tracing.TOOL_NAME: name}, record_exception=False
+        ) as span:
+            try:
+                output = timed(*args, **kwargs)
+            except BaseException as error:
+                failed(span, error)
+                raise
+            finish(span, output)
+            return output
+
+    return traced
 
 
 def _timed(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
@@ -148,14 +235,20 @@ def _timed(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
     return timed
 
 
-def instrument_tools(tools: Iterable[BaseTool]) -> list[BaseTool]:
-    """The same tools, each call counted and timed under its name (the function is wrapped in place)."""
+def instrument_tools(tools: Iterable[BaseTool], tracer: Tracer | None = None) -> list[BaseTool]:
+    """The same tools, each call counted and timed under its name (the function is wrapped in place), and
+    traced as a span when a ``tracer`` is given."""
     instrumented = []
     for tool in tools:
         for attribute in ("func", "coroutine"):
             function = getattr(tool, attribute, None)
             if callable(function):
-                setattr(tool, attribute, _timed(tool.name, function))
+                wrapped = (
+                    _timed(tool.name, function)
+                    if tracer is None
+                    else _traced_tool(tool.name, function, tracer)
+                )
+                setattr(tool, attribute, wrapped)
         instrumented.append(tool)
     return instrumented
 

@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
 import agent.api
-from agent import __version__
+from agent import __version__, tracing
 from agent.metrics import MetricsMiddleware
 from agent.middleware import (
     BearerAuthMiddleware,
@@ -285,7 +285,10 @@ async def open_agent(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         app.state.checkpointer = checkpointer
         app.state.review_pool = review_pool
         app.state.tool_context = ToolContext(settings=settings, review_pool=review_pool)
-        tools = instrument_tools(build_tools(app.state.tool_context))  # counted and timed for /metrics
+        # Counted and timed for /metrics; traced too with MLAGENT_OTEL (agent/tracing.py).
+        tools = instrument_tools(
+            build_tools(app.state.tool_context), tracer=getattr(app.state, "tracer", None)
+        )
         retrieval = settings.llm != "offline"
         app.state.graph = build_graph(model, tools, checkpointer, history, retrieval=retrieval)
         app.state.chat = ChatService(
@@ -299,10 +302,15 @@ async def open_agent(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         yield
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The ASGI app for ``settings`` (the environment's when omitted)."""
+def create_app(settings: Settings | None = None, span_exporter: Any = None) -> FastAPI:
+    """The ASGI app for ``settings`` (the environment's when omitted).
+
+    ``span_exporter``: where the traces go when ``settings.otel`` is on (tests: an in-memory exporter);
+    by default the exporter the OTEL_* environment names (agent/tracing.py).
+    """
     settings = settings or get_settings()
     modules = router_modules()
+    provider = tracing.tracer_provider(settings, span_exporter)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -325,6 +333,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 for module in reversed(started):
                     if hasattr(module, "shutdown"):
                         await module.shutdown(app)
+                if provider is not None:
+                    provider.force_flush(timeout_millis=5_000)  # the last turns' spans (shut down at exit)
 
     app = FastAPI(
         title="ML Engineer Agent",
@@ -336,6 +346,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.tracer = tracing.tracer_of(provider)  # None unless MLAGENT_OTEL is on
     install_error_handlers(app)
     for module in modules:
         app.include_router(module.router)
@@ -356,8 +367,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         failure_window_s=settings.auth_failure_window_s,
     )
     app.add_middleware(HeadMiddleware)
-    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(MetricsMiddleware, tracer=app.state.tracer)
     app.add_middleware(RequestLogMiddleware)
+    if provider is not None:
+        tracing.instrument_http(app, provider)  # the request's span, outside every middleware above
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -94,6 +94,11 @@ class Settings(BaseSettings):
     history_window_messages: int = Field(default=40, ge=4, le=10_000, description="Messages the model reads.")
     history_window_chars: int = Field(default=100_000, ge=1_000, description="Characters the model reads.")
     log_level: str = "INFO"
+    otel: bool = Field(
+        default=False,
+        description="OpenTelemetry traces of requests, chat turns and tool calls (agent/tracing.py), exported "
+        "as the standard OTEL_TRACES_EXPORTER / OTEL_EXPORTER_OTLP_ENDPOINT say; needs the otel extra.",
+    )
     # Threads in PostgreSQL instead of SQLite: several API processes behind one database (agent/storage.py).
     database_url: SecretStr | None = Field(
         default=None, description="postgresql://user:password@host:port/db; unset: SQLite in data_dir."
