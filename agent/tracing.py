@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from typing import TYPE_CHECKING, Any
 
 from agent import __version__
@@ -78,7 +79,7 @@ def tracer_provider(settings: Settings, exporter: SpanExporter | None = None) ->
                 "service.version": __version__,
             }
         )
-        provider = TracerProvider(resource=resource)
+        provider = TracerProvider(resource=resource, shutdown_on_exit=False)  # shut down by ``shutdown``
         if exporter is not None:
             provider.add_span_processor(SimpleSpanProcessor(exporter))
         else:
@@ -118,6 +119,16 @@ def instrument_http(app: FastAPI, provider: TracerProvider) -> None:
         excluded_urls="/metrics,/healthz,/readyz",
         exclude_spans=["receive", "send"],
     )
+
+
+def shutdown(provider: TracerProvider, timeout_s: float = 3.0) -> None:
+    """Export the spans still queued and stop, waiting at most ``timeout_s``: an unreachable collector (the
+    exporter retries for up to 10 s) must not hold the server's exit; what is left then is dropped."""
+    worker = threading.Thread(target=provider.shutdown, name="otel-shutdown", daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    if worker.is_alive():
+        log.warning("the trace exporter did not finish within %.0f s: its last spans are dropped", timeout_s)
 
 
 def note_thread(thread_id: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -92,3 +93,21 @@ def test_a_turn_reaches_the_otlp_endpoint(
     assert turn_span["mlagent.thread_id"] == thread_id and turn_span["mlagent.outcome"] == "ok"
     assert any(name.startswith("POST /v1/chat") for name in names), names  # the HTTP request's span
     assert "OpenTelemetry tracing on" in server.log()
+
+
+def test_an_unreachable_collector_neither_slows_turns_nor_holds_the_exit(
+    server_factory: Callable[..., RunningServer],
+) -> None:
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    server = server_factory(
+        env={"MLAGENT_OTEL": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{port}"}
+    )
+    for _ in range(3):
+        started = time.monotonic()
+        turn = httpx.post(f"{server.url}/v1/chat", json={"message": "explain MLR006"}, timeout=60)
+        assert turn.status_code == 200 and time.monotonic() - started < 10
+    started = time.monotonic()
+    server.stop()
+    assert time.monotonic() - started < 8, "the exporter's retries must not hold the exit (3 s at most)"

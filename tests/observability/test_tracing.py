@@ -146,3 +146,16 @@ def test_without_the_packages_tracing_on_logs_and_the_service_still_starts(
     assert "OpenTelemetry is not installed" in caplog.text
     with TestClient(app) as client:
         assert client.post("/v1/chat", json={"message": REVIEW}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("", "OTLPSpanExporter"), ("otlp", "OTLPSpanExporter"), ("console", "ConsoleSpanExporter")],
+)
+def test_the_exporter_is_the_one_otel_traces_exporter_names(
+    name: str, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", name)
+    assert type(tracing._exporter_from_environment()).__name__ == expected
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "none")
+    assert tracing._exporter_from_environment() is None
