@@ -93,7 +93,10 @@ class MetricsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        turn = TURN_ROUTES.get(scope["path"]) if scope.get("method") == "POST" else None
+        path, root = str(scope["path"]), str(scope.get("root_path", ""))
+        turn = (
+            TURN_ROUTES.get(path.removeprefix(root) if root else path) if scope["method"] == "POST" else None
+        )
         if self.tracer is not None and turn is not None:
             await self._traced(turn, self.tracer, scope, receive, send)
             return
