@@ -93,13 +93,12 @@ class MetricsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path, root = str(scope["path"]), str(scope.get("root_path", ""))
-        turn = (
-            TURN_ROUTES.get(path.removeprefix(root) if root else path) if scope["method"] == "POST" else None
-        )
-        if self.tracer is not None and turn is not None:
-            await self._traced(turn, self.tracer, scope, receive, send)
-            return
+        if self.tracer is not None and scope["method"] == "POST":
+            path, root = str(scope["path"]), str(scope.get("root_path", ""))
+            turn = TURN_ROUTES.get(path.removeprefix(root) if root else path)
+            if turn is not None:
+                await self._traced(turn, self.tracer, scope, receive, send)
+                return
         await self._counted(scope, receive, send)
 
     async def _traced(
