@@ -12,7 +12,9 @@ from __future__ import annotations
 import ast
 import json
 import re
-from importlib import resources
+import shlex
+import tomllib
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -275,3 +277,41 @@ def test_services_refer_only_to_services_volumes_and_ports_that_exist() -> None:
             )
             checked += 1
     assert checked >= 4  # postgres, ray-head (env and worker), llm, mlflow
+
+
+# --- the commands and the image ---
+
+
+def test_the_ray_and_mlflow_commands_parse_with_the_installed_clis() -> None:
+    """Every `ray start` and `mlflow server` option in the file is one those CLIs (the versions the app pins,
+    which the images run) accept; parsing only, nothing is started."""
+    services = load_compose()["services"]
+    pytest.importorskip("ray")
+    from ray.scripts.scripts import start
+
+    for name in ("ray-head", "ray-worker"):
+        command = [str(part) for part in services[name]["command"]]
+        assert command[:2] == [".venv/bin/ray", "start"], name
+        start.make_context("start", command[2:])
+    api_script = str(services["mlagent"]["command"][-1])
+    joined = re.search(r"\.venv/bin/ray start ([^|;]*)", api_script)
+    assert joined, api_script
+    start.make_context("start", shlex.split(joined.group(1).replace("$${RAY_ADDRESS}", "ray-head:6379")))
+
+    pytest.importorskip("mlflow")
+    from mlflow.cli import server
+
+    command = [str(part) for part in services["mlflow"]["command"]]
+    assert command[:2] == ["mlflow", "server"]
+    server.make_context("server", command[2:])
+    assert services["mlflow"]["image"].endswith(f":v{metadata.version('mlflow-skinny')}")  # client = server
+
+
+def test_the_image_copies_every_package_the_project_installs() -> None:
+    include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    packages = {pattern.rstrip("*") for pattern in include["include"]}
+    copied = set(re.findall(r"^COPY\s+(\S+)\s+\./\S+\s*$", (ROOT / "Dockerfile").read_text(), re.MULTILINE))
+    missing = sorted(p for p in packages if (ROOT / p).is_dir() and p not in copied)
+    assert not missing, (
+        f"the Dockerfile does not copy {missing}, so `make setup` in the image cannot install it"
+    )
