@@ -170,6 +170,15 @@ def test_the_app_services_set_only_variables_the_service_reads() -> None:
         assert not unknown, f"{name} sets variables nothing reads: {sorted(unknown)}"
 
 
+def test_every_variable_the_app_services_set_is_documented_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    first_cells = [line.split("|")[1] for line in readme.splitlines() if line.startswith("| `")]
+    documented = {name for cell in first_cells for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", cell)}
+    for name, service in app_services(load_compose()).items():
+        missing = set(environment(service)) - documented
+        assert not missing, f"{name} sets variables README.md does not explain: {sorted(missing)}"
+
+
 def test_every_variable_passes_through_under_its_own_name_with_a_default() -> None:
     text = COMPOSE_FILE.read_text()
     used = INTERPOLATION.findall(text)
