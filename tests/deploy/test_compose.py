@@ -266,6 +266,9 @@ def test_services_refer_only_to_services_volumes_and_ports_that_exist() -> None:
             source = volume.split(":", 1)[0] if isinstance(volume, str) else volume.get("source", "")
             if source and not source.startswith((".", "/", "~")):
                 assert source in declared_volumes, f"{name} mounts undeclared volume {source}"
+        for target, condition in depends.items() if isinstance(depends, dict) else []:
+            if condition.get("condition") == "service_healthy":
+                assert "healthcheck" in services[target], f"{name} waits for {target} to be healthy: no check"
     # every address: compose's own text (defaults, commands) and the env files' values
     values = [resolve(v, {}) for s in services.values() for v in environment(s).values()]
     values += [v for s in services.values() for v in map(str, s.get("command") or []) for v in v.split()]
@@ -306,6 +309,11 @@ def test_the_ray_and_mlflow_commands_parse_with_the_installed_clis() -> None:
     joined = re.search(r"\.venv/bin/ray start ([^|;]*)", api_script)
     assert joined, api_script
     start.make_context("start", shlex.split(joined.group(1).replace("$${RAY_ADDRESS}", "ray-head:6379")))
+    from ray.scripts.scripts import healthcheck
+
+    probe = [str(part) for part in services["ray-head"]["healthcheck"]["test"]]
+    assert probe[:3] == ["CMD", ".venv/bin/ray", "health-check"]
+    healthcheck.make_context("health-check", probe[3:])
 
     pytest.importorskip("mlflow")
     from mlflow.cli import server
