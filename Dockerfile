@@ -6,6 +6,7 @@ RUN apt-get update \
 WORKDIR /app
 COPY pyproject.toml README.md Makefile ./
 COPY scripts ./scripts
+COPY core ./core
 COPY agent ./agent
 COPY tools ./tools
 COPY sandbox ./sandbox
