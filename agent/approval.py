@@ -98,6 +98,48 @@ def ask(action: PendingAction) -> Decision:
     return Decision.model_validate(answer)
 
 
+def approve_run(
+    settings: Settings,
+    *,
+    tool: str,
+    summary: str,
+    device: str,
+    steps: int,
+    timeout_s: float,
+    files: list[str],
+) -> tuple[Decision | None, str | None]:
+    """The one approval step of every costly tool (smoke run, repair loop, A/B runs).
+
+    Returns ``(None, None)`` when the run may start at once, ``(decision, None)`` when the user approved or
+    edited it (the turn paused here until then), and ``(None, message)`` when it was declined.
+    """
+    reasons = approval_reasons(settings, device=device, steps=steps, timeout_s=timeout_s)
+    if not reasons:
+        return None, None
+    action = PendingAction(
+        tool=tool,
+        summary=summary,
+        device=device,
+        steps=steps,
+        timeout_s=timeout_s,
+        files=sorted(files),
+        reasons=reasons,
+    )
+    decision = ask(action)
+    if decision.decision == "reject":
+        why = f" ({decision.message})" if decision.message else ""
+        return None, f"{summary} It was not started: it needed approval and was declined{why}."
+    return decision, None
+
+
+def edits(decision: Decision | None, **names: str) -> dict[str, Any]:
+    """The fields an ``edit`` decision changed, renamed to the request's fields (``timeout_s="budget_s"``)."""
+    if decision is None:
+        return {}
+    values = {"steps": decision.steps, "device": decision.device, "timeout_s": decision.timeout_s}
+    return {names.get(key, key): value for key, value in values.items() if value is not None}
+
+
 _YES = re.compile(
     r"^\s*(?:y|yes|yep|yeah|sure|ok(?:ay)?|approved?|go(?: ahead)?|do it|run it|confirm(?:ed)?|ja|oui|s[ií]|"
     r"sim|vas-y|dale)\b",

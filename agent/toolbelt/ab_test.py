@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from langgraph.prebuilt import InjectedState
 from pydantic import BaseModel, Field, ValidationError
 
+from agent.approval import approve_run, edits
 from agent.toolbelt.base import (
     NO_CODE,
     ToolContext,
@@ -59,13 +60,32 @@ def _bind(ctx: ToolContext) -> Any:
                 NAME, "I can measure precision (bf16/fp16 vs fp32) and learning rates ('lr 1e-3 or 3e-4?')."
             )
         try:
-            # CPU: a GPU run from chat must go through the approval step (agent/approval.py), not wired here yet.
+            # "auto": a GPU where the sandbox has one, which the approval step below asks about first.
             request = ABRequest(
-                files=target, variants=variants, repeats=repeats, steps=CHAT_STEPS, device="cpu"
+                files=target, variants=variants, repeats=repeats, steps=CHAT_STEPS, device="auto"
             )
         except ValidationError as error:
             return validation_failure(NAME, error)
         settings = ctx.settings
+        runs = len(request.variants) * request.repeats
+        decision, refused = approve_run(
+            settings,
+            tool=NAME,
+            summary=f"A/B runs on {origin}: {runs} sandboxed runs of {request.steps} steps.",
+            device=request.device,
+            steps=(request.steps or settings.smoke_default_steps) * runs,
+            timeout_s=(request.timeout_s or settings.smoke_default_timeout_s) * runs,
+            files=list(request.files),
+        )
+        if refused:
+            return refused, {"status": "not_started", "reason": refused}
+        if decision is not None:
+            changed = edits(decision)
+            if "timeout_s" in changed:  # the user's limit is for all the runs together
+                changed["timeout_s"] = max(1.0, changed["timeout_s"] / runs)
+            if "steps" in changed:
+                changed["steps"] = max(3, changed["steps"] // runs)
+            request = request.model_copy(update=changed)
         if ctx.smoke_manager is not None:
             from tools.fixrun.service import FixRunManager
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from langgraph.prebuilt import InjectedState
 from pydantic import BaseModel, Field, ValidationError
 
+from agent.approval import approve_run, edits
 from agent.toolbelt.base import (
     NO_CODE,
     ToolContext,
@@ -59,6 +60,18 @@ def _bind(ctx: ToolContext) -> Any:
         except ValidationError as error:
             return validation_failure(NAME, error)
         settings = ctx.settings
+        decision, refused = approve_run(
+            settings,
+            tool=NAME,
+            summary=f"A repair loop on {origin}: up to {request.attempts + 1} sandboxed runs.",
+            device=request.device,
+            steps=(request.steps or settings.smoke_default_steps) * (request.attempts + 1),
+            timeout_s=request.budget_s,
+            files=list(request.files),
+        )
+        if refused:
+            return refused, {"status": "not_started", "reason": refused}
+        request = request.model_copy(update=edits(decision, timeout_s="budget_s"))
         if ctx.smoke_manager is not None:
             from tools.fixrun.service import FixRunManager
 

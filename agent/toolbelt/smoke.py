@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from langgraph.prebuilt import InjectedState
 from pydantic import BaseModel, Field, ValidationError
 
-from agent.approval import PendingAction, approval_reasons, ask
+from agent.approval import approve_run, edits
 from agent.toolbelt.base import (
     NO_CODE,
     ToolContext,
@@ -96,32 +96,18 @@ def _approved(ctx: ToolContext, request: SmokeRunRequest, origin: str) -> tuple[
     Costly runs (a GPU, or over the step/time budget) pause the turn here until the user decides; the
     graph re-enters this tool call with the decision when the turn resumes.
     """
-    steps, timeout_s = request.steps or 1, request.timeout_s or ctx.settings.smoke_default_timeout_s
-    reasons = approval_reasons(ctx.settings, device=request.device, steps=steps, timeout_s=timeout_s)
-    if not reasons:
-        return request, None
-    action = PendingAction(
+    decision, refused = approve_run(
+        ctx.settings,
         tool=NAME,
         summary=f"A sandboxed smoke run of {origin}.",
         device=request.device,
-        steps=steps,
-        timeout_s=timeout_s,
-        files=sorted(request.files),
-        reasons=reasons,
+        steps=request.steps or 1,
+        timeout_s=request.timeout_s or ctx.settings.smoke_default_timeout_s,
+        files=list(request.files),
     )
-    decision = ask(action)
-    if decision.decision == "reject":
-        why = f" ({decision.message})" if decision.message else ""
-        return request, f"The smoke run was not started: it needed approval and was declined{why}."
-    changes = {
-        key: value
-        for key, value in (
-            ("steps", decision.steps),
-            ("device", decision.device),
-            ("timeout_s", decision.timeout_s),
-        )
-        if value is not None
-    }
+    if refused:
+        return request, refused
+    changes = edits(decision)
     return (request.model_copy(update=changes) if changes else request), None
 
 

@@ -122,3 +122,29 @@ def test_an_approved_gpu_run_trains_on_the_cpu_with_a_note(tmp_path: Path) -> No
     assert smoke[0].result["steps"] == 3 and smoke[0].result["device"] == "cpu"
     assert "trained on the CPU" in approved.reply or "CPU" in approved.reply
     assert _experiments(settings) == 1
+
+
+@pytest.mark.parametrize(
+    ("request_text", "tool"),
+    [("it won't train, make it train", "fix_run"), ("is bf16 faster here?", "ab_test")],
+)
+def test_repair_loops_and_ab_runs_wait_for_approval_too_and_a_no_runs_nothing(
+    tmp_path: Path, request_text: str, tool: str
+) -> None:
+    """The same approval step guards every costly tool: under MLAGENT_APPROVAL=always the repair loop and the
+    A/B runs pause with what they would run, and a "no" leaves no experiment behind."""
+    settings = Settings(data_dir=tmp_path, approval="always")
+    _, asked, declined = _turns(tmp_path, [CODE, request_text, "no"], settings)
+    assert asked.pending_action is not None, asked.reply
+    assert asked.pending_action["tool"] == tool
+    assert "sandboxed runs" in asked.pending_action["summary"]
+    calls = [call for call in declined.tool_calls if call.name == tool]
+    assert calls and calls[0].result["status"] == "not_started", declined.tool_calls
+    assert _experiments(settings) == 0
+
+
+def test_within_the_budget_a_cpu_repair_loop_needs_no_approval() -> None:
+    """The default policy (gpu) lets the chat's CPU repair loop and A/B runs start at once."""
+    settings = Settings(approval="gpu")
+    assert approval_reasons(settings, device="cpu", steps=20 * 4, timeout_s=420.0, gpu=False) == []
+    assert approval_reasons(settings, device="auto", steps=8 * 4, timeout_s=120.0 * 4, gpu=False) == []
