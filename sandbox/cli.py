@@ -199,7 +199,7 @@ def smoke_command(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from core.settings import get_settings
-    from tools.smoke import SmokeRunRequest, SubmissionTooLarge, run_smoke
+    from tools.smoke import SmokeRunRequest, SubmissionTooLarge, run_smoke, smoke_policy
 
     settings = get_settings()
     files = read_project(Path(args.dir))
@@ -220,7 +220,12 @@ def smoke_command(args: argparse.Namespace) -> int:
         raise UsageError(f"invalid smoke run: {where}: {first['msg']}") from None
     except SubmissionTooLarge as exc:
         raise UsageError(str(exc)) from None
-    progress = Progress(request.steps or settings.smoke_default_steps)
+    default_steps, default_timeout_s, source = smoke_policy(files, settings)
+    steps = request.steps or default_steps
+    timeout_s = request.timeout_s or default_timeout_s
+    chosen = "as given" if request.steps and request.timeout_s else f"from {source}"
+    sys.stderr.write(f"smoke run: {steps} steps, time limit {timeout_s:.0f} s ({chosen})\n")
+    progress = Progress(steps)
     cancel = threading.Event()
     finished = threading.Event()
     outcome: dict[str, Any] = {}

@@ -13,6 +13,7 @@ Both record the run as an experiment and return the contract's ``RunResult`` (``
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
@@ -35,6 +36,30 @@ MAX_TIMEOUT_S = 3600.0  # as RunLimits and MLAGENT_SMOKE_DEFAULT_TIMEOUT_S allow
 
 class SubmissionTooLarge(ValueError):
     """The submitted files exceed the size or count limit (the API answers 413, the CLI exits 2)."""
+
+
+# A generated project states the time its smoke profile needs (config.py: ``SMOKE_TIMEOUT_S = 240``); it is read
+# as text, never executed, and capped so that a submission cannot give itself an unbounded run.
+_DECLARED_TIMEOUT = re.compile(
+    r"^SMOKE_TIMEOUT_S\s*(?::\s*\w+\s*)?=\s*(\d+(?:\.\d+)?)\s*(?:#.*)?$", re.MULTILINE
+)
+MAX_DECLARED_TIMEOUT_S = 900.0
+
+
+def smoke_policy(files: dict[str, str], settings: Settings) -> tuple[int, float, str]:
+    """(steps, time limit, where the limit comes from) of a smoke run that names neither.
+
+    One policy for ``mlagent smoke``, ``POST /v1/smoke-runs`` and the chat: the service's defaults, with the
+    time limit raised to what the project's own ``SMOKE_TIMEOUT_S`` asks (capped at MAX_DECLARED_TIMEOUT_S).
+    """
+    steps, timeout_s = settings.smoke_default_steps, settings.smoke_default_timeout_s
+    source = "the service defaults (MLAGENT_SMOKE_DEFAULT_STEPS, MLAGENT_SMOKE_DEFAULT_TIMEOUT_S)"
+    config = files.get("config.py") or next((t for p, t in files.items() if p.endswith("/config.py")), "")
+    found = _DECLARED_TIMEOUT.search(config)
+    if found and float(found.group(1)) > timeout_s:
+        timeout_s = min(float(found.group(1)), MAX_DECLARED_TIMEOUT_S)
+        source = "the project's SMOKE_TIMEOUT_S in config.py (sized for its architecture)"
+    return steps, timeout_s, source
 
 
 class SmokeRunRequest(BaseModel):
@@ -88,10 +113,11 @@ class SmokeRunRequest(BaseModel):
     def to_run_spec(self, settings: Settings) -> RunSpec:
         """The sandbox spec for this request, with the service defaults filled in and size limits checked."""
         check_submission_size(self.files)
-        timeout_s = self.timeout_s if self.timeout_s is not None else settings.smoke_default_timeout_s
+        default_steps, default_timeout_s, _ = smoke_policy(self.files, settings)
+        timeout_s = self.timeout_s if self.timeout_s is not None else default_timeout_s
         return RunSpec(
             files=dict(self.files),
-            steps=self.steps if self.steps is not None else settings.smoke_default_steps,
+            steps=self.steps if self.steps is not None else default_steps,
             device=self.device,
             seed=self.seed,
             module_class=self.module_class,

@@ -18,15 +18,10 @@ from agent.toolbelt.base import (
     resolve_files,
     validation_failure,
 )
-from tools.smoke import SmokeRunRequest
+from tools.smoke import SmokeRunRequest, smoke_policy
 
 NAME = "smoke_run"
 DeviceChoice = Literal["auto", "cpu", "cuda"]
-
-# Generated projects train a real backbone at their configured image size and batch (ResNet-18 at 224 px takes
-# ~8 s a step on 2 CPU cores), so a chat-triggered smoke run of one uses fewer steps and a longer deadline.
-GENERATED_SMOKE_STEPS = 6
-GENERATED_SMOKE_TIMEOUT_S = 420.0
 
 
 class SmokeArgs(BaseModel):
@@ -73,21 +68,11 @@ def render_smoke_result(result: Any) -> str:
 
 
 def plan_smoke_request(
-    ctx: ToolContext,
-    files: dict[str, str],
-    steps: int | None,
-    device: DeviceChoice,
-    *,
-    generated: bool = False,
+    ctx: ToolContext, files: dict[str, str], steps: int | None, device: DeviceChoice
 ) -> SmokeRunRequest:
-    """The smoke run the tool would start: the host's defaults filled in, sized for generated projects."""
-    settings = ctx.settings
-    return SmokeRunRequest(
-        files=files,
-        steps=steps or (GENERATED_SMOKE_STEPS if generated else settings.smoke_default_steps),
-        timeout_s=max(settings.smoke_default_timeout_s, GENERATED_SMOKE_TIMEOUT_S if generated else 0.0),
-        device=device,
-    )
+    """The smoke run the tool would start, under the one policy the CLI and API use (``tools.smoke.smoke_policy``)."""
+    default_steps, timeout_s, _ = smoke_policy(files, ctx.settings)
+    return SmokeRunRequest(files=files, steps=steps or default_steps, timeout_s=timeout_s, device=device)
 
 
 def _approved(ctx: ToolContext, request: SmokeRunRequest, origin: str) -> tuple[SmokeRunRequest, str | None]:
@@ -159,9 +144,7 @@ def _bind(ctx: ToolContext) -> Any:
             return failure(NAME, NO_CODE)
         target, origin = resolved
         try:
-            request = plan_smoke_request(
-                ctx, target, steps, device, generated=origin == "the generated project"
-            )
+            request = plan_smoke_request(ctx, target, steps, device)
         except ValidationError as error:
             return validation_failure(NAME, error)
         request, refused = _approved(ctx, request, origin)
@@ -173,7 +156,11 @@ def _bind(ctx: ToolContext) -> Any:
             return validation_failure(NAME, error)
         artifact = result.model_dump(mode="json")
         artifact["trained"] = origin
-        content = f"Smoke run of {origin}:\n\n{render_smoke_result(result)}"
+        _, _, source = smoke_policy(request.files, ctx.settings)
+        limits = f"{request.steps} steps, time limit {request.timeout_s or 0:.0f} s"
+        if request.timeout_s and "SMOKE_TIMEOUT_S" in source:
+            limits += ", as the project's SMOKE_TIMEOUT_S asks"
+        content = f"Smoke run of {origin} ({limits}):\n\n{render_smoke_result(result)}"
         if request.device == "cuda" and not str(result.device or "").startswith("cuda"):
             content += "\n\nNo GPU is available to the sandbox here, so the approved run trained on the CPU."
         return content, artifact

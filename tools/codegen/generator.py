@@ -468,6 +468,8 @@ def architecture_context(spec: GenerateSpec, arch: Architecture, context: dict[s
         "smoke_batch_size": "2",
         "smoke_synthetic_size": "12",
         "smoke_steps": "-1",
+        # A smoke profile at a large fixed input (ViT's 224 px, SSDlite's 320 px) needs more time per step.
+        "smoke_timeout_s": str(arch.smoke_timeout_s if smoke <= 128 else max(arch.smoke_timeout_s, 360)),
         "optimizer_name": "AdamW",
         "optimisation_doc": (
             f"AdamW (lr {context['lr']}, weight decay {context['weight_decay']}, none on norms/biases), linear "
