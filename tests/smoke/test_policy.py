@@ -28,9 +28,15 @@ def test_code_without_a_declared_limit_gets_the_service_defaults() -> None:
 
 @pytest.mark.parametrize(
     ("declared", "expected"),
-    [("SMOKE_TIMEOUT_S = 300", 300.0), ("SMOKE_TIMEOUT_S: float = 45.5", 120.0), ("SMOKE_TIMEOUT_S = 99999", None)],
+    [
+        ("SMOKE_TIMEOUT_S = 300", 300.0),
+        ("SMOKE_TIMEOUT_S: float = 45.5", 120.0),
+        ("SMOKE_TIMEOUT_S = 99999", None),
+    ],
 )
-def test_a_declared_limit_only_raises_the_default_and_is_capped(declared: str, expected: float | None) -> None:
+def test_a_declared_limit_only_raises_the_default_and_is_capped(
+    declared: str, expected: float | None
+) -> None:
     files = {**PLAIN, "pkg/config.py": f"{declared}  # seconds\n"}
     _, timeout_s, _ = smoke_policy(files, SETTINGS)
     assert timeout_s == (expected if expected is not None else MAX_DECLARED_TIMEOUT_S)
