@@ -62,6 +62,22 @@ def test_every_generate_combination_agrees() -> None:
     assert checked > 100  # the loop did check valid combinations, not only refusals
 
 
+def test_coco_pretrained_is_documented_only_where_torchvision_has_coco_weights() -> None:
+    """Every architecture x backbone (and none) with coco_pretrained=true: document and validators agree."""
+    from tools.codegen.architectures import architectures
+
+    accepted = 0
+    for arch in architectures():
+        for backbone in [*arch.backbone_choices(), None]:
+            body = {"task": arch.task, "architecture": arch.name, "num_classes": 3, "coco_pretrained": True}
+            if backbone is not None:
+                body["backbone"] = backbone
+            documented = _documented_valid("/v1/generate", body)
+            assert documented == _accepted(GenerateSpec, body), body
+            accepted += documented
+    assert accepted >= 9  # the builders with COCO/VOC weights, each on its default backbone
+
+
 @pytest.mark.parametrize(
     ("body", "valid"),
     [

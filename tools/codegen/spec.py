@@ -99,15 +99,16 @@ def _document_valid_combinations(schema: dict[str, Any]) -> None:
         for arch in task_architectures(task):
             names = [arch.name, *arch.aliases]
             implicit = task in HEAD_ON_BACKBONE_TASKS or DEFAULT_ARCHITECTURE.get(task) == arch.name
-            groups: dict[str, tuple[dict[str, Any], bool, list[str | None]]] = {}
+            groups: dict[str, tuple[dict[str, Any], bool, bool, list[str | None]]] = {}
             for backbone in arch.backbone_choices():
                 size = _image_size_schema(arch, backbone)
                 if size is None:
                     continue
                 default_fits = _fits(size, default_image_size(task, arch, backbone))
-                key = repr((sorted(size.items()), default_fits))
-                groups.setdefault(key, (size, default_fits, []))[2].append(backbone)
-            for size, default_fits, backbones in groups.values():
+                coco = arch.coco_weights and arch.uses_builder(backbone)
+                key = repr((sorted(size.items()), default_fits, coco))
+                groups.setdefault(key, (size, default_fits, coco, []))[3].append(backbone)
+            for size, default_fits, coco, backbones in groups.values():
                 sizes = [size, {"type": "null"}] if default_fits else [size]
                 known = [b for b in backbones if b]
                 branch: dict[str, Any] = {
@@ -120,6 +121,8 @@ def _document_valid_combinations(schema: dict[str, Any]) -> None:
                         if known
                         else {"type": "null"},
                         "image_size": {"anyOf": sizes},
+                        # COCO weights exist only for torchvision's builders that ship them.
+                        "coco_pretrained": {"type": "boolean"} if coco else {"const": False},
                     }
                 }
                 if not implicit:
