@@ -41,7 +41,7 @@ def test_a_warm_run_trains_and_the_slot_serves_one_run(tmp_path: Path) -> None:
         assert warm.status == "succeeded", warm.error or warm.stdout_tail
         assert warm.limits["warm_start"] is True and len(warm.losses) == 3
         # Both runs report their time to the first step; how much sooner the warm one starts is measured by
-        # bench/sandbox_bench.py --warm (a timed assertion here failed under load: 5.7 s warm vs 4.4 s cold).
+        # bench/sandbox_bench.py in its warm mode (a timed assertion here failed under load: 5.7 s warm, 4.4 s cold).
         assert cold.time_to_first_step_s and warm.time_to_first_step_s
         _wait_for_slots(sandbox, 1)  # refilled after the run, with a fresh sandbox
         assert sandbox._warm._slots[0].name != slot_name  # type: ignore[union-attr]
