@@ -34,7 +34,8 @@ def test_hostile_nesting_is_refused_quickly_with_a_reason(name: str) -> None:
     started = time.perf_counter()
     report = review(ReviewRequest(code=HOSTILE[name]))
     elapsed = time.perf_counter() - started
-    assert elapsed < 1.0, f"{name} took {elapsed:.2f} s"
+    # A guard against the old hang (minutes), not a benchmark: 1.0 s failed once at 1.14 s on a loaded machine.
+    assert elapsed < 5.0, f"{name} took {elapsed:.2f} s"
     errors = [f for f in report.findings if f.rule == "MLR000"]
     assert len(errors) == 1, report.findings
     assert "nests too deeply" in errors[0].message or "indentation" in errors[0].message
