@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 from langgraph.prebuilt import InjectedState
@@ -16,6 +15,7 @@ from agent.toolbelt.base import (
     ToolSpec,
     failure,
     resolve_files,
+    run_sandboxed_loop,
     validation_failure,
 )
 
@@ -44,11 +44,9 @@ def _bind(ctx: ToolContext) -> Any:
         repeats: int = CHAT_REPEATS,
         state: dict[str, Any] | None = None,
     ) -> ToolOutput:
-        from sandbox.experiments import ExperimentStore
         from tools.abtest import ABRequest, run_ab
         from tools.abtest.question import variants_from_question
         from tools.abtest.render import render_markdown
-        from tools.fixrun.loop import store_runner
 
         resolved = resolve_files(code, files, state)
         if resolved is None:
@@ -86,18 +84,7 @@ def _bind(ctx: ToolContext) -> Any:
             if "steps" in changed:
                 changed["steps"] = max(3, changed["steps"] // runs)
             request = request.model_copy(update=changed)
-        if ctx.smoke_manager is not None:
-            from tools.fixrun.service import FixRunManager
-
-            runner = FixRunManager(ctx.smoke_manager, asyncio.get_running_loop()).run_attempt
-            report = await asyncio.to_thread(run_ab, request, settings, runner)
-        else:
-
-            def work() -> Any:
-                with ExperimentStore(settings.experiments_db) as store:
-                    return run_ab(request, settings, store_runner(settings, store))
-
-            report = await asyncio.to_thread(work)
+        report = await run_sandboxed_loop(ctx, run_ab, request)
         artifact = report.model_dump(mode="json")
         artifact["measured"] = origin
         return f"A/B runs of {origin}:\n\n{render_markdown(report)}", artifact

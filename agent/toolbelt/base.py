@@ -85,3 +85,28 @@ def resolve_files(
         return (extracted or {"submitted.py": code}), "the code given"
     messages: Sequence[BaseMessage] = (state or {}).get("messages", [])
     return latest_code(messages)
+
+
+async def run_sandboxed_loop(ctx: ToolContext, loop_fn: Any, request: Any) -> Any:
+    """Run a multi-run tool (repair loop, A/B runs) off the event loop with the host's runner.
+
+    The server queues each run through its smoke-run manager; the CLI runs them in-process and records them in
+    the experiment store. ``loop_fn(request, settings, runner)`` is the tool's loop.
+    """
+    import asyncio
+
+    settings = ctx.settings
+    if ctx.smoke_manager is not None:
+        from tools.fixrun.service import FixRunManager
+
+        runner = FixRunManager(ctx.smoke_manager, asyncio.get_running_loop()).run_attempt
+        return await asyncio.to_thread(loop_fn, request, settings, runner)
+
+    def work() -> Any:
+        from sandbox.experiments import ExperimentStore
+        from tools.fixrun.loop import store_runner
+
+        with ExperimentStore(settings.experiments_db) as store:
+            return loop_fn(request, settings, store_runner(settings, store))
+
+    return await asyncio.to_thread(work)

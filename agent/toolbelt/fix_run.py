@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 from langgraph.prebuilt import InjectedState
@@ -16,6 +15,7 @@ from agent.toolbelt.base import (
     ToolSpec,
     failure,
     resolve_files,
+    run_sandboxed_loop,
     validation_failure,
 )
 
@@ -45,9 +45,7 @@ def _bind(ctx: ToolContext) -> Any:
         attempts: int = CHAT_ATTEMPTS,
         state: dict[str, Any] | None = None,
     ) -> ToolOutput:
-        from sandbox.experiments import ExperimentStore
         from tools.fixrun.loop import fix_run as run_loop
-        from tools.fixrun.loop import store_runner
         from tools.fixrun.models import FixRunRequest
         from tools.fixrun.render import render_markdown
 
@@ -72,18 +70,7 @@ def _bind(ctx: ToolContext) -> Any:
         if refused:
             return refused, {"status": "not_started", "reason": refused}
         request = request.model_copy(update=edits(decision, timeout_s="budget_s"))
-        if ctx.smoke_manager is not None:
-            from tools.fixrun.service import FixRunManager
-
-            manager = FixRunManager(ctx.smoke_manager, asyncio.get_running_loop())
-            report = await asyncio.to_thread(run_loop, request, settings, manager.run_attempt)
-        else:
-
-            def work() -> Any:
-                with ExperimentStore(settings.experiments_db) as store:
-                    return run_loop(request, settings, store_runner(settings, store))
-
-            report = await asyncio.to_thread(work)
+        report = await run_sandboxed_loop(ctx, run_loop, request)
         artifact = report.model_dump(mode="json")
         artifact["repaired"] = origin
         return f"Repair loop on {origin}:\n\n{render_markdown(report)}", artifact
