@@ -159,6 +159,8 @@ def answer_question(text: str, index: KnowledgeIndex | None = None) -> Knowledge
         top = runner_up
         confident_at = float("inf")
 
+    elif any(h.doc.kind == "scope" and h.score >= top.score - SCOPE_MARGIN for h in hits[1:]):
+        confident_at = float("inf")  # the same near tie the other way round: answer, but not confidently
     confident = top.score >= confident_at
     related = [
         h for h in hits[1:] if h.doc.kind != "scope" and h.score >= max(fit, top.score - RELATED_MARGIN)

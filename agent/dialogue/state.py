@@ -26,6 +26,10 @@ class RankedChoice(BaseModel):
     generate_backbone: str | None = None
     closest_architecture: str | None = None
     closest_reason: str | None = None
+    # The recommender's estimates for this choice (None where it had no figure for the model).
+    estimated_latency_ms: float | None = None
+    estimated_gflops: float | None = None
+    device: str | None = None
 
 
 class Recommendation(BaseModel):

@@ -21,7 +21,7 @@ from agent.understanding.gloss import gloss
 
 _EXPERIMENT_ID = re.compile(r"\bexp-[0-9a-f]{6,}\b")
 _GENERATABLE = {"classification", "segmentation", "detection"}
-SPEC_SLOTS = ("task", "num_classes", "image_size", "backbone", "package", "multi_label")
+SPEC_SLOTS = ("task", "num_classes", "image_size", "architecture", "backbone", "package", "multi_label")
 
 
 def _found(match: re.Match[str] | None) -> str | None:
@@ -65,6 +65,9 @@ def _fold_outcome(state: DialogueState, turn: Sequence[BaseMessage]) -> None:
                     generatable=bool(item.get("generate_command")),
                     generate_architecture=item.get("generate_architecture"),
                     generate_backbone=item.get("generate_backbone"),
+                    estimated_latency_ms=item.get("estimated_latency_ms"),
+                    estimated_gflops=item.get("estimated_gflops"),
+                    device=item.get("device"),
                     **_closest(item.get("closest_generatable")),
                 )
                 for item in artifact["recommendations"]

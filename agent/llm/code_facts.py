@@ -30,9 +30,19 @@ _ABOUT_THE_CODE = re.compile(
 )
 
 
+# "what loss would you use if the lines are 1% of the pixels?" asks for advice, not for what the code does.
+_ADVICE = re.compile(
+    r"\b(?:would|should|could) (?:you|u|i|we)\b|\bif (?:the|my|our|it|we|i|there)\b|\b(?:better|recommend\w*|best)\b",
+    re.IGNORECASE,
+)
+_ASKS_WHAT_IS = re.compile(r"\b(?:did|does|do) (?:it|you|u|the code|the project)\b|\bis it\b", re.IGNORECASE)
+
+
 def code_facts(question: str, files: dict[str, str]) -> str | None:
     """Lines of ``files`` that answer a question about the code, or None when the question is not about it."""
     if not _ABOUT_THE_CODE.search(question):
+        return None
+    if _ADVICE.search(question) and not _ASKS_WHAT_IS.search(question):
         return None
     topics = [name for name, (asked, _) in _TOPICS.items() if re.search(asked, question, re.IGNORECASE)]
     if not topics:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent.dialogue.state import DialogueState, Pending, Recommendation
+from agent.dialogue.state import DialogueState, Pending, RankedChoice, Recommendation
 from agent.llm.intents import Intent, detect_intents, is_small_talk
 from agent.understanding import core_intent_hints, detect_language, normalise, parse_slots
 from agent.understanding.fuzzy import DOMAIN_VOCABULARY
@@ -45,7 +45,8 @@ _GENERATE_REFERENCE = re.compile(
     r"\b(?:generate|write|build|create|make|scaffold|code(?: up)?|implement)\b\s+(?:me\s+)?(?:it|that|this|one|"
     r"the (?:top|first|best|recommended|winning|second)\b|your (?:top )?(?:pick|choice|suggestion)|the same"
     r"|(?:the one|what|the model|the architecture) (?:you|u) (?:picked|chose|recommended|suggested|proposed))"
-    r"|\bgo ahead\b",
+    r"|\bgo ahead\b|\bgo with (?:your|the) (?:best|top|first|recommended)\b"
+    r"|\b(?:best|top) (?:option|one|pick|choice) (?:that )?(?:you|u) can (?:actually |really )?(?:write|generate|build|code)",
     re.IGNORECASE,
 )
 _EXPERIMENT_ID = re.compile(r"\bexp-[0-9a-f]{6,}\b", re.IGNORECASE)
@@ -154,6 +155,55 @@ def _ranked_reference(text: str, dialogue: DialogueState) -> Plan | None:
     return Plan([Intent("recommend_architecture", args)])
 
 
+_SUPERLATIVE = re.compile(
+    r"\b(?:which|what)(?: one| model| architecture)?(?: of (?:those|them|these|the \w+))? (?:is|would be|'s|runs?)"
+    r"(?: the)? (?P<what>fastest|quickest|lightest|smallest|cheapest|slowest|heaviest|biggest|largest)\b"
+    r"|\b(?P<what2>fastest|quickest|lightest|smallest|cheapest) (?:one|option|model) (?:of|among|in) (?:those|them|these|the list)\b",
+    re.IGNORECASE,
+)
+
+
+def _superlative_in_ranking(text: str, dialogue: DialogueState) -> Plan | None:
+    """ "which one is fastest of those?": read off the last ranking's own latency/compute estimates."""
+    rec = dialogue.recommendation
+    match = _SUPERLATIVE.search(text)
+    if rec is None or match is None or not rec.ranked:
+        return None
+    word = (match.group("what") or match.group("what2")).lower()
+    timed = [c for c in rec.ranked if c.estimated_latency_ms is not None or c.estimated_gflops is not None]
+    if not timed:
+        return None
+    largest_first = word in {"slowest", "heaviest", "biggest", "largest"}
+    order = sorted(
+        timed,
+        key=lambda c: (c.estimated_latency_ms or 0.0, c.estimated_gflops or 0.0),
+        reverse=largest_first,
+    )
+
+    def figure(choice: RankedChoice) -> str:
+        parts = []
+        if choice.estimated_latency_ms is not None:
+            parts.append(
+                f"~{choice.estimated_latency_ms:g} ms" + (f" on {choice.device}" if choice.device else "")
+            )
+        if choice.estimated_gflops is not None:
+            parts.append(f"{choice.estimated_gflops:g} GFLOPs")
+        backbone = f" ({choice.backbone})" if choice.backbone else ""
+        return f"**{choice.name}**{backbone}: " + ", ".join(parts)
+
+    lines = "\n".join(f"{n}. {figure(c)}" for n, c in enumerate(order, start=1))
+    best = order[0]
+    note = (
+        f"Of the models I ranked, the {word} is **{best.name}**, by the recommender's estimates "
+        f"(per image at the ranking's input size; rough: measure on your own hardware):\n\n{lines}"
+    )
+    if best is not rec.ranked[0] and not largest_first:
+        note += (
+            f"\n\nMy top pick overall is still **{rec.ranked[0].name}**: speed was one factor of its score."
+        )
+    return Plan(say=Say(note))
+
+
 def _constraints(dialogue: DialogueState) -> dict[str, object]:
     keys = ("num_classes", "image_size", "dataset_size", "latency_ms", "device", "imbalanced", "commercial")
     return {key: dialogue.spec[key] for key in keys if dialogue.spec.get(key) is not None}
@@ -211,11 +261,16 @@ def _complete_generate(intent: Intent, text: str, dialogue: DialogueState, plan:
         args.setdefault("task", rec.task)
         if args["task"] == rec.task and "architecture" not in args and "backbone" not in args:
             _use_ranked_choice(args, rec, plan)
-    for key in ("task", "num_classes", "image_size", "backbone", "package"):
+    named = "architecture" in args or "backbone" in args
+    for key in ("task", "num_classes", "image_size", "architecture", "backbone", "package"):
         if key not in args and dialogue.spec.get(key) is not None:
-            if key == "backbone" and dialogue.spec.get("task") != args.get("task"):
+            if key in ("backbone", "architecture") and (
+                named or dialogue.spec.get("task") != args.get("task")
+            ):
                 continue
             args[key] = dialogue.spec[key]
+    if not named:  # the thread's architecture; one the user names is resolved by the tool
+        _keep_architecture_fitting(args)
     if dialogue.spec.get("multi_label") and args.get("task") in {"classification", "multilabel", None}:
         # Several tags per image: the multi-label template (sigmoid outputs, BCEWithLogitsLoss), said aloud,
         # never a single-label softmax project in its place.
@@ -227,6 +282,13 @@ def _complete_generate(intent: Intent, text: str, dialogue: DialogueState, plan:
         )
     if args.get("task") in _TASK_IDS:
         args["task"] = _TASK_IDS[args["task"]]
+    if args.get("task") == "tiny_object_detection":
+        # No separate template: the detector, trained at a high input size or on tiles (said aloud).
+        args["task"] = "detection"
+        plan.preface = (
+            "Small objects: this is the detection project. Train it at a high input size (`image_size`) or on "
+            "overlapping tiles so the objects keep enough pixels; downscaling the frames makes them vanish."
+        )
     task = args.get("task")
     if task is None:
         return Ask(_TASK_QUESTION, Pending(tool="generate_project", slot="task", args=dict(args)))
@@ -357,6 +419,8 @@ _CHOICE_WORDS = re.compile(
 )
 _USE_FOR_TASK = re.compile(
     r"\b(?:what|which)(?:'s| is)? (?:good|best|should i use|do you suggest|would you use|works)\b|"
+    r"\b(?:what|which)(?: (?:model|architecture|network|detector|segmenter|backbone|one)s?)? (?:would|do|should) "
+    r"(?:you|i|we) (?:train|use|pick|choose|go with|recommend|start with)\b|"
     r"\bhow (?:would|should) (?:i|you|we) (?:approach|tackle|start|go about)\b",
     re.IGNORECASE,
 )
@@ -537,7 +601,7 @@ _AND_FOR = re.compile(
 def _refine_recommendation(text: str, dialogue: DialogueState) -> Intent | None:
     """ "it has to run on a jetson nano", "we only have 200 images": the same recommendation, new constraints."""
     changes = re.search(
-        r"\b(?:does|would|will) (?:that|this|it) change\b|^\W*(?:(?:and|but|ok|so)\s+)?(?:what )?if (?:we|i|they)\b",
+        r"\b(?:does|would|will) (?:that|this|it) change\b|^\W*(?:(?:and|but|ok|so)\s+)?(?:what )?if (?:we|i|they|it|the model|this|that)\b",
         text,
         re.IGNORECASE,
     )
@@ -631,12 +695,28 @@ def _refine_project(text: str, dialogue: DialogueState) -> Intent | None:
     if not stated:
         return None
     args = {
-        k: dialogue.spec[k] for k in ("task", "num_classes", "image_size", "backbone") if dialogue.spec.get(k)
+        k: dialogue.spec[k]
+        for k in ("task", "num_classes", "image_size", "architecture", "backbone")
+        if dialogue.spec.get(k)
     }
     if dialogue.spec.get("package"):
         args["package"] = dialogue.spec["package"]
     args.update(stated)
+    _keep_architecture_fitting(args)
     return Intent("generate_project", args)
+
+
+def _keep_architecture_fitting(args: dict[str, Any]) -> None:
+    """Regenerating keeps the thread's architecture ("deeplabv3 ... now at 512 px") unless the task changed or the
+    new backbone does not fit it ("use efficientnet_b0 instead" after DeepLabV3: the task's default for it)."""
+    from tools.codegen.architectures import find_architecture
+
+    name = args.get("architecture")
+    if not name:
+        return
+    row = find_architecture(str(args.get("task") or ""), str(name))
+    if row is None or (args.get("backbone") and args["backbone"] not in row.backbone_choices()):
+        args.pop("architecture")
 
 
 def plan_turn(
@@ -652,6 +732,8 @@ def plan_turn(
         return why
     elif (ranked := _ranked_reference(text, dialogue)) is not None:
         return ranked
+    elif (fastest := _superlative_in_ranking(text, dialogue)) is not None:
+        return fastest
     elif _COMPARE_RUNS.search(text) and not has_code_in_message:
         ids = _EXPERIMENT_ID.findall(text) or dialogue.runs[-2:]
         return Plan([Intent("compare_experiments", {"ids": ids})])
@@ -700,7 +782,9 @@ def plan_turn(
             and _GENERATE_REFERENCE.search(text)
             and (dialogue.recommendation is not None or dialogue.spec.get("task"))
         ):
-            plan.intents = [Intent("generate_project", {})]
+            from agent.llm.intents import extract_generate_args
+
+            plan.intents = [Intent("generate_project", extract_generate_args(text))]  # "write it, 3 classes"
         if not plan.intents and not code and _asks_for_edit(text, code=False):
             return Plan([Intent("edit_code", {"instruction": text})])  # the tool asks for the code
         if not plan.intents and _vague_training_request(text, dialogue):

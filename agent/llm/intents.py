@@ -51,6 +51,11 @@ _AB = re.compile(
     r"|\bwhich (?:lr|learning[- ]rate) is better\b|\b(?:lr|learning[- ]rate)s? \S+ (?:or|vs\.?|versus) \S+\s*\?",
     re.IGNORECASE,
 )
+_NAMED_GPU = re.compile(
+    r"\b(?:rtx|gtx|titan|quadro|tesla|jetson|a100|h100|h200|v100|p100|a10g?|l4|l40s?|t4|k80|mi\d{3}|"
+    r"[1-5]0[5-9]0(?: ?ti)?|ampere|hopper|turing|volta|pascal|ada)\b",
+    re.IGNORECASE,
+)
 _GENERATE = re.compile(
     r"\b(?:generate|scaffold|write|create|build|make|give me|set (?:me )?up|bootstrap|aufsetzen|erstellen|"
     r"g[ée]n[ée]rer?|genera|crea|cr[ée]er?|gera|gere|gerar|criar|crie|erstell)\b[^.?!]*?"
@@ -199,7 +204,9 @@ def detect_intents(prose: str, *, has_code_in_message: bool, has_code_in_thread:
 
     if code_available and _FIX_RUN.search(text):
         return [Intent("fix_run", {})]
-    if code_available and _AB.search(text):
+    if code_available and _AB.search(text) and not _NAMED_GPU.search(text):
+        # "Is bf16 faster here?" is measured on this machine; "bf16 or fp16 on an RTX 3090?" is not (the
+        # sandbox cannot run on the user's card), so it is answered from the knowledge base.
         return [Intent("ab_test", {"question": text})]
     if wants_generate:
         intents.append(Intent("generate_project", extract_generate_args(text)))

@@ -65,6 +65,10 @@ _N_CLASSES = re.compile(
 
 # "tags (19 of them)", "classes (12 in total)"
 _NOUN_THEN_N = re.compile(rf"\b{_CLASS_NOUN}\s*\(\s*{num()}(?:\s+(?:of them|in total|total))?\s*\)")
+# "which of 6 pests each photo shows": a choice among N things is N classes, whatever the things are called.
+_WHICH_OF_N = re.compile(
+    rf"\b(?:which|one) of (?:the |these |those |our )?{num()}\s+(?!px|%|images|photos|pictures|samples|gpus|epochs|steps)[a-z]"
+)
 _INTO_N = re.compile(rf"(?:classify|categori[sz]e|sort|split|assign|separate)\b[^.?!]{{0,40}}?\binto\s+{num()}(?!\s*(?:px|%|images|folders))")  # fmt: skip
 
 
@@ -102,11 +106,12 @@ def read_classes(r: Reader) -> None:
             r.put("num_classes", int(value_of(match, name)), *match.span(), "n_class")
         for match in r.finditer(_N_CLASSES):
             middle = match.group("mid").split()
-            if any(word in NOT_BETWEEN or not word.isalpha() for word in middle):
+            if any(word in NOT_BETWEEN or not word.replace("-", "").isalpha() for word in middle):
                 continue
-            if match.group("per") and match.group("noun") not in {"tags", "attributes"}:
-                continue  # "one label per image" says single-label, not how many classes there are
             before = r.words_before(match.start(), 2)
+            choice = bool(before) and before[-1] in {"of", "among"}  # "which of 4 diseases each leaf has"
+            if match.group("per") and match.group("noun") not in {"tags", "attributes"} and not choice:
+                continue  # "one label per image" says single-label, not how many classes there are
             if before and before[-1] in {"top", "first", "last", "per", "every"}:
                 continue
             if re.search(r"\d\s*(?:-|\u2013|to|or)\s*$", r.text[max(0, match.start() - 8) : match.start()]):
@@ -114,6 +119,8 @@ def read_classes(r: Reader) -> None:
             count = value_of(match)
             if count == int(count) and 1 <= count <= 100000:
                 r.put("num_classes", int(count), *match.span(), "n_classes")
+        for match in r.finditer(_WHICH_OF_N):
+            r.put("num_classes", int(value_of(match)), *match.span(), "which_of_n")
         for match in r.finditer(_INTO_N):
             r.put("num_classes", int(value_of(match)), *match.span("n"), "into_n")
         for match in r.finditer(_NOUN_THEN_N):

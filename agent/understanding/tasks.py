@@ -38,7 +38,8 @@ EXTRA_TASKS = (
 _EXPLICIT: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\binstance[- ]?seg\w*|\binstance[- ]level masks?|\binstance masks?|\bpanoptic\b"
                 r"|\b(?:each|every|per|individual|separate) (?:object|instance|cell|item|person)'?s? (?:masks?|outlines?|polygons?)"
-                r"|\bseparate touching\b|\btouching (?:cells|objects|instances)\b"), "instance_segmentation"),
+                r"|\bseparate touching\b|\btouching (?:cells|objects|instances)\b"
+                r"|\b(?:a|one|1|its own) (?:separate )?mask (?:per|for each|for every|around each|of each) (?!image|pixel|frame|photo|tile|picture|scan|slice)\w+"), "instance_segmentation"),
     (re.compile(r"\banomal\w*|\bnovelty detection\b|\boutlier detection\b|\bout-of-distribution\b"
                 r"|\bonly (?:good|normal|ok|defect-free|non-defective) (?:samples|images|parts|examples|data)"
                 r"|\b(?:no|without|zero) (?:defect|defective|anomaly|bad|faulty|broken|damaged) (?:labels|examples|samples|images|ones|pictures|photos)"
@@ -65,7 +66,8 @@ _EXPLICIT: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\bclassif\w*|\bclasific\w*|\b\w*klassifi\w*|\bcategori[sz]\w*|\brecogni[sz]\w*|\bimage tagging\b"), "classification"),
 ]  # fmt: skip
 _WEAK_CLASSIFICATION = re.compile(
-    r"\b(?:classes|categories|species|breeds|\d+ (?:\w+ )?(?:types|labels|tags))\b"
+    r"\b(?:classes|categories|species|breeds|\d+ (?:\w+ )?(?:types|labels|tags|diseases|grades|varieties|conditions))\b"
+    r"|\b(?:tell|say|know|decide|predict) which (?:of (?:the )?\d+ |one of )|\btell(?:ing)? (?:[\w-]+ ){1,5}apart\b"
 )
 
 

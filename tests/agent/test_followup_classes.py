@@ -132,3 +132,125 @@ def test_non_ml_messages_get_an_honest_reply_without_a_tool() -> None:
 def test_a_train_val_gap_is_a_diagnosis_question() -> None:
     assert tools("it's a detector. mAP50 is 0.31 on val but 0.9 on train") == ["answer_question"]
     assert tools("10k train images and 2k val images, 5 classes, which model?") == ["recommend_architecture"]
+
+
+# ---- classes from the third held-out batch (heldout3), pinned with phrasings other than the batch's own ----
+
+
+@pytest.mark.parametrize(
+    ("message", "task", "num_classes"),
+    [
+        ("we'd like one mask for each strawberry the arm should grab", "instance_segmentation", None),
+        ("each pallet needs its own mask for every box on it", "instance_segmentation", None),
+        ("a mask per frame with road / sky / other", "segmentation", None),
+        ("the app should say which of 6 pests each photo shows", "classification", 6),
+        ("find out which of the 12 grades every coffee bean has", "classification", 12),
+        ("17 land-cover tags per tile, several at once", None, 17),
+    ],
+)
+def test_project_descriptions_read_task_and_count(
+    message: str, task: str | None, num_classes: int | None
+) -> None:
+    values = parse_slots(message).values()
+    assert values.get("task") == task or task is None
+    assert values.get("num_classes") == num_classes
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "I want a mask for each grape on the vine, what would you train?",
+        "what network would you pick for telling 5 kinds of rust apart on 300 photos?",
+        "which detector should we start with for pallets in a warehouse, 2 classes",
+    ],
+)
+def test_questions_that_describe_a_project_get_a_recommendation(message: str) -> None:
+    assert tools(message) == ["recommend_architecture"]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "what loss would you use when cracks cover 0.5% of the image?",
+        "which optimizer would you use for fine-tuning?",
+    ],
+)
+def test_advice_questions_are_not_model_choices(message: str) -> None:
+    assert tools(message, DialogueState(spec={"task": "segmentation"}, has_project=True), code=True) == [
+        "answer_question"
+    ]
+
+
+def test_a_gpu_named_by_model_is_answered_not_measured_on_this_machine() -> None:
+    assert tools("is fp16 or bf16 faster on a V100?", code=True) == ["answer_question"]
+    assert tools("is bf16 faster here?", code=True) == ["ab_test"]
+
+
+def _ranking() -> Recommendation:
+    return Recommendation(
+        task="detection",
+        ranked=[
+            RankedChoice(architecture="rtdetr", name="RT-DETR", estimated_latency_ms=12.0, device="server"),
+            RankedChoice(
+                architecture="faster_rcnn",
+                name="Faster R-CNN",
+                generatable=True,
+                generate_architecture="faster-rcnn",
+                estimated_latency_ms=30.0,
+                device="server",
+            ),
+            RankedChoice(architecture="ssdlite", name="SSDlite", generatable=True, estimated_latency_ms=3.5),
+        ],
+    )
+
+
+def test_the_fastest_of_the_ranking_is_read_off_its_estimates() -> None:
+    plan = plan_turn(
+        "ok which of them is quickest?",
+        DialogueState(recommendation=_ranking(), spec={"task": "detection"}),
+        has_code_in_message=False,
+        has_code_in_thread=False,
+    )
+    assert plan.say is not None and not plan.intents
+    assert "quickest is **SSDlite**" in plan.say.text and plan.say.text.index(
+        "SSDlite"
+    ) < plan.say.text.index("RT-DETR")
+    assert "top pick overall is still **RT-DETR**" in plan.say.text
+
+
+def test_go_with_the_best_you_can_write_generates_the_top_generatable_choice() -> None:
+    state = DialogueState(recommendation=_ranking(), spec={"task": "detection"})
+    plan = plan_turn(
+        "fine, go with the best one you can actually generate, 3 classes",
+        state,
+        has_code_in_message=False,
+        has_code_in_thread=False,
+    )
+    assert [(i.tool, i.args.get("architecture"), i.args.get("num_classes")) for i in plan.intents] == [
+        ("generate_project", "faster-rcnn", 3)
+    ]
+
+
+def test_tiny_object_detection_generates_the_detector_and_says_how_to_keep_objects_visible() -> None:
+    state = DialogueState(
+        recommendation=Recommendation(task="tiny_object_detection"), spec={"task": "tiny_object_detection"}
+    )
+    plan = plan_turn("write it, 2 classes", state, has_code_in_message=False, has_code_in_thread=False)
+    assert [(i.tool, i.args.get("task")) for i in plan.intents] == [("generate_project", "detection")]
+    assert "tiles" in plan.preface
+
+
+def test_regenerating_keeps_the_architecture_unless_the_new_backbone_does_not_fit() -> None:
+    state = DialogueState(
+        spec={"task": "segmentation", "num_classes": 8, "architecture": "deeplabv3"}, has_project=True
+    )
+    plan = plan_turn("same again at 640 px", state, has_code_in_message=False, has_code_in_thread=True)
+    assert plan.intents[0].args == {
+        "task": "segmentation",
+        "num_classes": 8,
+        "architecture": "deeplabv3",
+        "image_size": 640,
+    }
+    plan = plan_turn("use convnext_tiny instead", state, has_code_in_message=False, has_code_in_thread=True)
+    assert plan.intents[0].args.get("backbone") == "convnext_tiny"
+    assert "architecture" not in plan.intents[0].args

@@ -92,6 +92,32 @@ def test_edited_code_trains(instruction: str) -> None:
         assert len(trainer.optimizers[0].param_groups) == 2
 
 
+def test_checkpoint_and_csv_logger_edits_train_and_write_files(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """ModelCheckpoint (with checkpointing switched back on) and a CSV logger: the run writes both."""
+    monkeypatch.chdir(tmp_path)
+    script = SCRIPT.replace("**overrides)", "enable_progress_bar=False, enable_model_summary=False)")
+    script = script.replace("def build_trainer(**overrides):", "def build_trainer():")
+    script = script.replace("logger=False, ", "")
+    result = edit_code(
+        EditRequest(
+            files={"train.py": script},
+            instruction="keep the best 2 checkpoints by val/loss and log to csv files",
+        )
+    )
+    assert not result.skipped, result.skipped
+    code = result.files["train.py"]
+    assert "enable_checkpointing=True" in code and "CSVLogger(" in code, code
+    mod = _run(code)
+    trainer = mod.build_trainer()
+    train, val = mod.loaders()
+    trainer.fit(mod.LitClassifier(), train, val)
+    checkpoint = next(c for c in trainer.callbacks if type(c).__name__ == "ModelCheckpoint")
+    assert checkpoint.monitor == "val/loss" and checkpoint.save_top_k == 2
+    assert checkpoint.best_model_path and (tmp_path / "lightning_logs").is_dir()
+    assert list(tmp_path.glob("lightning_logs/**/metrics.csv")), "the CSV logger wrote no metrics.csv"
+    assert list(tmp_path.glob("lightning_logs/**/last.ckpt")) or checkpoint.last_model_path
+
+
 def test_softmax_focal_loss_matches_cross_entropy_at_gamma_zero_and_handles_segmentation_shapes() -> None:
     import torch
     import torch.nn.functional as F

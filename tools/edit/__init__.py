@@ -12,6 +12,7 @@ from tools.edit.engine import apply_edit, edit_code
 from tools.edit.models import (
     BatchSizeEdit,
     ChecklistChange,
+    CheckpointEdit,
     CosineScheduleEdit,
     DevicesEdit,
     EarlyStoppingEdit,
@@ -22,6 +23,7 @@ from tools.edit.models import (
     FocalLossEdit,
     FreezeBackboneEdit,
     GradientClippingEdit,
+    LoggerEdit,
     MLflowEdit,
     OptimizerEdit,
     PrecisionEdit,
@@ -32,6 +34,7 @@ from tools.edit.parse import describe_supported, parse_instruction
 __all__ = [
     "BatchSizeEdit",
     "ChecklistChange",
+    "CheckpointEdit",
     "CosineScheduleEdit",
     "DevicesEdit",
     "EarlyStoppingEdit",
@@ -42,6 +45,7 @@ __all__ = [
     "FocalLossEdit",
     "FreezeBackboneEdit",
     "GradientClippingEdit",
+    "LoggerEdit",
     "MLflowEdit",
     "OptimizerEdit",
     "PrecisionEdit",

@@ -56,6 +56,31 @@ class MLflowEdit(BaseModel):
     tracking_uri: str | None = Field(default=None, max_length=500)
 
 
+class CheckpointEdit(BaseModel):
+    """Add a ``ModelCheckpoint`` that keeps the best checkpoints by a logged metric (default: validation loss)."""
+
+    kind: Literal["checkpoint"] = "checkpoint"
+    monitor: str | None = Field(default=None, description="Metric key; default: the logged validation loss.")
+    mode: Literal["min", "max"] | None = Field(default=None, description="Default: from the metric name.")
+    save_top_k: int = Field(
+        default=1, ge=-1, le=1000, description="How many best checkpoints to keep (-1: all)."
+    )
+    save_last: bool = Field(default=True, description="Also keep last.ckpt, to resume a killed run.")
+
+
+class LoggerEdit(BaseModel):
+    """Log to TensorBoard, CSV files or Weights & Biases through Lightning's logger classes (MLflow: ``mlflow_logger``)."""
+
+    kind: Literal["logger"] = "logger"
+    name: Literal["tensorboard", "csv", "wandb"] = "tensorboard"
+    save_dir: str | None = Field(
+        default=None, max_length=500, description="Default: lightning_logs (TB/CSV)."
+    )
+    project: str | None = Field(
+        default=None, max_length=200, description="W&B project; default: from the model."
+    )
+
+
 class FreezeBackboneEdit(BaseModel):
     """Train with the backbone frozen for the first ``epochs`` epochs (``BackboneFinetuning``)."""
 
@@ -122,6 +147,8 @@ EditSpec = Annotated[
     | CosineScheduleEdit
     | FocalLossEdit
     | MLflowEdit
+    | CheckpointEdit
+    | LoggerEdit
     | FreezeBackboneEdit
     | GradientClippingEdit
     | SeedEdit
@@ -137,6 +164,8 @@ EditKind = Literal[
     "cosine_schedule",
     "focal_loss",
     "mlflow_logger",
+    "checkpoint",
+    "logger",
     "freeze_backbone",
     "gradient_clipping",
     "seed",

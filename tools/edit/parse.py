@@ -58,6 +58,9 @@ _VOCAB = [
     "decay",
     "weight",
     "encoder",
+    "checkpoint",
+    "checkpoints",
+    "tensorboard",
 ]
 #: Ordinary words that look like keywords and must stay as they are.
 _KEEP = set(
@@ -121,6 +124,12 @@ _TRANSLATE: list[tuple[str, str]] = [
     (r"\bperte focale\b|\bfokale?n? (?:verlust|loss)\b|\bfocal-loss\b", "focal loss"),
     (r"\bfriere\b|\beinfrieren\b|\beingefroren\b|\bgeler\b|\bgele\b|\bgelez\b|\bfige\b|\bfiger\b", "freeze"),
     (r"\bkosinus\b", "cosine"),
+    (r"\bweights ?(?:and|&|n) ?biases\b|\bw ?& ?b\b|\bw and b\b", "wandb"),
+    (r"\btensor ?board\b|\btensorbord\b", "tensorboard"),
+    (
+        r"\bmodel ?checkpoint\b|\bcheck ?points?\b|\bsauvegardes?\b|\bcheckpunkte?\b|\bspeicherpunkte?\b",
+        "checkpoint",
+    ),
     (r"\baufwarm(?:en|phase)\b|\bechauffement\b|\bpechauffement\b", "warmup"),
     (r"\bepochen\b|\bepoques?\b", "epochs"),
     (r"\bprecision mixte\b|\bgemischte(?:r|n)? (?:prazision|genauigkeit)\b", "mixed precision"),
@@ -226,13 +235,7 @@ def _early_stopping(c: str) -> dict[str, Any] | None:
     )
     if patience is not None:
         params["patience"] = int(patience)
-    m = re.search(r"\bmode\s*[=:]?\s*['\"]?(min|max)\b|\b(maximi[sz]e|minimi[sz]e)\b", c)
-    if m:
-        params["mode"] = m.group(1) or ("max" if m.group(2).startswith("max") else "min")
-    elif metric:
-        from tools.edit.transforms.callbacks import mode_for
-
-        params["mode"] = mode_for(metric)
+    params.update(_mode(c, metric))
     return params
 
 
@@ -304,6 +307,73 @@ def _freeze(c: str) -> dict[str, Any] | None:
     }
     if m and m.group(1) not in generic:
         params["attribute"] = m.group(1)
+    return params
+
+
+def _mode(c: str, metric: str | None) -> dict[str, Any]:
+    m = re.search(r"\bmode\s*[=:]?\s*['\"]?(min|max)\b|\b(maximi[sz]e|minimi[sz]e)\b|\((min|max)\)", c)
+    if m:
+        word = m.group(1) or m.group(3) or ("max" if m.group(2).startswith("max") else "min")
+        return {"mode": word}
+    if re.search(r"\b(?:highest|largest|max(?:imum)?)\b", c):
+        return {"mode": "max"}
+    if re.search(r"\b(?:lowest|smallest|min(?:imum)?)\b", c):
+        return {"mode": "min"}
+    if metric:
+        from tools.edit.transforms.callbacks import mode_for
+
+        return {"mode": mode_for(metric)}
+    return {}
+
+
+def _checkpoint(c: str) -> dict[str, Any] | None:
+    saves_best = re.search(
+        r"\b(?:save|keep|store)\b.{0,20}\b(?:best|top)\b.{0,20}\b(?:model|weights|ckpt|epoch)s?\b", c
+    )
+    if not (re.search(r"\bcheckpoint(?:s|ing)?\b|\bckpts?\b", c) or saves_best):
+        return None
+    if re.search(r"\b(?:resume|load|restore|continue)\b|\bfrom (?:the |a |my |last )*checkpoint", c):
+        return None  # resuming is a question about the Trainer, not a callback to add
+    params: dict[str, Any] = {}
+    metric = _metric(c)
+    if metric:
+        params["monitor"] = metric
+    params.update(_mode(c, metric))
+    k = _num(r"\b(?:top|best|keep|save)[ -]?(\d+)\b", c) or _num(r"\b(\d+) best\b", c)
+    if k is not None:
+        params["save_top_k"] = int(k)
+    elif re.search(r"\b(?:all|every) (?:the )?checkpoints?\b|\bevery epoch\b", c):
+        params["save_top_k"] = -1
+    if re.search(r"\b(?:no|without|don'?t (?:save|keep)) (?:the )?last\b", c):
+        params["save_last"] = False
+    return params
+
+
+def _logger(c: str, raw: str) -> dict[str, Any] | None:
+    name = (
+        "tensorboard"
+        if re.search(r"\btensorboard\b|\btb logger\b", c)
+        else "wandb"
+        if re.search(r"\bwandb\b", c)
+        else "csv"
+        if re.search(
+            r"\bcsv ?(?:logger|files?|log)\b|\b(?:log|logs|logging) (?:\w+ )?(?:to|in|into|as) (?:a |plain )?csv\b",
+            c,
+        )
+        else None
+    )
+    if name is None:
+        return None
+    params: dict[str, Any] = {"name": name}
+    m = re.search(r"save_dir\s*[=:]?\s*[`'\"]?([^\s`'\",;]+)", raw) or re.search(
+        r"\b(?:in|under|into|to) (?:the )?(?:folder |directory |dir )?[`'\"]?(\.{0,2}/?[\w.-]+/[\w./-]*)", raw
+    )
+    if m:
+        params["save_dir"] = m.group(1)
+    if name == "wandb":
+        p = re.search(r"\bproject(?:[ _]name)?\s*(?:=|:|called|named)?\s*[`'\"]?([\w\-.]+)", raw, re.I)
+        if p and p.group(1).lower() not in ("the", "a", "my"):
+            params["project"] = p.group(1)
     return params
 
 
@@ -395,9 +465,16 @@ def _kinds(c: str, raw: str) -> list[tuple[str, dict[str, Any]]]:
         params = fn(c)
         if params is not None:
             found.append((kind, params))
+    if "early_stopping" not in {k for k, _ in found}:
+        ck = _checkpoint(c)
+        if ck is not None:
+            found.append(("checkpoint", ck))
     ml = _mlflow(c, raw)
     if ml is not None:
         found.append(("mlflow_logger", ml))
+    lg = _logger(c, raw)
+    if lg is not None:
+        found.append(("logger", lg))
     kinds = {k for k, _ in found}
     if "gradient_clipping" not in kinds:
         p = _precision(c)
@@ -449,7 +526,7 @@ def parse_instruction(text: str) -> list[EditSpec] | None:
 
 def describe_supported() -> str:
     return (
-        "I can: set the precision (bf16, 16-mixed, 32), add early stopping, switch to a cosine schedule with "
-        "warm-up, use focal loss, log to MLflow, freeze the backbone for N epochs, clip gradients, seed "
+        "I can: set the precision (bf16, 16-mixed, 32), add early stopping, keep the best checkpoints (ModelCheckpoint), "
+        "switch to a cosine schedule with warm-up, use focal loss, log to MLflow, TensorBoard, CSV or W&B, freeze the backbone for N epochs, clip gradients, seed "
         "everything, change the optimizer or learning rate, set the batch size, and set devices/strategy (DDP)."
     )

@@ -6,9 +6,9 @@ import re
 
 import libcst as cst
 
-from tools.edit.models import EarlyStoppingEdit, FreezeBackboneEdit
-from tools.edit.source import Project, SourceFile, dotted_name, methods
-from tools.edit.transforms.common import Outcome, add_callback, adding_method
+from tools.edit.models import CheckpointEdit, EarlyStoppingEdit, FreezeBackboneEdit
+from tools.edit.source import Project, SourceFile, dotted_name, kwarg, literal, methods
+from tools.edit.transforms.common import Outcome, add_callback, adding_method, setting_kwargs
 from tools.review.rules.base import Edit
 
 #: Metric-name fragments where a larger value is better (everything else: smaller is better).
@@ -100,6 +100,45 @@ def early_stopping(spec: EarlyStoppingEdit, project: Project) -> Outcome:
     )
     if out.fixes and note:
         out.applied.append(f"early stopping: {note}")
+    return out
+
+
+def checkpoint(spec: CheckpointEdit, project: Project) -> Outcome:
+    """Keep the best ``save_top_k`` checkpoints by the metric (and ``last.ckpt`` to resume a killed run)."""
+    out = Outcome()
+    monitor, note = choose_monitor(spec.monitor, project)
+    if monitor is None:
+        out.skipped.append(f"checkpointing: {note}; ModelCheckpoint would stop the run with an error")
+        return out
+    mode = spec.mode or mode_for(monitor)
+    args = [
+        ("monitor", f'"{monitor}"'),
+        ("mode", f'"{mode}"'),
+        ("save_top_k", str(spec.save_top_k)),
+        ("save_last", str(spec.save_last)),
+    ]
+    code = "ModelCheckpoint(" + ", ".join(f"{k}={v}" for k, v in args) + ")"
+    # An existing ModelCheckpoint keeps what the request did not mention (its save_top_k, its save_last).
+    asked = spec.model_fields_set | {"monitor", "mode"}
+    update = [(k, v) for k, v in args if k in asked]
+    add_callback(
+        project, out, "checkpointing", "ModelCheckpoint", code, f"{project.lightning}.callbacks", update
+    )
+    for f, site in project.trainer_calls():
+        off = kwarg(site.node, "enable_checkpointing")
+        if out.fixes and off is not None and literal(off.value) is False:
+            # Lightning refuses a ModelCheckpoint callback when checkpointing is switched off.
+            out.edit(f.path, Edit(site.node, replace=setting_kwargs([("enable_checkpointing", "True")])))
+            out.applied.append(
+                f"{f.where(off)}: enable_checkpointing=False became True (Lightning needs it on)"
+            )
+    if out.fixes:
+        best = "the best checkpoint" if spec.save_top_k == 1 else f"the best {spec.save_top_k} checkpoints"
+        out.applied.append(
+            f"checkpointing keeps {best} by {monitor} ({mode})"
+            + (" and last.ckpt (resume with trainer.fit(..., ckpt_path='last'))" if spec.save_last else "")
+            + (f"; {note}" if note else "")
+        )
     return out
 
 
