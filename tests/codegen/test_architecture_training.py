@@ -8,7 +8,9 @@ finite loss that decreases, then run the project's ``export.py`` on that trained
 post-processing, and must return the same number of detections).
 
 Every architecture at its representative backbone runs here (``slow``); every backbone of every architecture
-runs with ``-m codegen_full`` (``make test-codegen-full``).
+runs with ``-m codegen_full`` (``make test-codegen-full``). Each case is two child interpreters (train, then the
+project's own export.py), mostly single-threaded (the torch.export-based ONNX exporter takes ~20 s of one core),
+so the selected cases run two at a time in a pool (``run_selected_in_pool``) and each test waits for its own case.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
 
+from tests.codegen.conftest import run_selected_in_pool
 from tools.codegen import GenerateSpec, generate, write_project
 from tools.codegen.architectures import architectures
 
@@ -29,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
-torch.set_num_threads(2)
+torch.set_num_threads(1)  # two cases run at once (tests/codegen/conftest.py)
 task, root = sys.argv[1], Path(sys.argv[2])
 from config import smoke_profile
 from data import {datamodule}
@@ -155,11 +160,24 @@ PROBED = [r for r in architectures() if r.task in CLASSES]
 REPRESENTATIVE_KEYS = [r.key for r in PROBED if r.task != "classification" or r.name == "resnet"]
 
 
+@pytest.fixture(scope="module")
+def sweep(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Future[None]]]:
+    """Every selected case of the sweep, started at once in the two-worker pool (see tests/codegen/conftest.py)."""
+    yield from run_selected_in_pool(
+        request,
+        tmp_path_factory,
+        "test_architecture_overfits_a_batch_and_exports",
+        lambda tmp, params: _train_and_export(tmp, _fields(params["key"])),
+    )
+
+
 @pytest.mark.slow
-@pytest.mark.timeout(900)  # a project's own interpreter start + data + 8 steps + ONNX export, on a busy CPU
+@pytest.mark.timeout(1800)  # waits for its case in a pool of SWEEP_WORKERS running the whole sweep
 @pytest.mark.parametrize("key", REPRESENTATIVE_KEYS)
-def test_architecture_overfits_a_batch_and_exports(tmp_path: Path, key: str) -> None:
-    _train_and_export(tmp_path, _fields(key))
+def test_architecture_overfits_a_batch_and_exports(sweep: dict[str, Future[None]], key: str) -> None:
+    sweep[key].result()  # the case id is the key; re-raises the case's own assertion, with its message
 
 
 FULL_SWEEP = [(r.key, b) for r in PROBED for b in r.backbone_choices()]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
+from tests.codegen.conftest import run_selected_in_pool
 from tools.codegen import GenerateSpec, allowed_backbones, generate, write_project
 
 RUFF = Path(sys.executable).with_name("ruff")
@@ -132,7 +135,30 @@ def _run_generated_tests(project: Path, timeout: int = 280) -> subprocess.Comple
     )
 
 
+def _trains(tmp_path: Path, task: str, backbone: str, package: str) -> None:
+    out, _ = _write(
+        tmp_path, task=task, backbone=backbone, num_classes=3, package=package, image_size=64, review=False
+    )
+    proc = _run_generated_tests(out)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "5 passed" in proc.stdout
+
+
+@pytest.fixture(scope="module")
+def training_cases(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Future[None]]]:
+    """The selected really-trains cases, two at a time (see tests/codegen/conftest.py)."""
+    yield from run_selected_in_pool(
+        request,
+        tmp_path_factory,
+        "test_generated_project_really_trains",
+        lambda tmp, params: _trains(tmp, params["task"], params["backbone"], params["package"]),
+    )
+
+
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # waits for its case in the two-worker pool
 @pytest.mark.parametrize(
     ("task", "backbone", "package"),
     [
@@ -141,10 +167,11 @@ def _run_generated_tests(project: Path, timeout: int = 280) -> subprocess.Comple
         ("detection", "resnet18", "lightning"),
     ],
 )
-def test_generated_project_really_trains(tmp_path: Path, task: str, backbone: str, package: str) -> None:
-    out, _ = _write(
-        tmp_path, task=task, backbone=backbone, num_classes=3, package=package, image_size=64, review=False
-    )
-    proc = _run_generated_tests(out)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    assert "5 passed" in proc.stdout
+def test_generated_project_really_trains(
+    request: pytest.FixtureRequest,
+    training_cases: dict[str, Future[None]],
+    task: str,
+    backbone: str,
+    package: str,
+) -> None:
+    training_cases[request.node.callspec.id].result()

@@ -12,11 +12,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.codegen.conftest import run_selected_in_pool
 from tools.codegen import GenerateSpec, generate, write_project
 
 RUFF = Path(sys.executable).with_name("ruff")
@@ -28,6 +31,7 @@ from pathlib import Path
 
 import torch
 from PIL import Image
+torch.set_num_threads(1)  # two cases run at once (tests/codegen/conftest.py)
 from lightning.pytorch import Callback, Trainer
 
 from config import DataConfig, ModelConfig
@@ -160,18 +164,7 @@ def test_regression_needs_no_class_count_and_explains_its_loss(tmp_path: Path) -
     assert "num_outputs: int = Field(default=1" in config and "num_classes" not in config
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    ("task", "count", "backbone"),
-    [
-        ("multi_label", 5, "mobilenet_v3_small"),
-        ("regression", 2, "mobilenet_v3_small"),
-        ("instance_segmentation", 3, "resnet18"),
-    ],
-)
-def test_generated_project_overfits_a_batch_and_exports(
-    tmp_path: Path, task: str, count: int, backbone: str
-) -> None:
+def _overfit_and_export(tmp_path: Path, task: str, count: int, backbone: str) -> None:
     out, _ = _generate(tmp_path, task, count, backbone=backbone)
     (out / "driver.py").write_text(DRIVER)
     proc = subprocess.run(
@@ -185,6 +178,39 @@ def test_generated_project_overfits_a_batch_and_exports(
     assert min(losses[-3:]) < losses[0] * 0.7, losses
     steps = sorted(result["step_s"])
     print(f"{task}: median CPU step {steps[len(steps) // 2]:.3f}s (64px, {backbone})")
+
+
+@pytest.fixture(scope="module")
+def overfit_cases(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Future[None]]]:
+    """The selected overfit-and-export cases, two at a time (see tests/codegen/conftest.py)."""
+    yield from run_selected_in_pool(
+        request,
+        tmp_path_factory,
+        "test_generated_project_overfits_a_batch_and_exports",
+        lambda tmp, params: _overfit_and_export(tmp, params["task"], params["count"], params["backbone"]),
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)  # waits for its case in the two-worker pool
+@pytest.mark.parametrize(
+    ("task", "count", "backbone"),
+    [
+        ("multi_label", 5, "mobilenet_v3_small"),
+        ("regression", 2, "mobilenet_v3_small"),
+        ("instance_segmentation", 3, "resnet18"),
+    ],
+)
+def test_generated_project_overfits_a_batch_and_exports(
+    request: pytest.FixtureRequest,
+    overfit_cases: dict[str, Future[None]],
+    task: str,
+    count: int,
+    backbone: str,
+) -> None:
+    overfit_cases[request.node.callspec.id].result()
 
 
 def test_review_fails_cross_entropy_swapped_into_the_multi_label_project() -> None:
