@@ -249,11 +249,59 @@ class _Field:
         return out
 
 
+def _mostly_english(text: str) -> bool:
+    """Whether the message reads as English (its function words), so glossary hits are shared words, not a
+    translation to embed."""
+    words = re.findall(r"[a-z']+", _fold(text))
+    english = [w for w in words if w in _ENGLISH_FUNCTION_WORDS]
+    return len(english) >= 2 and len(english) * 6 >= len(words)
+
+
+_ENGLISH_FUNCTION_WORDS = frozenset(
+    [
+        "the",
+        "is",
+        "are",
+        "my",
+        "how",
+        "do",
+        "does",
+        "it",
+        "to",
+        "of",
+        "and",
+        "what",
+        "for",
+        "with",
+        "on",
+        "this",
+        "that",
+        "i",
+        "you",
+        "can",
+        "should",
+        "we",
+        "our",
+        "your",
+        "which",
+        "why",
+        "when",
+        "there",
+        "have",
+        "has",
+        "be",
+        "will",
+        "would",
+    ]
+)
+
+
 @dataclass
 class _Glossary:
     """Foreign-language and colloquial words -> English terms the entries use (from practices/glossary.yaml)."""
 
     terms: dict[str, str] = field(default_factory=dict)
+    foreign: frozenset[str] = frozenset()  # the phrases of the language groups (not "colloquial" English)
 
     @classmethod
     def load(cls) -> _Glossary:
@@ -264,15 +312,23 @@ class _Glossary:
         groups = raw.get("glossary")
         if not isinstance(groups, dict) or not all(isinstance(g, dict) for g in groups.values()):
             raise ValueError(f"{GLOSSARY_FILE}: expected 'glossary: {{language: {{word: english terms}}}}'")
-        return cls(terms={_fold(str(k)): str(v) for group in groups.values() for k, v in group.items()})
+        terms = {_fold(str(k)): str(v) for group in groups.values() for k, v in group.items()}
+        foreign = {_fold(str(k)) for name, group in groups.items() if name != "colloquial" for k in group}
+        return cls(terms=terms, foreign=frozenset(foreign))
 
-    def expand(self, text: str) -> str:
+    def english_terms(self, text: str, *, foreign_only: bool = False) -> list[str]:
+        """The English terms for the glossary words and phrases found in ``text`` (only other languages' words
+        with ``foreign_only``)."""
         folded = _fold(text)
-        extra = [
+        return [
             english
             for phrase, english in self.terms.items()
-            if re.search(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])", folded)
+            if (not foreign_only or phrase in self.foreign)
+            and re.search(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])", folded)
         ]
+
+    def expand(self, text: str) -> str:
+        extra = self.english_terms(text)
         return text if not extra else text + " " + " ".join(extra)
 
 
@@ -482,7 +538,13 @@ class KnowledgeIndex:
         expanded = self.glossary.expand(corrected)
         lexical = self._lexical(expanded)
         if self.mode == "hybrid":
-            dense = self._dense([query] if corrected == query else [query, corrected])
+            # The encoder is English-centred: a message in another language is also embedded as the English terms
+            # its glossary words stand for (when at least two are found, so one shared word does not decide).
+            texts = [query] if corrected == query else [query, corrected]
+            english = self.glossary.english_terms(corrected, foreign_only=True)
+            if len(english) >= 2 and not _mostly_english(corrected):
+                texts.append(" ".join(dict.fromkeys(" ".join(english).split())))
+            dense = self._dense(texts)
             combined = DENSE_WEIGHT * dense + (1 - DENSE_WEIGHT) * lexical
         else:
             dense = np.zeros(len(self.documents))

@@ -286,7 +286,13 @@ def detect_task(question: str, kb: KnowledgeBase) -> tuple[str | None, dict[str,
     text = question.lower()
     scores: dict[str, float] = {}
     for task in kb.tasks.values():
-        score = sum(weight for cue, weight in task.keywords.items() if cue.lower() in text)
+        # Cues match from a word start: "age" must not fire inside "images", while a stem ("segment") still
+        # matches its inflections.
+        score = sum(
+            weight
+            for cue, weight in task.keywords.items()
+            if re.search(r"(?<!\w)" + re.escape(cue.lower()), text)
+        )
         score += sum(3.0 for alias in task.aliases if alias.replace("_", " ") in text)
         if score:
             scores[task.id] = score

@@ -20,7 +20,14 @@ from agent.understanding import parse_slots
 from agent.understanding.gloss import gloss
 
 _EXPERIMENT_ID = re.compile(r"\bexp-[0-9a-f]{6,}\b")
-_GENERATABLE = {"classification", "segmentation", "detection"}
+_GENERATABLE = {
+    "classification",
+    "segmentation",
+    "detection",
+    "instance_segmentation",
+    "multi_label",
+    "regression",
+}
 SPEC_SLOTS = ("task", "num_classes", "image_size", "architecture", "backbone", "package", "multi_label")
 
 
@@ -107,7 +114,7 @@ def _fold_message(state: DialogueState, text: str) -> None:
             state.spec[state.pending.slot] = value
         state.pending = None
     parsed_task = parse_slots(prose).task
-    if parsed_task is not None and parsed_task.rule == "class_words" and state.spec.get("task"):
+    if parsed_task is not None and parsed_task.weak_task and state.spec.get("task"):
         # "actually 21 classes": a count for the current task, not a switch to classification.
         slots.pop("task", None)
     if slots.get("task") and slots["task"] != state.spec.get("task"):

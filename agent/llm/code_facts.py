@@ -32,7 +32,7 @@ _ABOUT_THE_CODE = re.compile(
 
 # "what loss would you use if the lines are 1% of the pixels?" asks for advice, not for what the code does.
 _ADVICE = re.compile(
-    r"\b(?:would|should|could) (?:you|u|i|we)\b|\bif (?:the|my|our|it|we|i|there)\b|\b(?:better|recommend\w*|best)\b",
+    r"^\W*(?:(?:and|so|ok|okay|also)\W+)?how (?:do|can|should|would|to)\b|\b(?:would|should|could) (?:you|u|i|we)\b|\bif (?:the|my|our|it|we|i|there)\b|\b(?:better|recommend\w*|best)\b",
     re.IGNORECASE,
 )
 _ASKS_WHAT_IS = re.compile(r"\b(?:did|does|do) (?:it|you|u|the code|the project)\b|\bis it\b", re.IGNORECASE)

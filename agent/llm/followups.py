@@ -26,6 +26,11 @@ _WHY_NOT = re.compile(
     r"([A-Za-z][\w.+-]*(?:[ -][A-Za-z0-9][\w.+-]*){0,2})",
     re.IGNORECASE,
 )
+_WHY_NOT_OPENER = re.compile(
+    r"\W*(?:y\s+|e\s+|et\s+|und\s+|and\s+|but\s+|so\s+)?(?:why not|what about|how about|por qu[eé] no|porque n[aã]o|"
+    r"por que n[aã]o|pourquoi pas|warum nicht|perch[eé] non|waarom niet|dlaczego nie)\b",
+    re.IGNORECASE,
+)
 _INSTEAD = re.compile(r"\b([A-Za-z][\w.+-]*(?:[ -][A-Za-z0-9][\w.+-]*){0,2})\s+instead\b", re.IGNORECASE)
 _REFERS_BACK = re.compile(
     r"\b(?:it|that|this|those|the (?:top|first|best|recommended|winning) (?:one|pick|choice|option)|"
@@ -97,12 +102,26 @@ def _alternative_named(text: str) -> str | None:
     if not match:
         return None
     name = match.group(1).strip(" ?.!,")
+    # "why not just YOLO?", "warum nicht gleich U-Net?": filler words before the name.
+    name = re.sub(
+        r"^(?:(?:just|simply|plain|directly|a|an|the|use|using|gleich|einfach|direkt|ein|eine|einen|simplement|"
+        r"juste|un|une|le|la|solo|simplemente|usar|apenas|um|uma|semplicemente|usare)\s+)+",
+        "",
+        name,
+        flags=re.I,
+    )
     name = re.sub(r"\s+(?:instead|then|here|there|for this|for that|model|models)$", "", name, flags=re.I)
     return name or None
 
 
 def _why_not(text: str, dialogue: DialogueState) -> Plan | None:
-    if dialogue.recommendation is None:
+    # After a recommendation, X is compared with its ranking; after a generated project ("why not U-Net?" about
+    # the DeepLabV3 project), with the recommender's pick for the project's task.
+    if dialogue.recommendation is not None:
+        task = dialogue.recommendation.task
+    elif dialogue.has_project and dialogue.spec.get("task") and _WHY_NOT_OPENER.match(text):
+        task = str(dialogue.spec["task"])  # "use X instead" about a project is a change, not a comparison
+    else:
         return None
     name = _alternative_named(text)
     if name is None:
@@ -114,21 +133,16 @@ def _why_not(text: str, dialogue: DialogueState) -> Plan | None:
     words = name.split()
     for size in range(len(words), 0, -1):  # "yolo v8 then" -> "yolo v8" -> "yolo"
         candidate = " ".join(words[:size])
-        if find_architecture(candidate, kb, dialogue.recommendation.task) is not None:
+        if find_architecture(candidate, kb, task) is not None:
             name = candidate
             break
     else:
         # An unknown name gets an honest "not in my knowledge base" only when the question is plainly about
         # an alternative; "write me a classifier instead" is a new request, not a comparison.
-        if not re.match(
-            r"\W*(?:y\s+|e\s+|et\s+|und\s+)?(?:why not|what about|how about|por qu[eé] no|porque n[aã]o|"
-            r"por que n[aã]o|pourquoi pas|warum nicht|perch[eé] non)\b",
-            text,
-            re.IGNORECASE,
-        ):
+        if not _WHY_NOT_OPENER.match(text):
             return None
         name = words[0]
-    args = {"task": dialogue.recommendation.task, "alternative": name, "constraints": _constraints(dialogue)}
+    args = {"task": task, "alternative": name, "constraints": _constraints(dialogue)}
     return Plan([Intent("recommend_architecture", args)])
 
 
@@ -255,7 +269,7 @@ def _complete_generate(intent: Intent, text: str, dialogue: DialogueState, plan:
     rec = dialogue.recommendation
     weak = parse_slots(text).task
     known_task = rec.task if rec is not None else dialogue.spec.get("task")
-    if weak is not None and weak.rule == "class_words" and known_task and args.get("task") == weak.value:
+    if weak is not None and weak.weak_task and known_task and args.get("task") == weak.value:
         args["task"] = known_task  # "generate it with 2 classes" after a segmentation recommendation
     if rec is not None and (_REFERS_BACK.search(text) or "task" not in args):
         args.setdefault("task", rec.task)
@@ -293,7 +307,21 @@ def _complete_generate(intent: Intent, text: str, dialogue: DialogueState, plan:
     if task is None:
         return Ask(_TASK_QUESTION, Pending(tool="generate_project", slot="task", args=dict(args)))
     if task not in _GENERATABLE_TASKS:
-        return None  # the tool says plainly what it supports
+        from knowledge import load_knowledge
+
+        known = load_knowledge().task(_TASK_IDS.get(str(task), str(task)))
+        if known is not None or task in _NOT_GENERATABLE_NAMES:
+            # "generate a pose estimation project": no template, so what the knowledge base knows about the task,
+            # said as such, instead of a generator error about classes.
+            name = known.name if known is not None else _NOT_GENERATABLE_NAMES[str(task)]
+            intent.tool, intent.args = "answer_question", {"question": f"{text} ({name})"}
+            label = name if name[:2].isupper() or name[0].isdigit() else name[0].lower() + name[1:]
+            plan.preface = (
+                f"I can't generate a {label} project: the code generator has templates for classification, "
+                "multi-label, regression, detection, semantic and instance segmentation only. Here is what I know "
+                "about the task; I can also recommend an approach or review code you write for it."
+            )
+        return None  # otherwise the tool says plainly what it supports
     if task in _NEEDS_CLASSES and args.get("num_classes") is None:
         kind = {
             "detection": "object classes",
@@ -319,8 +347,12 @@ _FOREIGN_CAN_YOU = re.compile(
     re.IGNORECASE,
 )
 _IMPERATIVE = re.compile(
-    r"^\s*(?:(?:please|pls|ok|okay|now|then|and|also|can you|could you|can u|would you)\s+)*"
-    r"(?:make|add|use|switch|set|change|enable|turn|log|freeze|clip|seed|put|replace|swap|move|train on|bump)\b",
+    r"^\s*(?:(?:please|pls|ok|okay|now|then|and|also|can you|could you|can u|would you|bitte|s'il te pla[îi]t|"
+    r"por favor|per favore|mi|me|peux-tu|pouvez-vous|kannst du|puedes|podes|puoi)\s+)*"
+    r"(?:make|add|use|switch|set|change|enable|turn|log|freeze|clip|seed|put|replace|swap|move|train on|bump"
+    # the same requests in German, French, Spanish, Portuguese and Italian ("mi aggiungi il gradient clipping")
+    r"|f[üu]ge?|erg[äa]nze|verwende|benutze|nutze|stelle|setze|schalte|ajoute[rz]?|utilise[rz]?|mets|passe|active[rz]?|"
+    r"a[ñn]ade|agrega|usa|pon|cambia|activa|adiciona|coloca|troca|muda|aggiungi|metti|imposta|attiva|cambia)\b",
     re.IGNORECASE,
 )
 
@@ -435,6 +467,11 @@ _GENERATIVE = re.compile(
     r"(?:images|faces|photos|pictures))\b",
     re.IGNORECASE,
 )
+_NOT_GENERATABLE_NAMES = {
+    "keypoints": "Keypoint / pose estimation",
+    "ocr": "OCR",
+    "tracking": "Multi-object tracking",
+}
 _TASK_IDS = {
     "segmentation_3d": "medical_3d_segmentation",
     "video_classification": "video",
@@ -553,10 +590,12 @@ def knowledge_task(text: str, dialogue: DialogueState | None = None) -> str | No
     if _ANOMALY.search(text):
         return "anomaly_detection"
     name = slots.task.value if slots.task else None
-    if slots.task is not None and slots.task.rule == "class_words" and dialogue and dialogue.spec.get("task"):
+    if slots.task is not None and slots.task.weak_task and dialogue and dialogue.spec.get("task"):
         name = str(dialogue.spec["task"])  # "3 classes" counts classes of the task already under discussion
     if slots.tiny_objects and name in (None, "detection"):
         return "tiny_object_detection"
+    if slots.multi_label is not None and slots.multi_label.value and name in (None, "classification"):
+        name = "multi_label"  # "any of 9 findings at once (or none)": several labels per image
     if name is None:
         return None
     task = load_knowledge().task(_TASK_IDS.get(name, name))
@@ -660,7 +699,7 @@ def _refine_project(text: str, dialogue: DialogueState) -> Intent | None:
     slots = message_slots(text)
     stated = {k: v for k, v in slots.items() if k in {"image_size", "backbone", "num_classes"}}
     parsed = parse_slots(text)
-    if parsed.task is not None and parsed.task.rule == "class_words":
+    if parsed.task is not None and parsed.task.weak_task:
         slots.pop("task", None)  # "actually 21 classes" counts classes for the current task
     if slots.get("task") and re.search(
         r"\b(?:same|instead|switch|now|but|not|actually|rather|make it|change|redo|regenerate)\b|^\W*no\b",

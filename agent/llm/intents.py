@@ -63,7 +63,11 @@ _GENERATE = re.compile(
     r"template|boilerplate|lightningmodule|training script|projekt|projet|proyecto|progetto|projeto)"
     r"|\b(?:projekt|projet|proyecto|progetto)\w*\b[^.?!]*\b(?:aufsetzen|erstellen|g[ée]n[ée]rer|generar|creare)\b"
     r"|\w*projekt\w*\b[^.?!]*\b(?:aufsetzen|erstellen)\b"
-    r"|^[^.?!]{0,60}\b(?:project|repo|template|boilerplate)\s*,?\s*(?:please|pls|plz)\b",
+    r"|^[^.?!]{0,60}\b(?:project|repo|template|boilerplate)\s*,?\s*(?:please|pls|plz)\b"
+    # "I need a project for ...", "je voudrais un projet de ...", "necesito un proyecto de ...": asking for one.
+    r"|\b(?:need|want|would like|i'?d like|necesito|quiero|quisiera|voudrais|veux|besoin d'un|brauche|m[öo]chte|"
+    r"preciso(?: de)?|quero|vorrei|mi serve|ho bisogno di)\s+(?:an?|un|una|uno|ein|einen|um|uma)\s+(?:[\w-]+\s+)?"
+    r"(?:project|projet|proyecto|projekt\w*|projeto|progetto|\w+projekt|repo|boilerplate|template)\b",
     re.IGNORECASE,
 )
 _RECOMMEND = re.compile(

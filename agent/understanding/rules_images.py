@@ -49,12 +49,46 @@ _PX = re.compile(rf"{num(glued=True)}\s*(?:px|pixels?)\b")
 
 
 _SIZE_PHRASES = re.compile(
-    rf"(?:image[ _]?size|img[ _]?size|imgsz|input[ _]size|input[ _]resolution|resolution|input(?:s)? (?:of|at)"
+    rf"(?:image[ _]?size|img[ _]?size|imgsz|\bimg(?=\s*[=:])|input[ _]size|input[ _]resolution|resolution|input(?:s)? (?:of|at)"
+    rf"|bildgr(?:ö|oe)(?:ß|ss)e|eingabegr(?:ö|oe)(?:ß|ss)e|aufl(?:ö|oe)sung|taille (?:d'?image|des images|d'entr[ée]e)"
+    rf"|r[ée]solution|tama(?:ñ|n)o (?:de (?:la )?)?imagen|resoluci[óo]n|tamanho (?:da )?imagem|resolu[çc][ãa]o"
+    rf"|dimensione (?:dell'?)?immagine|risoluzione|(?:imagens|im[áa]genes|immagini|bilder|images|obrazy) (?:de|di|von|of|at|a|em|en)"
     rf"|resize(?:d)?(?: \w+)? to|crops? of|train(?:ing)? at|inference at|at a resolution of|downscale(?:d)? to)"
     rf"\s*(?:of|=|:|is|to|at|around|about)?\s*{num()}(?!\s*(?:x|\*)\s*\d)"
 )
 
 
+# "an image classifier, resnet50, 10 classes, 224": a bare list item that is a usual input size, in a model spec.
+_BARE_SIZE = re.compile(r"(?:^|[,;]\s*|\band\s+)(?P<n>\d{2,4})\s*(?=[,;.!]|$|\s+(?:please|pls|thanks)\b)")
+_COMMON_INPUT_SIZES = frozenset(
+    {
+        64,
+        96,
+        112,
+        128,
+        160,
+        192,
+        224,
+        240,
+        256,
+        288,
+        299,
+        320,
+        384,
+        416,
+        448,
+        480,
+        512,
+        576,
+        640,
+        768,
+        800,
+        1024,
+    }
+)
+_MODEL_SPEC = re.compile(
+    r"classif|detect|segment|backbone|resnet|efficientnet|convnext|mobilenet|vit\b|unet|model"
+)
 _SIZE_AFTER = re.compile(rf"{num()}\s*(?:px\s+|pixels?\s+)?(?:input|inputs|resolution|crops?)\b")
 
 
@@ -141,6 +175,12 @@ def read_sizes(r: Reader) -> None:
             size = int(value_of(match))
             if 16 <= size <= 16384:
                 r.put("image_size", (size, size), *match.span("n"), rule)
+    if r.slots.image_size is None and _MODEL_SPEC.search(r.text):
+        for match in _BARE_SIZE.finditer(r.text):
+            size = int(match.group("n"))
+            if size in _COMMON_INPUT_SIZES and not r.is_claimed(*match.span("n")):
+                r.put("image_size", (size, size), *match.span("n"), "bare_list_size")
+                break
     obj = r.slots.object_size_px
     tiny = _TINY.search(r.text)
     if tiny:
@@ -152,7 +192,8 @@ def read_sizes(r: Reader) -> None:
 _IMAGE_NOUNS = (
     r"(?:images|image|imgs|photos|photographs|pictures|pics|samples|examples|frames|scans|slides|crops|"
     r"videos|clips|tiles|patches|x-rays|xrays|radiographs|screenshots|documents|pages|records|datapoints|"
-    r"data points|annotations|bilder|imágenes|immagini|imagens)"
+    r"data points|annotations|bilder|imágenes|immagini|imagens|fotos|foto's|afbeeldingen|zdjęć|zdjęcia|obrazów|"
+    r"obrazy|aufnahmen|clichés|radios|radiographies|photographies)"
 )
 
 

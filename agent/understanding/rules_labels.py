@@ -45,7 +45,8 @@ def read_models(r: Reader) -> None:
 
 _CLASS_NOUN = (
     r"(?:classes|class|categories|category|labels|label|species|types|kinds|breeds|tags|attributes|"
-    r"varieties|grades|diseases|genres|styles|brands|conditions|clases|classi|klassen|kategorien|catégories)"
+    r"varieties|grades|diseases|genres|styles|brands|conditions|clases|clase|classi|classe|klassen|klasse|"
+    r"kategorien|kategorie|catégories|catégorie|categorías|categoría|categorie|categoria|klas|klasy|klassen)"
 )
 
 
@@ -65,9 +66,10 @@ _N_CLASSES = re.compile(
 
 # "tags (19 of them)", "classes (12 in total)"
 _NOUN_THEN_N = re.compile(rf"\b{_CLASS_NOUN}\s*\(\s*{num()}(?:\s+(?:of them|in total|total))?\s*\)")
+_N_TOTAL = re.compile(rf"(?:\.\.\.|…|,|\()\s*{num()}\s+(?:in )?total\b")
 # "which of 6 pests each photo shows": a choice among N things is N classes, whatever the things are called.
 _WHICH_OF_N = re.compile(
-    rf"\b(?:which|one) of (?:the |these |those |our )?{num()}\s+(?!px|%|images|photos|pictures|samples|gpus|epochs|steps)[a-z]"
+    rf"\b(?:which|one|any) of (?:the |these |those |our )?{num()}\s+(?!px|%|images|photos|pictures|samples|gpus|epochs|steps)[a-z]"
 )
 _INTO_N = re.compile(rf"(?:classify|categori[sz]e|sort|split|assign|separate)\b[^.?!]{{0,40}}?\binto\s+{num()}(?!\s*(?:px|%|images|folders))")  # fmt: skip
 
@@ -119,6 +121,11 @@ def read_classes(r: Reader) -> None:
             count = value_of(match)
             if count == int(count) and 1 <= count <= 100000:
                 r.put("num_classes", int(count), *match.span(), "n_classes")
+        if r.slots.num_classes is None and r.mentions(
+            "class", "label", "tag", "attribute", "categor", "type", "kind"
+        ):
+            for match in r.finditer(_N_TOTAL):  # "(striped, floral, long sleeve, ... 23 total)"
+                r.put("num_classes", int(value_of(match)), *match.span(), "n_total")
         for match in r.finditer(_WHICH_OF_N):
             r.put("num_classes", int(value_of(match)), *match.span(), "which_of_n")
         for match in r.finditer(_INTO_N):
@@ -162,6 +169,8 @@ def read_classes(r: Reader) -> None:
 
 
 _MULTI_TRUE = re.compile(
+    r"\bany (?:of )?(?:the )?\d+ [\w-]+ at once\b|\b(?:several|multiple|many|some) (?:of them )?at (?:once|the same time)\b"
+    r"|\bat the same time \((?:or none|possibly none)\)|\(or none\)|\bzero, one or (?:several|many|more)\b|"
     r"\bmulti[- ]?label(?:led|ed)?\b|\bmultilabel\b|\bmultiple (?:labels|tags|classes|categories|attributes)\b"
     r"|\bseveral (?:labels|tags|classes|categories|attributes)\b|\bmore than (?:1|one) (?:label|tag|class|category)\b"
     r"|\b(?:1|one) or more (?:labels|tags|classes|categories)\b|\bany number of (?:labels|tags|classes)\b"
@@ -190,7 +199,7 @@ _REGRESSION = re.compile(
 
 def read_label_structure(r: Reader) -> None:
     """Multi-label (or explicitly single-label) and regression signals."""
-    if r.mentions("label", "tag", "class", "categor", "attribute", "exclusive", "multi", "mehrere", "étiquet", "etiquet", "several", "many", "more", "occur", "appear", "subset"):  # fmt: skip
+    if r.mentions("label", "tag", "class", "categor", "attribute", "exclusive", "multi", "mehrere", "étiquet", "etiquet", "several", "many", "more", "occur", "appear", "subset", "at once", "same time", "or none"):  # fmt: skip
         true = _MULTI_TRUE.search(r.text)
         false = _MULTI_FALSE.search(r.text)
     else:

@@ -11,6 +11,9 @@ from agent.understanding.text import Span
 T = TypeVar("T")
 
 
+WEAK_TASK_RULES = frozenset({"class_words", "x_vs_y"})
+
+
 @dataclass(frozen=True)
 class Found(Generic[T]):
     """A slot value, the words of the message it was read from, and the rule that read it."""
@@ -18,6 +21,11 @@ class Found(Generic[T]):
     value: T
     span: Span
     rule: str
+
+    @property
+    def weak_task(self) -> bool:
+        """A task guessed from class words ("3 classes", "cats vs dogs"), not named: the thread's task wins."""
+        return self.rule in WEAK_TASK_RULES
 
 
 @dataclass(frozen=True)

@@ -59,14 +59,17 @@ _EXPLICIT: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?<!logistic )(?<!box )(?<!bbox )\bregress(?:ion|or)?\b"
                 r"|\bpredict\w* (?:a |an |the )?(?:\w+'?s? ){0,3}(?:value|number|score|age|content|level|amount|"
                 r"concentration|weight|price|temperature|percentage)\b(?! of (?:classes|images))"), "regression"),
-    (re.compile(r"\bsegment\w*|\bsemantic\b|\bper[- ]pixel\b|\bpixel[- ](?:wise|level)\b|\bmasks?\b|\bseg\b"
+    (re.compile(r"\bsegment\w*|\bsemantic\b|\bper[- ]pixel\b|\bpixel[- ](?:wise|level|accurate|precise)\b|\bmasks?\b|\bseg\b"
+                r"|\bau pixel pr[eè]s\b|\bpixel par pixel\b|\bpar pixel\b|\bpixelweise\b|\bpixelgenau\b|\bpor p[íi]xel\b"
+                r"|\ba n[íi]vel de p[íi]xel\b|\bper pixel\b|\bpixel per pixel\b|\bannotated (?:at|to) the pixel\b"
                 r"|\b\w*segmentier\w*|\bsegmentaci\w*|\bsegmentaz\w*|\bsegmenta\w*"), "segmentation"),
-    (re.compile(r"\bdetect\w*|\bbounding[- ]?box\w*|\bbbox\w*|\bboxes\b|\blocali[sz]\w*|\bdetecci\w*|\bdétect\w*"
+    (re.compile(r"\bdetect\w*|\bbounding[- ]?box\w*|\bbbox\w*|\bboxes\b|\bbox (?:labels?|annotations?|coordinates)\b|\blocali[sz]\w*|\bdetecci\w*|\bdétect\w*"
                 r"|\bobjekterkennung\b|\brilevamento\b|\brilevator\w*|\bdetecç\w*|\bdetektor\w*|\bdetektion\w*"), "detection"),
     (re.compile(r"\bclassif\w*|\bclasific\w*|\b\w*klassifi\w*|\bcategori[sz]\w*|\brecogni[sz]\w*|\bimage tagging\b"), "classification"),
 ]  # fmt: skip
 _WEAK_CLASSIFICATION = re.compile(
     r"\b(?:classes|categories|species|breeds|\d+ (?:\w+ )?(?:types|labels|tags|diseases|grades|varieties|conditions))\b"
+    r"|\b(?:sort\w*|distinguish\w*|separat\w*|grad(?:e|ing))\b[^.?!]{0,25}\b\d+ (?:[\w-]+ )?(?:kinds|types|sorts|grades)\b"
     r"|\b(?:tell|say|know|decide|predict) which (?:of (?:the )?\d+ |one of )|\btell(?:ing)? (?:[\w-]+ ){1,5}apart\b"
 )
 
@@ -74,7 +77,10 @@ _WEAK_CLASSIFICATION = re.compile(
 # "detection, not segmentation", "rather than classification": the negated task is not the one asked for.
 _NEGATED = re.compile(
     r"\b(?:not|no longer|instead of|rather than|nicht|pas|sin|non|não)\s+(?:an?\s+|the\s+|semantic\s+|"
-    r"object\s+|image\s+)?(?:segment\w*|detect\w*|classif\w*|regression)",
+    r"object\s+|image\s+)?(?:segment\w*|detect\w*|classif\w*|regression)"
+    # "we only have box labels, no masks": the masks are what they do not have.
+    r"|\b(?:no|not|without|don'?t have(?: any)?|keine|pas de|sin|sem|senza)\s+(?:pixel[- ]?(?:level\s+)?)?"
+    r"(?:masks?|segmentation masks?|masken|masques?|m[áa]scaras?|maschere)\b",
     re.IGNORECASE,
 )
 

@@ -254,3 +254,133 @@ def test_regenerating_keeps_the_architecture_unless_the_new_backbone_does_not_fi
     plan = plan_turn("use convnext_tiny instead", state, has_code_in_message=False, has_code_in_thread=True)
     assert plan.intents[0].args.get("backbone") == "convnext_tiny"
     assert "architecture" not in plan.intents[0].args
+
+
+# ---- classes from the fourth held-out batch (heldout4), pinned with phrasings other than the batch's own ----
+
+
+@pytest.mark.parametrize(
+    ("message", "task"),
+    [
+        ("we would like a project for sorting 5 kinds of screws, resnet18", "classification"),
+        ("quisiera un proyecto de detección de cascos, 2 clases", "detection"),
+        ("vorrei un progetto di segmentazione con 3 classi", "segmentation"),
+    ],
+)
+def test_asking_for_a_project_in_any_language_generates(message: str, task: str) -> None:
+    plan = plan_turn(message, DialogueState(), has_code_in_message=False, has_code_in_thread=False)
+    assert [(i.tool, i.args.get("task")) for i in plan.intents] == [("generate_project", task)]
+
+
+@pytest.mark.parametrize(
+    ("message", "size"),
+    [
+        ("detector, fcos, 4 classes, imgsz: 640", 640),
+        ("classifier with efficientnet_b0, 7 classes, 384", 384),
+        ("segmentación con unet, 3 clases, tamaño de imagen 256", 256),
+        ("Klassifikation, 5 Klassen, Auflösung 320", 320),
+    ],
+)
+def test_image_sizes_as_people_list_them(message: str, size: int) -> None:
+    assert parse_slots(message).values().get("image_size") == (size, size)
+
+
+def test_a_bare_number_is_not_an_image_size_without_a_model_in_the_message() -> None:
+    assert "image_size" not in parse_slots("we have 3 sites, 224").values()
+
+
+def test_box_labels_without_masks_is_detection_and_keeps_the_class_count() -> None:
+    from langchain_core.messages import HumanMessage
+
+    state = DialogueState(spec={"task": "instance_segmentation", "num_classes": 6}, has_project=True)
+    switched = track(
+        state.dump(), [HumanMessage("hmm, our annotations are only box coordinates, we have no masks")]
+    )
+    assert switched.spec["task"] == "detection" and switched.spec["num_classes"] == 6
+
+
+def test_a_total_after_a_list_is_the_class_count() -> None:
+    assert parse_slots("tags like red, blue, denim, ... 31 total").values().get("num_classes") == 31
+
+
+def test_a_task_without_a_template_gets_its_knowledge_and_says_so() -> None:
+    plan = plan_turn(
+        "scaffold a face landmark project, 68 points",
+        DialogueState(),
+        has_code_in_message=False,
+        has_code_in_thread=False,
+    )
+    assert [i.tool for i in plan.intents] == ["answer_question"]
+    assert "can't generate" in plan.preface
+
+
+def test_class_words_do_not_override_the_recommendations_task() -> None:
+    rec = Recommendation(
+        task="segmentation",
+        ranked=[
+            RankedChoice(architecture="unet", name="UNet", generatable=True, generate_architecture="unet")
+        ],
+    )
+    plan = plan_turn(
+        "ok build your top pick, road vs sidewalk vs background",
+        DialogueState(recommendation=rec, spec={"task": "segmentation"}),
+        has_code_in_message=False,
+        has_code_in_thread=False,
+    )
+    assert plan.intents[0].args["task"] == "segmentation"
+
+
+def test_how_to_questions_about_the_project_are_not_answered_with_its_lines() -> None:
+    from agent.llm.code_facts import code_facts
+
+    files = {"config.py": "batch_size: int = 64\n"}
+    assert code_facts("how can I make the batch size dynamic in the exported model?", files) is None
+    assert code_facts("what batch size does it use?", files) is not None
+
+
+def test_why_not_after_a_generated_project_compares_with_the_tasks_pick() -> None:
+    state = DialogueState(
+        spec={"task": "detection", "architecture": "retinanet", "num_classes": 2}, has_project=True
+    )
+    plan = plan_turn("pourquoi pas Faster R-CNN ?", state, has_code_in_message=False, has_code_in_thread=True)
+    assert [(i.tool, i.args.get("alternative")) for i in plan.intents] == [
+        ("recommend_architecture", "Faster R-CNN")
+    ]
+    plan = plan_turn(
+        "use mobilenet_v3_large instead", state, has_code_in_message=False, has_code_in_thread=True
+    )
+    assert [i.tool for i in plan.intents] == ["generate_project"]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "añade gradient clipping a 1.0 por favor",
+        "aggiungi early stopping su val_loss",
+        "ajoute un ModelCheckpoint sur val_acc",
+    ],
+)
+def test_edit_requests_in_other_languages_edit_the_threads_code(message: str) -> None:
+    assert tools(message, code=True) == ["edit_code"]
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("¿cómo reanudo el entrenamiento desde el último checkpoint?", "resume_training"),
+        ("come scelgo la soglia se i falsi negativi costano di più?", "thresholds_operating_point"),
+        ("hoe splits ik de gegevens in training en validatie zonder lekken?", "data_splits|data_leakage"),
+    ],
+)
+def test_general_questions_in_other_languages_reach_the_entry(question: str, entry: str) -> None:
+    from knowledge.answer import answer_question
+
+    answer = answer_question(question)
+    assert not answer.out_of_scope and set(entry.split("|")) & set(answer.entry_ids[:2]), answer.entry_ids
+
+
+def test_recommender_cues_match_whole_words_only() -> None:
+    from knowledge import load_knowledge
+    from tools.recommend import detect_task
+
+    assert detect_task("about 3000 images of walls", load_knowledge())[0] != "regression"  # "age" in "images"
