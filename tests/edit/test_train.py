@@ -118,6 +118,37 @@ def test_checkpoint_and_csv_logger_edits_train_and_write_files(tmp_path, monkeyp
     assert list(tmp_path.glob("lightning_logs/**/last.ckpt")) or checkpoint.last_model_path
 
 
+def test_a_module_without_a_trainer_gets_clipping_in_its_hook_and_a_seed_and_still_trains() -> None:
+    """Module-only code (as submitted to a smoke run): the clip is in configure_gradient_clipping, and any Trainer
+    that fits the module clips with it."""
+    import lightning as L
+    import torch
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from tests.samples import TINY_LIGHTNING
+
+    result = edit_code(
+        EditRequest(
+            files={"model.py": TINY_LIGHTNING}, instruction="clip gradients at 0.5 and seed everything with 7"
+        )
+    )
+    assert not result.skipped, result.skipped
+    mod = _run(result.files["model.py"])
+    clipped: list[float] = []
+
+    class Recorded(mod.TinyModel):  # type: ignore[name-defined,misc]
+        def clip_gradients(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None):  # type: ignore[no-untyped-def]
+            clipped.append(gradient_clip_val)
+            super().clip_gradients(optimizer, gradient_clip_val, gradient_clip_algorithm)
+
+    data = TensorDataset(torch.randn(16, 3, 8, 8), torch.randint(0, 4, (16,)))
+    trainer = L.Trainer(max_steps=3, accelerator="cpu", logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False)  # fmt: skip
+    trainer.fit(Recorded(), DataLoader(data, batch_size=4))
+    assert clipped == [0.5, 0.5, 0.5]
+    assert "seed_everything(7, workers=True)" in result.files["model.py"]
+
+
 def test_softmax_focal_loss_matches_cross_entropy_at_gamma_zero_and_handles_segmentation_shapes() -> None:
     import torch
     import torch.nn.functional as F

@@ -49,8 +49,25 @@ def seed(spec: SeedEdit, project: Project) -> Outcome:
         return out
     trainers = project.trainer_calls()
     if not trainers:
-        out.skipped.append(
-            f"seeding: {NO_TRAINER}; call torch.manual_seed({spec.seed}) where the script starts"
+        modules = project.lightning_modules()
+        if not modules:
+            out.skipped.append(
+                f"seeding: {NO_TRAINER}; call torch.manual_seed({spec.seed}) where the script starts"
+            )
+            return out
+        # A module on its own: seed when the file is imported, before anything builds the model or the data.
+        f = modules[0][0]
+        anchor = _anchor(f, None) or _first_definition(f)
+        if anchor is None:
+            out.skipped.append(f"seeding: no statement in {f.path} to put the seed above")
+            return out
+        name, imp = _seed_name(f, project)
+        out.edit(
+            f.path, Edit(anchor, insert_before=[f"{name}({spec.seed}, workers=True)"]), [imp] if imp else []
+        )
+        out.applied.append(
+            f"{f.where(anchor)}: added {name}({spec.seed}, workers=True) after the imports (there is no Trainer "
+            "in the code: it runs when the file is imported, before the model and data are built)"
         )
         return out
     done: set[int] = set()
@@ -91,3 +108,8 @@ def _is_docstring(stmt: cst.BaseStatement) -> bool:
         and isinstance(stmt.body[0], cst.Expr)
         and isinstance(stmt.body[0].value, cst.SimpleString | cst.ConcatenatedString)
     )
+
+
+def _first_definition(f: SourceFile) -> cst.BaseStatement | None:
+    """The first class or function definition of a module (where a file of definitions has its first code)."""
+    return next((stmt for stmt in f.module.body if isinstance(stmt, cst.ClassDef | cst.FunctionDef)), None)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from tools.edit.models import DevicesEdit, GradientClippingEdit, PrecisionEdit
-from tools.edit.source import Project
-from tools.edit.transforms.common import Outcome, set_trainer_kwargs
+from tools.edit.source import Project, methods
+from tools.edit.transforms.common import Outcome, adding_method, set_trainer_kwargs
+from tools.review.rules.base import Edit
 
 
 def precision(spec: PrecisionEdit, project: Project) -> Outcome:
@@ -29,6 +30,9 @@ def gradient_clipping(spec: GradientClippingEdit, project: Project) -> Outcome:
             "Trainer(gradient_clip_val=...) does not apply; call self.clip_gradients(opt, gradient_clip_val="
             f"{spec.value}) before opt.step()"
         )
+        return out
+    if not project.trainer_calls() and project.lightning_modules():
+        _clip_in_the_module(spec, project, out)
         return out
     pairs = [("gradient_clip_val", repr(spec.value))]
     if spec.algorithm == "value" or any(
@@ -73,3 +77,29 @@ def devices(spec: DevicesEdit, project: Project) -> Outcome:
                 'on the CPU Lightning runs "16-mixed" as bf16; say "use bf16" to make that explicit'
             )
     return out
+
+
+def _clip_in_the_module(spec: GradientClippingEdit, project: Project, out: Outcome) -> None:
+    """No Trainer in the code (a module submitted on its own, trained by a smoke run or another script): clip in
+    the LightningModule's ``configure_gradient_clipping`` hook, which every Trainer calls; a Trainer's own
+    ``gradient_clip_val`` still wins when one is set."""
+    for f, cls in project.lightning_modules():
+        if "configure_gradient_clipping" in methods(cls):
+            out.skipped.append(
+                f"gradient clipping: {cls.name.value} ({f.where(cls)}) already overrides configure_gradient_clipping"
+            )
+            continue
+        method = (
+            "def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None):\n"
+            f"    # Clip here because no Trainer in this code sets gradient_clip_val={spec.value!r}.\n"
+            "    self.clip_gradients(\n"
+            "        optimizer,\n"
+            f"        gradient_clip_val={spec.value!r} if gradient_clip_val is None else gradient_clip_val,\n"
+            f'        gradient_clip_algorithm="{spec.algorithm}" if gradient_clip_algorithm is None else gradient_clip_algorithm,\n'
+            "    )\n"
+        )
+        out.edit(f.path, Edit(cls, replace=adding_method(method)))
+        out.applied.append(
+            f"{f.where(cls)}: no Trainer in the code, so {cls.name.value}.configure_gradient_clipping clips "
+            f"gradients ({spec.algorithm}, gradient_clip_val={spec.value!r}) on every Trainer that trains it"
+        )

@@ -37,6 +37,14 @@ def _preprocessor_fit(call: Call, project: Project) -> bool:
     return any(call.file.code(v).split("(", 1)[0].rsplit(".", 1)[-1] in PREPROCESSORS for v in values)
 
 
+def _assigned(call: Call) -> str:
+    """The names a statement assigns (``mean, std``)."""
+    stmt = call.stmt
+    if isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Assign):
+        return " ".join(call.file.code(t.target) for t in stmt.body[0].targets)
+    return "value"
+
+
 class PreprocessingBeforeSplit(PrimaryRule):
     """A scaler/encoder/imputer or normalisation statistics are fitted on all data before the split.
 
@@ -65,6 +73,11 @@ class PreprocessingBeforeSplit(PrimaryRule):
         (
             "import torch\nmean = images.mean(dim=(0, 2, 3))\nstd = images.std(dim=(0, 2, 3))\n"
             "train, val = torch.utils.data.random_split(ds, [0.8, 0.2])\n"
+        ),
+        (
+            "from torch.utils.data import DataLoader, random_split\n"
+            "mean, std = compute_mean_std(DataLoader(ds, batch_size=256))\n"
+            "train_ds, val_ds = random_split(ds, [0.8, 0.2])\n"
         ),
     ]
 
@@ -96,7 +109,8 @@ class PreprocessingBeforeSplit(PrimaryRule):
                 yield self.at(
                     call.file,
                     call.node,
-                    f"Normalisation statistic {call.target} = {call.code(50)} is computed before the split",
+                    f"Normalisation statistic {call.target or _assigned(call)} = {call.code(50)} is computed over "
+                    f"the whole data set, before {later[0].code(40)} splits it",
                 )
 
     @staticmethod
@@ -112,12 +126,14 @@ class PreprocessingBeforeSplit(PrimaryRule):
             return False
         if call.short in _STATS:
             return True
+        if re.search(r"stat|mean|std|norm", call.short, re.I) is None:
+            return False
         helper = next((fn for file in project.files for fn in file.functions if fn.name == call.short), None)
-        return (
-            helper is not None
-            and re.search(r"stat|mean|std|norm", call.short, re.I) is not None
-            and any(c.short in _STATS for c in helper.calls)
-        )
+        if helper is None:
+            # ``mean, std = compute_mean_std(loader)`` with the helper in a file not given: its name and the
+            # names it assigns say what it computes.
+            return bool(re.search(r"mean|std", lhs, re.I))
+        return any(c.short in _STATS for c in helper.calls)
 
     def judge(self, project: Project) -> tuple[Status, str]:
         splits = split_calls(project)
