@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from tools.review.models import MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES
+from tools.review.models import FILE_PATH_PATTERN, MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, valid_file_path
 
 #: The precision values Lightning 2.x accepts as strings (lightning/fabric/plugins/precision/precision.py).
 PrecisionValue = Literal[
@@ -178,7 +178,10 @@ EditKind = Literal[
 class EditRequest(BaseModel):
     """The code to edit (path -> text) and what to change: a sentence, or already-parsed edits."""
 
-    files: dict[str, str] = Field(description="The project: relative path -> file text.")
+    files: dict[str, str] = Field(
+        description="The project: relative path -> file text.",
+        json_schema_extra={"minProperties": 1, "propertyNames": {"pattern": FILE_PATH_PATTERN}},
+    )
     instruction: str | None = Field(default=None, max_length=2000, description="What to change, in words.")
     edits: list[EditSpec] | None = Field(
         default=None, max_length=20, description="Parsed edits (win over words)."
@@ -192,7 +195,7 @@ class EditRequest(BaseModel):
             raise ValueError(f"too many files: {len(self.files)} (at most {MAX_FILES})")
         total = 0
         for path, text in self.files.items():
-            if not path.strip() or "\x00" in path:
+            if not valid_file_path(path):
                 raise ValueError(f"invalid file path {path!r}")
             size = len(text.encode("utf-8", "surrogatepass"))
             if size > MAX_FILE_BYTES:

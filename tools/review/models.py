@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -15,7 +16,17 @@ MAX_FILES = 500
 MAX_FILE_BYTES = 1_000_000
 MAX_TOTAL_BYTES = 8_000_000
 # A file path: not blank and no NUL (what _exactly_one_input checks), as a JSON Schema pattern.
-_FILE_PATH_PATTERN = r"^[^\x00]*[^\x00\s][^\x00]*$"
+# One explicit character class, so that JSON Schema (ECMA regex) and this server agree on what a valid path is
+# (Python's str.strip() and \s also treat \x1c-\x1f as blanks; ECMA's \s does not).
+_FILE_PATH_PATTERN = r"^[^\x00]*[^\x00 \t\n\r\f\v][^\x00]*$"
+
+
+FILE_PATH_PATTERN = _FILE_PATH_PATTERN
+
+
+def valid_file_path(path: str) -> bool:
+    """A non-empty path with no NUL and at least one character that is not a space, tab or line break."""
+    return re.fullmatch(_FILE_PATH_PATTERN, path, flags=re.DOTALL) is not None
 
 
 class ReviewRequest(BaseModel):
@@ -71,7 +82,7 @@ class ReviewRequest(BaseModel):
                 raise ValueError(f"too many files: {len(self.files)} (at most {MAX_FILES})")
             total = 0
             for path, text in self.files.items():
-                if not path.strip() or "\x00" in path:
+                if not valid_file_path(path):
                     raise ValueError(f"invalid file path {path!r}")
                 size = len(text.encode("utf-8", "surrogatepass"))
                 if size > MAX_FILE_BYTES:
