@@ -690,6 +690,13 @@ _FAMILY_DEFAULT = {
 }
 
 
+_SAME_AT_SIZE = re.compile(
+    r"^\W*(?:ok\W+)?(?:same|the same|same thing|same again|again|lo mismo|la m[êe]me chose|pareil|dasselbe|"
+    r"das gleiche|gleiche|stessa cosa|lo stesso|a mesma coisa|mesma coisa)\b[^.?!]{0,25}?\b(?:at|@|in|a|à|en|bei|mit|con|com)\s+\d{2,4}\b",
+    re.IGNORECASE,
+)
+
+
 def _refine_project(text: str, dialogue: DialogueState) -> Intent | None:
     """ "bump it to 160", "same but on resnet50", "use pytorch-lightning instead": regenerate with the change."""
     if not dialogue.has_project or _is_question(text):
@@ -712,6 +719,8 @@ def _refine_project(text: str, dialogue: DialogueState) -> Intent | None:
         # "regenerate with a mobilenet backbone": the family's usual member (the reply names it).
         stated["backbone"] = _FAMILY_DEFAULT[family]
     numbers = re.findall(r"\b(\d{1,4})\b", text)
+    if not stated and len(numbers) == 1 and _SAME_AT_SIZE.search(text) and 64 <= int(numbers[0]) <= 2048:
+        stated["image_size"] = int(numbers[0])  # "same thing at 384", "lo mismo pero a 384"
     if (
         not stated
         and re.search(

@@ -51,7 +51,7 @@ _CLASS_NOUN = (
 
 
 _CLASSES_KEY = re.compile(
-    rf"(?:num[_ ]?classes|n[_ ]classes|nc|number of (?:classes|categories|labels|species|object types|types)|"
+    rf"(?:num[_ ]?classes|n[_ ]classes|nc|classes(?=\s*[=:])|number of (?:classes|categories|labels|species|object types|types)|"
     rf"class count|how many classes\??)\s*(?:=|:|is|are|of|will be|would be|should be)?\s*(?:about|around|exactly|just)?\s*{num()}"
 )  # fmt: skip
 

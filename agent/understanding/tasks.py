@@ -56,7 +56,7 @@ _EXPLICIT: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:multi-?object |object |people |player )?tracking\b|\btrack (?:objects|people|players|vehicles)\b"), "tracking"),
     (re.compile(r"\bkey[- ]?points?\b|\blandmarks?\b|\bpose(?: estimation)?\b|\bskeletons?\b|\bjoints\b"
                 r"|\bpunti chiave\b|\bpuntos clave\b|\bposen?sch"), "keypoints"),
-    (re.compile(r"(?<!logistic )(?<!box )(?<!bbox )\bregress(?:ion|or)?\b"
+    (re.compile(r"(?<!logistic )(?<!box )(?<!bbox )\bregress(?:ion|or)?\b|\bregresi[oó]n\b|\bregressione\b|\bregress[ãa]o\b"
                 r"|\bpredict\w* (?:a |an |the )?(?:\w+'?s? ){0,3}(?:value|number|score|age|content|level|amount|"
                 r"concentration|weight|price|temperature|percentage)\b(?! of (?:classes|images))"), "regression"),
     (re.compile(r"\bsegment\w*|\bsemantic\b|\bper[- ]pixel\b|\bpixel[- ](?:wise|level|accurate|precise)\b|\bmasks?\b|\bseg\b"

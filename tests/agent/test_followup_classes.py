@@ -384,3 +384,32 @@ def test_recommender_cues_match_whole_words_only() -> None:
     from tools.recommend import detect_task
 
     assert detect_task("about 3000 images of walls", load_knowledge())[0] != "regression"  # "age" in "images"
+
+
+# ---- classes from the fifth held-out batch (heldout5) ----
+
+
+def test_key_value_specs_with_bare_classes_generate() -> None:
+    plan = plan_turn(
+        "task=detection arch=retinanet classes=4 imgsz=640",
+        DialogueState(),
+        has_code_in_message=False,
+        has_code_in_thread=False,
+    )
+    assert [(i.tool, i.args.get("num_classes"), i.args.get("image_size")) for i in plan.intents] == [
+        ("generate_project", 4, 640)
+    ]
+
+
+@pytest.mark.parametrize("message", ["same again at 512 please", "la même chose en 512", "dasselbe mit 512"])
+def test_same_again_at_a_size_regenerates_at_that_size(message: str) -> None:
+    state = DialogueState(spec={"task": "classification", "num_classes": 3}, has_project=True)
+    plan = plan_turn(message, state, has_code_in_message=False, has_code_in_thread=True)
+    assert [(i.tool, i.args.get("image_size")) for i in plan.intents] == [("generate_project", 512)]
+
+
+@pytest.mark.parametrize(
+    "message", ["regressione per stimare l'età", "uma regressão do peso", "regresión de edad"]
+)
+def test_regression_in_other_languages(message: str) -> None:
+    assert parse_slots(message).values().get("task") == "regression"
