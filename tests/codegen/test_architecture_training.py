@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -117,9 +117,18 @@ def _fields(key: str, backbone: str | None = None) -> dict[str, object]:
 
 
 def _train_and_export(tmp_path: Path, fields: dict[str, object]) -> None:
+    _write_and_probe(tmp_path, fields)()
+
+
+def _write_and_probe(tmp_path: Path, fields: dict[str, object]) -> Callable[[], None]:
+    """Write the project here (in-process), and return the child-process part: train, then export."""
     spec = GenerateSpec.model_validate(fields)
     project = tmp_path / "project"
     write_project(generate(spec).files, project)
+    return lambda: _probe(tmp_path, spec, project)
+
+
+def _probe(tmp_path: Path, spec: GenerateSpec, project: Path) -> None:
     model, datamodule = CLASSES[spec.task]
     pl_import = "import lightning.pytorch as pl"
     probe = PROBE.format(model=model, datamodule=datamodule, steps=STEPS, pl_import=pl_import)
@@ -169,7 +178,7 @@ def sweep(
         request,
         tmp_path_factory,
         "test_architecture_overfits_a_batch_and_exports",
-        lambda tmp, params: _train_and_export(tmp, _fields(params["key"])),
+        lambda tmp, params: _write_and_probe(tmp, _fields(params["key"])),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -135,13 +135,18 @@ def _run_generated_tests(project: Path, timeout: int = 280) -> subprocess.Comple
     )
 
 
-def _trains(tmp_path: Path, task: str, backbone: str, package: str) -> None:
+def _trains(tmp_path: Path, task: str, backbone: str, package: str) -> Callable[[], None]:
+    """Write the project here (in-process); return the child-process part (its own smoke tests)."""
     out, _ = _write(
         tmp_path, task=task, backbone=backbone, num_classes=3, package=package, image_size=64, review=False
     )
-    proc = _run_generated_tests(out)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    assert "5 passed" in proc.stdout
+
+    def run() -> None:
+        proc = _run_generated_tests(out)
+        assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+        assert "5 passed" in proc.stdout
+
+    return run
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -164,9 +164,14 @@ def test_regression_needs_no_class_count_and_explains_its_loss(tmp_path: Path) -
     assert "num_outputs: int = Field(default=1" in config and "num_classes" not in config
 
 
-def _overfit_and_export(tmp_path: Path, task: str, count: int, backbone: str) -> None:
+def _overfit_and_export(tmp_path: Path, task: str, count: int, backbone: str) -> Callable[[], None]:
+    """Generate and review here (in-process); return the child-process part (overfit, export, checks)."""
     out, _ = _generate(tmp_path, task, count, backbone=backbone)
     (out / "driver.py").write_text(DRIVER)
+    return lambda: _drive(out, task, backbone)
+
+
+def _drive(out: Path, task: str, backbone: str) -> None:
     proc = subprocess.run(
         [sys.executable, "driver.py", task, "12"], cwd=out, capture_output=True, text=True, timeout=400
     )
